@@ -1,0 +1,2 @@
+bin_PROGRAMS += spsc-op
+spsc_op_SOURCES = cmd/spsc-op/main.c

@@ -1,0 +1,2 @@
+bin_PROGRAMS += spsc-sink
+spsc_sink_SOURCES = cmd/spsc-sink/main.c

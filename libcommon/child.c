@@ -1,0 +1,2 @@
+#include "child.h"
+typedef int spsc_child_placeholder;

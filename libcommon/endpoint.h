@@ -1,0 +1,58 @@
+/*
+ * endpoint: where a stage reads or writes atoms.
+ *
+ *   "-"            stdin or stdout, framed atoms (pipes); the default
+ *   PATH           any spec with a '/' in it: a file of framed atoms;
+ *                  writes append, reads start at the beginning
+ *   QUEUE[@URL]    a queue on a coordinator (default: $SPSC_COORD, else the
+ *                  ipc socket under $SPSC_HOME)
+ *
+ * Programs see one interface for all three.  Reading hands out an atom that
+ * must later be acknowledged (ack) or returned (nack); over a pipe or a file
+ * those are no-ops, over a queue they are what makes delivery at-least-once.
+ */
+#ifndef SPSC_ENDPOINT_H
+#define SPSC_ENDPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atom.h"
+
+enum endpoint_kind { ENDPOINT_STDIO, ENDPOINT_PATH, ENDPOINT_QUEUE };
+
+#define QUEUE_NAME_MAX 200
+
+struct endpoint_opts {
+	size_t limit;		/* frame size limit; 0 means the default */
+	int level;		/* zstd level for writes; 0 means raw */
+	int fsync;		/* fsync after every write */
+};
+
+struct endpoint {
+	enum endpoint_kind kind;
+	int writing;
+	int fd;
+	int fsync;
+	char name[256];		/* for messages: "stdin", a path, a queue */
+	char *queue;
+	char *url;
+	struct atom_codec codec;
+	struct atom_reader rd;
+	struct atom_writer wr;
+	char err[600];
+};
+
+int endpoint_kind_of(const char *spec);
+int queue_name_valid(const char *name, size_t len);
+int endpoint_open(struct endpoint *ep, const char *spec, int writing,
+		  const struct endpoint_opts *o);
+int endpoint_read(struct endpoint *ep, struct atom *a);
+int endpoint_write(struct endpoint *ep, const struct atom *a);
+int endpoint_ack(struct endpoint *ep, const struct atom *a);
+int endpoint_nack(struct endpoint *ep, const struct atom *a, int64_t delay_ns);
+int endpoint_sync(struct endpoint *ep);
+int endpoint_close(struct endpoint *ep);
+int endpoint_fd(const struct endpoint *ep);
+
+#endif

@@ -1,0 +1,119 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "fdio.h"
+
+/* Bigger pipes mean fewer context switches between stages; 1 MiB is the
+ * default unprivileged ceiling (/proc/sys/fs/pipe-max-size). */
+#define PIPE_WANT (1 << 20)
+
+ssize_t fd_read(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* Reads until len bytes or EOF; *got says how many arrived. */
+int fd_read_full(int fd, void *buf, size_t len, size_t *got)
+{
+	char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = fd_read(fd, p + done, len - done);
+		if (n < 0) {
+			*got = done;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*got = done;
+	return 0;
+}
+
+int fd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int fd_writev_all(int fd, struct iovec *iov, int iovcnt)
+{
+	while (iovcnt > 0) {
+		int cnt = iovcnt < IOV_MAX ? iovcnt : IOV_MAX;
+		ssize_t n = writev(fd, iov, cnt);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		/* Skip the iovecs that went out whole, trim the one cut short. */
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+int fd_set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl);
+}
+
+int fd_set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+/* Best effort: not every fd is a pipe, and the limit may be lower. */
+void fd_grow_pipe(int fd)
+{
+	if (fcntl(fd, F_GETPIPE_SZ) >= PIPE_WANT)
+		return;
+	(void)fcntl(fd, F_SETPIPE_SZ, PIPE_WANT);
+}
+
+/* A closed reader must surface as EPIPE from write(), which every program
+ * handles, rather than as a signal that kills the stage mid-atom. */
+void fd_ignore_sigpipe(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+}

@@ -1,0 +1,2 @@
+#include "hist.h"
+typedef int spsc_hist_placeholder;

@@ -1,0 +1,2 @@
+#include "key.h"
+typedef int spsc_key_placeholder;

@@ -1,0 +1,17 @@
+# make check runs the C unit tests and the bats files, all speaking TAP so
+# that every test case is counted on its own.
+include t/unit/local.mk
+
+BATS_TESTS += t/atom.bats
+TESTS += $(UNIT_TESTS) $(BATS_TESTS)
+EXTRA_DIST += $(BATS_TESTS) t/helpers.bash
+
+TEST_EXTENSIONS = .bats
+TAP_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+LOG_DRIVER = $(TAP_DRIVER)
+BATS_LOG_DRIVER = $(TAP_DRIVER)
+BATS_LOG_COMPILER = $(BATS) --tap
+AM_TESTS_ENVIRONMENT = \
+	PATH='$(abs_top_builddir)':"$$PATH"; export PATH; \
+	SPSC_SRCDIR='$(abs_top_srcdir)'; export SPSC_SRCDIR; \
+	SPSC_BUILDDIR='$(abs_top_builddir)'; export SPSC_BUILDDIR;

@@ -1,0 +1,166 @@
+/* The atom codec: round trips, compression, and every way a frame can be
+ * wrong. */
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atom.h"
+#include "crc32c.h"
+#include "tap.h"
+
+static void fill_atom(struct atom *a, const char *text)
+{
+	atom_reset(a);
+	atom_append(a, text, strlen(text));
+	a->events = 0;
+	for (const char *p = text; *p; p++)
+		a->events += *p == '\n';
+	a->id = atomid_source("test", "label", 7, 0, strlen(text));
+	a->created_ns = 1234567890123;
+	a->attempt = 2;
+}
+
+static size_t encode(struct atom_codec *c, const struct atom *a, uint8_t *out)
+{
+	uint8_t hdr[ATOM_HEADER_LEN];
+	const void *payload;
+	size_t stored;
+
+	if (atom_encode(c, a, hdr, &payload, &stored) < 0)
+		return 0;
+	memcpy(out, hdr, sizeof hdr);
+	memcpy(out + sizeof hdr, payload, stored);
+	return sizeof hdr + stored;
+}
+
+static void test_crc(void)
+{
+	ok(crc32c(0, "123456789", 9) == 0xE3069283u, "crc32c check value");
+	ok(crc32c(crc32c(0, "1234", 4), "56789", 5) == 0xE3069283u,
+	   "crc32c continues a running sum");
+}
+
+static void test_roundtrip(int level)
+{
+	static uint8_t buf[1 << 16];
+	struct atom_codec c;
+	struct atom a, b;
+	char why[256] = "";
+	char text[4000] = "";
+	size_t n;
+
+	for (int i = 0; i < 100; i++)
+		strcat(text, "the same line again and again\n");
+	atom_codec_init(&c, level, 0);
+	atom_init(&a);
+	atom_init(&b);
+	fill_atom(&a, text);
+	n = encode(&c, &a, buf);
+	ok(n > 0, "encode at level %d", level);
+	ok(level == 0 ? n == ATOM_HEADER_LEN + a.len : n < a.len,
+	   "level %d stores %zu bytes for %zu", level, n, a.len);
+	ok(atom_decode(&c, buf, n, &b, why, sizeof why) == 0,
+	   "decode at level %d %s", level, why);
+	ok(b.len == a.len && memcmp(a.data, b.data, a.len) == 0,
+	   "payload survives");
+	ok(atomid_equal(&a.id, &b.id) && b.created_ns == a.created_ns &&
+		   b.events == 100 && b.attempt == 2,
+	   "header fields survive");
+	atom_free(&a);
+	atom_free(&b);
+	atom_codec_free(&c);
+}
+
+static int decode_fails(uint8_t *buf, size_t n, size_t limit, const char *want)
+{
+	struct atom_codec c;
+	struct atom b;
+	char why[256] = "";
+	int rc;
+
+	atom_codec_init(&c, 0, limit);
+	atom_init(&b);
+	rc = atom_decode(&c, buf, n, &b, why, sizeof why);
+	atom_free(&b);
+	atom_codec_free(&c);
+	if (rc == 0 || strstr(why, want) == NULL) {
+		printf("# got '%s', wanted '%s'\n", why, want);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_bad_frames(void)
+{
+	static uint8_t buf[4096], copy[4096];
+	struct atom_codec c;
+	struct atom a;
+	size_t n;
+
+	atom_codec_init(&c, 0, 0);
+	atom_init(&a);
+	fill_atom(&a, "alpha\nbeta\n");
+	n = encode(&c, &a, buf);
+
+	memcpy(copy, buf, n);
+	copy[0] = 'X';
+	ok(decode_fails(copy, n, 0, "bad magic"), "bad magic is named");
+	memcpy(copy, buf, n);
+	copy[4] = 9;
+	ok(decode_fails(copy, n, 0, "unknown frame version 9"),
+	   "unknown version is named");
+	memcpy(copy, buf, n);
+	copy[30] ^= 1;
+	ok(decode_fails(copy, n, 0, "header CRC"), "header corruption is caught");
+	memcpy(copy, buf, n);
+	copy[n - 2] ^= 1;
+	ok(decode_fails(copy, n, 0, "payload CRC"), "payload corruption is caught");
+	ok(decode_fails(buf, n - 1, 0, "frame length"), "short frame is caught");
+	ok(decode_fails(buf, 5, 0, "truncated frame header"),
+	   "short header is caught");
+	ok(decode_fails(buf, n, 4, "over the size limit"), "size limit holds");
+
+	atom_free(&a);
+	atom_codec_free(&c);
+}
+
+static void test_reader(void)
+{
+	static uint8_t buf[4096];
+	struct atom_codec c;
+	struct atom_reader r;
+	struct atom a;
+	size_t n;
+	int fds[2];
+
+	atom_codec_init(&c, 0, 0);
+	atom_init(&a);
+	fill_atom(&a, "one\ntwo\n");
+	n = encode(&c, &a, buf);
+	if (pipe(fds) < 0)
+		return;
+	ok(write(fds[1], buf, n) == (ssize_t)n && write(fds[1], buf, n) == (ssize_t)n &&
+		   write(fds[1], buf, 10) == 10,
+	   "two frames and a torn one written");
+	close(fds[1]);
+	atom_reader_init(&r, fds[0], "pipe", &c);
+	ok(atom_read(&r, &a) == 1 && a.events == 2, "first frame read");
+	ok(atom_read(&r, &a) == 1 && r.offset == 2 * n, "second frame read");
+	ok(atom_read(&r, &a) == -1 && strstr(r.err, "truncated") &&
+		   strstr(r.err, "pipe: byte "),
+	   "torn tail reported with offset: %s", r.err);
+	atom_reader_free(&r);
+	close(fds[0]);
+	atom_free(&a);
+	atom_codec_free(&c);
+}
+
+int main(void)
+{
+	test_crc();
+	test_roundtrip(0);
+	test_roundtrip(3);
+	test_bad_frames();
+	test_reader();
+	return tap_done();
+}
