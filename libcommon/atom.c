@@ -449,6 +449,13 @@ int atom_read(struct atom_reader *r, struct atom *a)
 	return 1;
 }
 
+/* Bytes already read but not yet handed out: a caller that polls the fd must
+ * drain these first, or it would wait for input it already has. */
+size_t atom_reader_buffered(const struct atom_reader *r)
+{
+	return r->end - r->start;
+}
+
 void atom_writer_init(struct atom_writer *w, int fd, const char *name,
 		      struct atom_codec *codec)
 {

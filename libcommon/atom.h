@@ -124,6 +124,7 @@ int atom_reader_init(struct atom_reader *r, int fd, const char *name,
 		     struct atom_codec *codec);
 void atom_reader_free(struct atom_reader *r);
 int atom_read(struct atom_reader *r, struct atom *a);
+size_t atom_reader_buffered(const struct atom_reader *r);
 
 /* A stream of frames written to a file descriptor. */
 struct atom_writer {

@@ -155,6 +155,12 @@ int endpoint_fd(const struct endpoint *ep)
 	return ep->fd;
 }
 
+/* True when a read can make progress without waiting on the fd. */
+int endpoint_pending(const struct endpoint *ep)
+{
+	return !ep->writing && atom_reader_buffered(&ep->rd) > 0;
+}
+
 int endpoint_close(struct endpoint *ep)
 {
 	int rc = 0;

@@ -54,5 +54,6 @@ int endpoint_nack(struct endpoint *ep, const struct atom *a, int64_t delay_ns);
 int endpoint_sync(struct endpoint *ep);
 int endpoint_close(struct endpoint *ep);
 int endpoint_fd(const struct endpoint *ep);
+int endpoint_pending(const struct endpoint *ep);
 
 #endif
