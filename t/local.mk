@@ -2,7 +2,7 @@
 # that every test case is counted on its own.
 include t/unit/local.mk
 
-BATS_TESTS += t/atom.bats
+BATS_TESTS += t/cli.bats t/pipeline.bats t/badinput.bats
 TESTS += $(UNIT_TESTS) $(BATS_TESTS)
 EXTRA_DIST += $(BATS_TESTS) t/helpers.bash
 
