@@ -8,3 +8,15 @@ t_unit_test_atom_SOURCES = t/unit/test-atom.c t/unit/tap.h
 
 UNIT_TESTS += t/unit/test-key
 t_unit_test_key_SOURCES = t/unit/test-key.c t/unit/tap.h
+
+UNIT_TESTS += t/unit/test-units
+t_unit_test_units_SOURCES = t/unit/test-units.c t/unit/tap.h
+
+UNIT_TESTS += t/unit/test-event
+t_unit_test_event_SOURCES = t/unit/test-event.c t/unit/tap.h
+
+UNIT_TESTS += t/unit/test-hash
+t_unit_test_hash_SOURCES = t/unit/test-hash.c t/unit/tap.h
+
+UNIT_TESTS += t/unit/test-atomid
+t_unit_test_atomid_SOURCES = t/unit/test-atomid.c t/unit/tap.h
