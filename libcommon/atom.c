@@ -197,6 +197,23 @@ int atom_encode(struct atom_codec *c, const struct atom *a,
 }
 
 /*
+ * Rewrites the delivery fields of an encoded, already validated frame and
+ * its header CRC: the coordinator stamps the receive count on every
+ * delivery and the failure on a dead letter without re-encoding the
+ * payload.
+ */
+void atom_header_restamp(uint8_t *frame, uint32_t attempt, uint8_t fail_kind,
+			 int32_t fail_code)
+{
+	size_t header_len = get16(frame + 6);
+
+	put32(frame + 36, attempt);
+	frame[48] = fail_kind;
+	put32(frame + 52, (uint32_t)fail_code);
+	put32(frame + header_len - 4, crc32c(0, frame, header_len - 4));
+}
+
+/*
  * Returns 0 with the header decoded into a and f, 1 if avail is too short
  * (f->header_len then says how much is needed, or 8 if not yet known), or -1
  * with a reason in why.  Checks run from the cheapest that can tell garbage

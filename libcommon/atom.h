@@ -105,6 +105,8 @@ int atom_parse_header(const uint8_t *p, size_t avail, size_t limit,
 int atom_load_payload(struct atom_codec *c, const struct atom_frame *f,
 		      const void *stored, struct atom *a, char *why,
 		      size_t whylen);
+void atom_header_restamp(uint8_t *frame, uint32_t attempt, uint8_t fail_kind,
+			 int32_t fail_code);
 int atom_decode(struct atom_codec *c, const void *buf, size_t len,
 		struct atom *a, char *why, size_t whylen);
 
