@@ -20,3 +20,12 @@ t_unit_test_hash_SOURCES = t/unit/test-hash.c t/unit/tap.h
 
 UNIT_TESTS += t/unit/test-atomid
 t_unit_test_atomid_SOURCES = t/unit/test-atomid.c t/unit/tap.h
+
+UNIT_TESTS += t/unit/test-fdio
+t_unit_test_fdio_SOURCES = t/unit/test-fdio.c t/unit/tap.h
+
+UNIT_TESTS += t/unit/test-endpoint
+t_unit_test_endpoint_SOURCES = t/unit/test-endpoint.c t/unit/tap.h
+
+UNIT_TESTS += t/unit/test-log
+t_unit_test_log_SOURCES = t/unit/test-log.c t/unit/tap.h
