@@ -1,0 +1,201 @@
+# bash completion for the spsc programs                     -*- shell-script -*-
+#
+# Source it (". completions/spsc.bash"), or install it as
+# $datadir/bash-completion/completions/<program> for each program.
+#
+# Everything program-specific is in the table below, one line per option,
+# spelled as in the program's --help: its names, the long one followed by
+# =ARG (a required argument) or [=ARG] (an optional one, which must then be
+# attached: --compress=19).  What ARG is decides what gets completed:
+#
+#   ENDPOINT FILE PATH   file names (an endpoint with a '/' is a file)
+#   DIR                  directory names
+#   COMMAND              command names
+#   word|word            these words (lower case: literal choices)
+#   anything else        nothing (N, SIZE, DURATION, NAME, ...)
+#
+# A line "ARGS KIND" says the same of the operands.  For KIND COMMAND the
+# first operand (or the word after --) starts a command line of its own,
+# which is completed as that command's.  A new program is one more entry.
+
+declare -gA _spsc_table=(
+[spsc-source]='
+-o --output=ENDPOINT
+-n --atom-events=N
+-b --atom-bytes=SIZE
+-l --linger=DURATION
+--name=NAME
+-z --compress[=LEVEL]
+-f --follow
+-w --watch=DIR
+--rate=N
+--progress
+--state=DIR
+--once
+--max-atom=SIZE
+--help
+--version
+ARGS FILE
+'
+[spsc-op]='
+-i --input=ENDPOINT
+-o --output=ENDPOINT
+-j --jobs=N
+--ordered
+-t --timeout=DURATION
+--grace=DURATION
+-r --retries=N
+--dlq=ENDPOINT
+--warm
+--shell
+--name=NAME
+-z --compress[=LEVEL]
+--max-atom=SIZE
+-q --quiet
+--help
+--version
+ARGS COMMAND
+'
+[spsc-sink]='
+-i --input=ENDPOINT
+--journal=FILE
+--fsync
+--stats[=json]
+--drain
+--max-atom=SIZE
+--help
+--version
+ARGS PATH
+'
+)
+
+# _spsc_parse PROGRAM: reads the program's table into _spsc_names (every
+# option name), _spsc_arg (name -> ARG of an option with a required
+# argument), _spsc_optarg (name -> ARG of an optional one) and _spsc_args
+# (the operands' kind).
+_spsc_parse() {
+	local line name names arg
+	_spsc_names=() _spsc_args=
+	_spsc_arg=() _spsc_optarg=()
+	while read -r line; do
+		[[ -n $line ]] || continue
+		if [[ $line == ARGS\ * ]]; then
+			_spsc_args=${line#ARGS }
+			continue
+		fi
+		names=${line%%[[=]*}
+		arg=${line#"$names"}
+		for name in $names; do
+			_spsc_names+=("$name")
+			case $arg in
+			'') ;;
+			\[=*\]) [[ $name == --* ]] && _spsc_optarg[$name]=${arg:2:-1} ;;
+			=*) _spsc_arg[$name]=${arg#=} ;;
+			esac
+		done
+	done <<<"${_spsc_table[$1]}"
+}
+
+# _spsc_complete_kind KIND PREFIX: candidates for an argument of that kind.
+_spsc_complete_kind() {
+	local IFS=$'\n'
+	case $1 in
+	ENDPOINT | FILE | PATH)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$2")) ;;
+	DIR)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$2")) ;;
+	COMMAND)
+		COMPREPLY=($(compgen -c -- "$2")) ;;
+	*[a-z]*)
+		COMPREPLY=($(compgen -W "${1//|/ }" -- "$2")) ;;
+	*)
+		COMPREPLY=() ;;
+	esac
+}
+
+# _spsc_words: COMP_WORDS with "--opt" "=" "value" joined back into
+# "--opt=value" (bash splits words at '='), as _spsc_w, the index of the
+# word under the cursor as _spsc_cw, and each word's first index in
+# COMP_WORDS as _spsc_orig.
+_spsc_words() {
+	local i j=-1 tok
+	_spsc_w=() _spsc_orig=() _spsc_cw=0
+	for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+		tok=${COMP_WORDS[i]}
+		if ((j >= 0)) && [[ $tok == '=' || ${_spsc_w[j]} == --*= ]] &&
+			[[ ${_spsc_w[j]} == --* ]]; then
+			_spsc_w[j]+=$tok
+		else
+			_spsc_w[++j]=$tok
+			_spsc_orig[j]=$i
+		fi
+		((i == COMP_CWORD)) && _spsc_cw=$j
+	done
+}
+
+# _spsc_command INDEX: complete the command line that starts at word
+# INDEX (of _spsc_w), as bash-completion would for that command.
+_spsc_command() {
+	if ((_spsc_cw == $1)); then
+		_spsc_complete_kind COMMAND "${_spsc_w[_spsc_cw]}"
+	elif declare -F _command_offset >/dev/null; then
+		_command_offset "${_spsc_orig[$1]}"
+	else
+		_spsc_complete_kind FILE "${_spsc_w[_spsc_cw]}"
+	fi
+}
+
+_spsc() {
+	local prog=${COMP_WORDS[0]##*/} cur prev i w opt
+	local -a _spsc_names _spsc_w _spsc_orig
+	local -A _spsc_arg _spsc_optarg
+	local _spsc_args _spsc_cw
+
+	COMPREPLY=()
+	[[ -n ${_spsc_table[$prog]+set} ]] || return 0
+	_spsc_parse "$prog"
+	_spsc_words
+	cur=${_spsc_w[_spsc_cw]}
+
+	# Walk the words before the cursor: skip option arguments, and stop
+	# where the operands of a COMMAND program begin.
+	for ((i = 1; i < _spsc_cw; i++)); do
+		w=${_spsc_w[i]}
+		if [[ $w == -- ]]; then
+			if [[ $_spsc_args == COMMAND ]]; then
+				_spsc_command $((i + 1))
+				return 0
+			fi
+			_spsc_complete_kind "$_spsc_args" "$cur"
+			return 0
+		elif [[ $w == -?* && $w != *=* && -n ${_spsc_arg[$w]+set} ]]; then
+			((i++))	# its argument is the next word
+		elif [[ $w != -* && $_spsc_args == COMMAND ]]; then
+			_spsc_command "$i"
+			return 0
+		fi
+	done
+
+	prev=${_spsc_w[_spsc_cw - 1]}
+	if ((_spsc_cw > 1)) && [[ $prev == -?* && $prev != *=* && -n ${_spsc_arg[$prev]+set} ]]; then
+		_spsc_complete_kind "${_spsc_arg[$prev]}" "$cur"
+	elif [[ $cur == --*=* ]]; then
+		opt=${cur%%=*}
+		_spsc_complete_kind "${_spsc_arg[$opt]:-${_spsc_optarg[$opt]:-}}" "${cur#*=}"
+		# Bash replaces only what follows the '=' when '=' breaks words.
+		[[ $COMP_WORDBREAKS == *=* ]] ||
+			COMPREPLY=("${COMPREPLY[@]/#/$opt=}")
+	elif [[ $cur == -* ]]; then
+		local IFS=$'\n'
+		COMPREPLY=($(compgen -W "${_spsc_names[*]}" -- "$cur"))
+	elif [[ $_spsc_args == COMMAND ]]; then
+		_spsc_command "$_spsc_cw"
+	else
+		_spsc_complete_kind "$_spsc_args" "$cur"
+	fi
+	return 0
+}
+
+complete -F _spsc "${!_spsc_table[@]}"

@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# completions/spsc.bash: what bash offers for the spsc programs.  Each test
+# sets the variables bash sets for a completion function and checks the
+# COMPREPLY it leaves.
+
+load helpers
+
+setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
+	cd "$TMP" || return 1
+	# bash-completion's helpers, where installed, must not change the result.
+	unset -f _command_offset
+	source "$SPSC_SRCDIR/completions/spsc.bash"
+	touch foo.atoms fab.txt other.txt
+	mkdir fdir
+}
+
+# complete_line LINE: completes at the end of LINE (a trailing space starts
+# a new, empty word) and sets `got` to the sorted, unique candidates.
+complete_line() {
+	COMP_LINE=$1
+	COMP_POINT=${#COMP_LINE}
+	read -ra COMP_WORDS <<<"$COMP_LINE"
+	[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_spsc
+	got=$(printf '%s\n' "${COMPREPLY[@]}" | sort -u | tr '\n' ' ')
+	got=${got% }
+}
+
+@test "completion: every program is registered" {
+	run complete -p spsc-source spsc-op spsc-sink
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ $output == *"complete -F _spsc spsc-op"* ]]
+}
+
+@test "completion: long option names by prefix" {
+	complete_line 'spsc-op --ti'
+	[ "$got" = "--timeout" ]
+	complete_line 'spsc-source --atom-'
+	[ "$got" = "--atom-bytes --atom-events" ]
+	complete_line 'spsc-sink --st'
+	[ "$got" = "--stats" ]
+}
+
+@test "completion: spsc-op offers all its options after a dash" {
+	complete_line 'spsc-op -'
+	for o in -j --jobs --warm --ordered -t --timeout -r --retries --dlq --shell --help --version; do
+		[[ " $got " == *" $o "* ]] || { echo "missing $o in: $got"; return 1; }
+	done
+}
+
+@test "completion: file arguments complete file names" {
+	complete_line 'spsc-op --dlq f'
+	[ "$got" = "fab.txt fdir foo.atoms" ]
+	complete_line 'spsc-source -n 10 o'
+	[ "$got" = "other.txt" ]
+	complete_line 'spsc-sink -i fo'
+	[ "$got" = "foo.atoms" ]
+}
+
+@test "completion: a DIR argument completes directories only" {
+	complete_line 'spsc-source --watch '
+	[ "$got" = "fdir" ]
+}
+
+@test "completion: numbers and durations get no candidates" {
+	complete_line 'spsc-source -n '
+	[ -z "$got" ]
+	complete_line 'spsc-op --timeout '
+	[ -z "$got" ]
+}
+
+@test "completion: --opt=value, split at '=' as bash does" {
+	COMP_WORDS=(spsc-sink --stats =)
+	COMP_CWORD=2
+	_spsc
+	[ "${COMPREPLY[*]}" = "json" ]
+	COMP_WORDS=(spsc-op --dlq = fo)
+	COMP_CWORD=3
+	_spsc
+	[ "${COMPREPLY[*]}" = "foo.atoms" ]
+}
+
+@test "completion: spsc-op completes the command, then its arguments" {
+	mkdir bin
+	printf '#!/bin/sh\n' >bin/spsc-test-tool
+	chmod +x bin/spsc-test-tool
+	PATH=$TMP/bin:$PATH
+	complete_line 'spsc-op -j 2 -- spsc-test-t'
+	[ "$got" = "spsc-test-tool" ]
+	complete_line 'spsc-op -j 2 spsc-test-t'
+	[ "$got" = "spsc-test-tool" ]
+	# After the command, the words are its own: --dlq is not ours.
+	complete_line 'spsc-op -j 2 -- spsc-test-tool --dl'
+	[ -z "$got" ]
+	complete_line 'spsc-op -- spsc-test-tool ot'
+	[ "$got" = "other.txt" ]
+}
+
+@test "completion: an option's argument is not taken for the command" {
+	complete_line 'spsc-op -t 5s --dlq foo.atoms -r 2 --w'
+	[ "$got" = "--warm" ]
+}
+
+# The tables must list exactly the long options each program documents.
+@test "completion: tables match each program's --help" {
+	local p help table
+	for p in spsc-source spsc-op spsc-sink; do
+		help=$("$p" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+		table=$(printf '%s\n' "${_spsc_table[$p]}" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+		if [ "$help" != "$table" ]; then
+			echo "$p: --help and completions/spsc.bash differ:"
+			diff <(echo "$help") <(echo "$table") || true
+			return 1
+		fi
+	done
+}
