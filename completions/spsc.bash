@@ -60,11 +60,11 @@ ARGS COMMAND
 -i --input=ENDPOINT
 --journal=FILE
 --fsync
---stats[=json]
---drain
+--stats[=text|json]
 --max-atom=SIZE
---help
---version
+--drain
+-h --help
+-V --version
 ARGS PATH
 '
 )
@@ -101,15 +101,15 @@ _spsc_complete_kind() {
 	local IFS=$'\n'
 	case $1 in
 	ENDPOINT | FILE | PATH)
-		compopt -o filenames 2>/dev/null
-		COMPREPLY=($(compgen -f -- "$2")) ;;
+		compopt -o filenames 2>/dev/null || :
+		COMPREPLY=($(compgen -f -- "$2" || :)) ;;
 	DIR)
-		compopt -o filenames 2>/dev/null
-		COMPREPLY=($(compgen -d -- "$2")) ;;
+		compopt -o filenames 2>/dev/null || :
+		COMPREPLY=($(compgen -d -- "$2" || :)) ;;
 	COMMAND)
-		COMPREPLY=($(compgen -c -- "$2")) ;;
+		COMPREPLY=($(compgen -c -- "$2" || :)) ;;
 	*[a-z]*)
-		COMPREPLY=($(compgen -W "${1//|/ }" -- "$2")) ;;
+		COMPREPLY=($(compgen -W "${1//|/ }" -- "$2" || :)) ;;
 	*)
 		COMPREPLY=() ;;
 	esac
@@ -189,7 +189,7 @@ _spsc() {
 			COMPREPLY=("${COMPREPLY[@]/#/$opt=}")
 	elif [[ $cur == -* ]]; then
 		local IFS=$'\n'
-		COMPREPLY=($(compgen -W "${_spsc_names[*]}" -- "$cur"))
+		COMPREPLY=($(compgen -W "${_spsc_names[*]}" -- "$cur" || :))
 	elif [[ $_spsc_args == COMMAND ]]; then
 		_spsc_command "$_spsc_cw"
 	else

@@ -77,7 +77,7 @@ complete_line() {
 	COMP_WORDS=(spsc-sink --stats =)
 	COMP_CWORD=2
 	_spsc
-	[ "${COMPREPLY[*]}" = "json" ]
+	[ "${COMPREPLY[*]}" = "text json" ]
 	COMP_WORDS=(spsc-op --dlq = fo)
 	COMP_CWORD=3
 	_spsc
@@ -105,12 +105,19 @@ complete_line() {
 	[ "$got" = "--warm" ]
 }
 
-# The tables must list exactly the long options each program documents.
+# The tables must list exactly the options each program documents: every
+# long option, and each short one with its long name ("-j --jobs").
 @test "completion: tables match each program's --help" {
 	local p help table
 	for p in spsc-source spsc-op spsc-sink; do
-		help=$("$p" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
-		table=$(printf '%s\n' "${_spsc_table[$p]}" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+		help=$("$p" --help | {
+			grep -o -- '--[a-z][a-z-]*'
+			sed -En 's/^ +(-[a-zA-Z0-9]), (--[a-z][a-z-]*).*/\1 \2/p'
+		} | sort -u)
+		table=$(printf '%s\n' "${_spsc_table[$p]}" | {
+			grep -o -- '--[a-z][a-z-]*'
+			sed -En 's/^(-[a-zA-Z0-9]) (--[a-z][a-z-]*).*/\1 \2/p'
+		} | sort -u)
 		if [ "$help" != "$table" ]; then
 			echo "$p: --help and completions/spsc.bash differ:"
 			diff <(echo "$help") <(echo "$table") || true
