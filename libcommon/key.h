@@ -77,6 +77,9 @@ struct key_buf {
 	size_t cap;
 };
 
+/* Parses -k KEY with -t SEP (NULL when -t was not given).  Returns 0, or
+ * -1 with a message in err that quotes the offending text, ready for
+ * opt_usage_error("%s", err).  key_spec_free is safe after either. */
 int key_spec_parse(struct key_spec *ks, const char *key, const char *sep,
 		   char *err, size_t errlen);
 void key_spec_free(struct key_spec *ks);
@@ -84,6 +87,9 @@ void key_spec_free(struct key_spec *ks);
 void key_buf_init(struct key_buf *kb);
 void key_buf_free(struct key_buf *kb);
 
+/* Finds the key in the event ev of len bytes (its '\n' included or not).
+ * Returns KEY_OK with out->ptr and out->len set, or a negative enum
+ * key_status with a message for this event in err. */
 int key_extract(const struct key_spec *ks, const char *ev, size_t len,
 		struct key_buf *out, char *err, size_t errlen);
 

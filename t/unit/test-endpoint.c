@@ -93,17 +93,36 @@ static int open_fails(const char *spec, int writing, const char *msg)
 	return 1;
 }
 
+/*
+ * A valid queue name reaches the queue layer.  Until spsc-coord exists that
+ * layer is one clear "not yet" message; once it does, opening succeeds
+ * (connecting is lazy) and the endpoint must be a queue of that name.
+ */
+static int queue_reached(const char *spec, int writing, const char *name)
+{
+	struct endpoint ep;
+	int rc;
+
+	if (endpoint_open(&ep, spec, writing, NULL) < 0) {
+		if (strstr(ep.err, "queue endpoints need spsc-coord, which this version does not include yet"))
+			return 1;
+		printf("# '%s': %s\n", spec, ep.err);
+		return 0;
+	}
+	rc = ep.kind == ENDPOINT_QUEUE && strcmp(ep.name, name) == 0;
+	endpoint_close(&ep);
+	return rc;
+}
+
 static void test_open_errors(void)
 {
 	char path[256], long_name[QUEUE_NAME_MAX + 2];
 
-	ok(open_fails("raw", 0, "raw: queue endpoints need spsc-coord"),
-	   "a queue name: not supported yet, said clearly");
-	ok(open_fails("raw", 1, "raw: queue endpoints need spsc-coord"),
-	   "the same when writing");
-	ok(open_fails("raw@tcp://127.0.0.1:7878", 0,
-		      "queue endpoints need spsc-coord"),
-	   "QUEUE@URL: not supported yet");
+	ok(queue_reached("raw", 0, "raw"),
+	   "a queue name: a queue, or a clear not-supported-yet error");
+	ok(queue_reached("raw", 1, "raw"), "the same when writing");
+	ok(queue_reached("raw@tcp://127.0.0.1:7878", 0, "raw"),
+	   "QUEUE@URL: the name before the @");
 	ok(open_fails("bad name", 0, "bad name: not a valid endpoint"),
 	   "a space in a queue name");
 	ok(open_fails("x/..@tcp://h:1", 0, "not a valid endpoint"),
@@ -147,8 +166,8 @@ static const char *texts[] = {
 	"one\n",
 	"two\nthree\n",
 	"",
-	"compressible compressible compressible compressible\n"
-	"compressible compressible compressible compressible\n",
+	("compressible compressible compressible compressible\n"
+	 "compressible compressible compressible compressible\n"),
 };
 
 static int write_file(const char *path, int level, int first, int count)
