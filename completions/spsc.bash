@@ -30,6 +30,7 @@ declare -gA _spsc_table=(
 -w --watch=DIR
 --rate=N
 --progress
+--no-progress
 --state=DIR
 --once
 --max-atom=SIZE
@@ -51,6 +52,7 @@ ARGS FILE
 --name=NAME
 -z --compress[=LEVEL]
 --max-atom=SIZE
+--spill=SIZE
 -q --quiet
 --help
 --version

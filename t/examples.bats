@@ -17,7 +17,10 @@ run_example() {
 
 # expect_clean: the example removed its temp files and wrote nothing else.
 expect_clean() {
-	[ -z "$(ls -A cwd tmpdir)" ] || { ls -lAR cwd tmpdir; return 1; }
+	if [ -n "$(ls -A cwd)" ] || [ -n "$(ls -A tmpdir)" ]; then
+		ls -lAR cwd tmpdir
+		return 1
+	fi
 }
 
 show() {

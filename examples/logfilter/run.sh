@@ -75,8 +75,8 @@ spsc-source -n 10 --name logfilter "$log" |
 status=("${PIPESTATUS[@]}")
 echo "   exit status: spsc-source ${status[0]}, spsc-op ${status[1]}, spsc-sink ${status[2]}"
 echo "   errors.log: $(wc -l <errors.log) records, $(sort -u errors.log | wc -l) distinct"
-if [ -e failed-again.atoms ]; then
-	echo "   failed-again.atoms exists: the fix did not work"
+if [ -s failed-again.atoms ]; then
+	echo "   failed-again.atoms holds atoms: the fix did not work"
 else
 	echo "   no atom was dead-lettered this time"
 fi
