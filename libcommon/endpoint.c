@@ -5,12 +5,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include "endpoint.h"
+#include "endpoint_queue.h"
 #include "fdio.h"
+#include "proto.h"
+#include "stop.h"
+#include "units.h"
 
 int queue_name_valid(const char *name, size_t len)
 {
 	if (len == 0 || len > QUEUE_NAME_MAX)
+		return 0;
+	/* "." and ".." pass the character rule but name directories. */
+	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
@@ -55,7 +64,8 @@ static int open_path(struct endpoint *ep, const char *path)
 
 /* Queue names are checked here, once, for every program: a name is also a
  * file name in the coordinator's state directory, so nothing else may pass. */
-static int open_queue(struct endpoint *ep, const char *spec)
+static int open_queue(struct endpoint *ep, const char *spec,
+		      const struct endpoint_opts *o)
 {
 	const char *at = strchr(spec, '@');
 	size_t len = at ? (size_t)(at - spec) : strlen(spec);
@@ -67,10 +77,7 @@ static int open_queue(struct endpoint *ep, const char *spec)
 		return -1;
 	}
 	snprintf(ep->name, sizeof ep->name, "%.*s", (int)len, spec);
-	snprintf(ep->err, sizeof ep->err,
-		 "%s: queue endpoints need spsc-coord, which this version does not include yet",
-		 spec);
-	return -1;
+	return equeue_open(ep, spec, o);
 }
 
 int endpoint_open(struct endpoint *ep, const char *spec, int writing,
@@ -89,11 +96,13 @@ int endpoint_open(struct endpoint *ep, const char *spec, int writing,
 	else if (ep->kind == ENDPOINT_PATH)
 		rc = open_path(ep, spec);
 	else
-		rc = open_queue(ep, spec);
+		rc = open_queue(ep, spec, o);
 	if (rc < 0) {
 		atom_codec_free(&ep->codec);
 		return -1;
 	}
+	if (ep->kind == ENDPOINT_QUEUE)
+		return 0;
 	if (writing) {
 		atom_writer_init(&ep->wr, ep->fd, ep->name, &ep->codec);
 	} else if (atom_reader_init(&ep->rd, ep->fd, ep->name, &ep->codec) < 0) {
@@ -107,6 +116,16 @@ int endpoint_open(struct endpoint *ep, const char *spec, int writing,
 /* 1: an atom; 0: end of input; -1: ep->err says what is wrong. */
 int endpoint_read(struct endpoint *ep, struct atom *a)
 {
+	int rc;
+
+	do
+		rc = endpoint_read_wait(ep, a, -1);
+	while (rc == ENDPOINT_AGAIN);
+	return rc;
+}
+
+static int read_frame(struct endpoint *ep, struct atom *a)
+{
 	int rc = atom_read(&ep->rd, a);
 
 	if (rc < 0)
@@ -114,8 +133,44 @@ int endpoint_read(struct endpoint *ep, struct atom *a)
 	return rc;
 }
 
+/*
+ * Like endpoint_read, but waits at most wait_ns (negative: for ever) for
+ * the next atom to start arriving, and returns ENDPOINT_AGAIN if none did.
+ * A stop request (SIGTERM) ends the input: 0.  So a poll loop that also
+ * watches child processes can ask "anything yet?" without blocking.
+ */
+int endpoint_read_wait(struct endpoint *ep, struct atom *a, int64_t wait_ns)
+{
+	struct pollfd p = { .fd = ep->fd, .events = POLLIN };
+	int64_t until = wait_ns < 0 ? INT64_MAX : mono_ns() + wait_ns;
+
+	if (ep->kind == ENDPOINT_QUEUE)
+		return equeue_read(ep, a, wait_ns);
+	if (atom_reader_buffered(&ep->rd) > 0 || ep->kind == ENDPOINT_PATH)
+		return read_frame(ep, a);
+	for (;;) {
+		int64_t left = until - mono_ns();
+		int ms = wait_ns < 0 ? -1 : left <= 0 ? 0 : (int)((left + NS_PER_MS - 1) / NS_PER_MS);
+		int rc;
+		if (stop_requested)
+			return 0;
+		rc = poll(&p, 1, ms);
+		if (rc > 0)
+			return read_frame(ep, a);
+		if (rc == 0)
+			return ENDPOINT_AGAIN;
+		if (errno != EINTR) {
+			snprintf(ep->err, sizeof ep->err, "%s: poll: %s", ep->name,
+				 strerror(errno));
+			return -1;
+		}
+	}
+}
+
 int endpoint_write(struct endpoint *ep, const struct atom *a)
 {
+	if (ep->kind == ENDPOINT_QUEUE)
+		return equeue_write(ep, a);
 	if (atom_write(&ep->wr, a) < 0) {
 		snprintf(ep->err, sizeof ep->err, "%s", ep->wr.err);
 		return -1;
@@ -125,20 +180,31 @@ int endpoint_write(struct endpoint *ep, const struct atom *a)
 	return 0;
 }
 
-/* Pipes and files have no one to tell: the atom was consumed when read. */
+/* Pipes and files have no one to tell: an atom is consumed when read. */
 int endpoint_ack(struct endpoint *ep, const struct atom *a)
 {
-	(void)ep;
-	(void)a;
-	return 0;
+	return ep->kind == ENDPOINT_QUEUE ? equeue_settle(ep, a, OP_ACK, 0) : 0;
 }
 
 int endpoint_nack(struct endpoint *ep, const struct atom *a, int64_t delay_ns)
 {
-	(void)ep;
-	(void)a;
-	(void)delay_ns;
-	return 0;
+	if (ep->kind != ENDPOINT_QUEUE)
+		return 0;
+	return equeue_settle(ep, a, OP_NACK, delay_ns / NS_PER_MS);
+}
+
+int endpoint_touch(struct endpoint *ep, const struct atom *a, int64_t vis_ns)
+{
+	if (ep->kind != ENDPOINT_QUEUE)
+		return 0;
+	return equeue_settle(ep, a, OP_TOUCH, vis_ns / NS_PER_MS);
+}
+
+/* The lease a queue grants per delivery (0 for pipes and files): how
+ * often a long invocation must TOUCH its atom. */
+int64_t endpoint_lease_ns(const struct endpoint *ep)
+{
+	return ep->kind == ENDPOINT_QUEUE ? equeue_lease_ns(ep) : 0;
 }
 
 int endpoint_sync(struct endpoint *ep)
@@ -158,7 +224,13 @@ int endpoint_fd(const struct endpoint *ep)
 /* True when a read can make progress without waiting on the fd. */
 int endpoint_pending(const struct endpoint *ep)
 {
-	return !ep->writing && atom_reader_buffered(&ep->rd) > 0;
+	return !ep->writing && ep->kind != ENDPOINT_QUEUE &&
+	       atom_reader_buffered(&ep->rd) > 0;
+}
+
+int endpoint_is_queue(const struct endpoint *ep)
+{
+	return ep->kind == ENDPOINT_QUEUE;
 }
 
 int endpoint_close(struct endpoint *ep)
@@ -171,7 +243,9 @@ int endpoint_close(struct endpoint *ep)
 		rc = -1;
 	}
 	ep->fd = -1;
-	if (!ep->writing)
+	if (ep->kind == ENDPOINT_QUEUE)
+		equeue_close(ep);
+	else if (!ep->writing)
 		atom_reader_free(&ep->rd);
 	atom_codec_free(&ep->codec);
 	free(ep->queue);

@@ -19,6 +19,8 @@
 
 #include "atom.h"
 
+struct queue_link;
+
 enum endpoint_kind { ENDPOINT_STDIO, ENDPOINT_PATH, ENDPOINT_QUEUE };
 
 #define QUEUE_NAME_MAX 200
@@ -27,7 +29,14 @@ struct endpoint_opts {
 	size_t limit;		/* frame size limit; 0 means the default */
 	int level;		/* zstd level for writes; 0 means raw */
 	int fsync;		/* fsync after every write */
+	/* queues only */
+	int prefetch;		/* atoms per GET; 0 means 1 */
+	int64_t visibility_ns;	/* lease per GET; 0: the queue's setting */
+	int drain;		/* end of input: nothing ready, nothing in flight */
 };
+
+/* endpoint_read_wait's answer when nothing came within the wait. */
+#define ENDPOINT_AGAIN 2
 
 struct endpoint {
 	enum endpoint_kind kind;
@@ -37,6 +46,7 @@ struct endpoint {
 	char name[256];		/* for messages: "stdin", a path, a queue */
 	char *queue;
 	char *url;
+	struct queue_link *link;	/* ENDPOINT_QUEUE: see endpoint_queue.c */
 	struct atom_codec codec;
 	struct atom_reader rd;
 	struct atom_writer wr;
@@ -48,12 +58,16 @@ int queue_name_valid(const char *name, size_t len);
 int endpoint_open(struct endpoint *ep, const char *spec, int writing,
 		  const struct endpoint_opts *o);
 int endpoint_read(struct endpoint *ep, struct atom *a);
+int endpoint_read_wait(struct endpoint *ep, struct atom *a, int64_t wait_ns);
 int endpoint_write(struct endpoint *ep, const struct atom *a);
 int endpoint_ack(struct endpoint *ep, const struct atom *a);
 int endpoint_nack(struct endpoint *ep, const struct atom *a, int64_t delay_ns);
+int endpoint_touch(struct endpoint *ep, const struct atom *a, int64_t vis_ns);
+int64_t endpoint_lease_ns(const struct endpoint *ep);
 int endpoint_sync(struct endpoint *ep);
 int endpoint_close(struct endpoint *ep);
 int endpoint_fd(const struct endpoint *ep);
 int endpoint_pending(const struct endpoint *ep);
+int endpoint_is_queue(const struct endpoint *ep);
 
 #endif

@@ -61,11 +61,15 @@ PROGRAMS="spsc-source spsc-op spsc-sink"
 	[[ "$output" == *"lots"*"not a size"* ]]
 }
 
-@test "a queue endpoint before spsc-coord exists gives a clear error" {
+@test "a queue endpoint with no coordinator gives a clear error, not a hang" {
+	export SPSC_HOME="$TMP/home" SPSC_CONNECT_TIMEOUT=1s
 	run spsc-op -i raw -- cat
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"raw: queue endpoints need spsc-coord"* ]]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"raw: coordinator at ipc://$TMP/home/coord.sock did not answer"* ]]
 	run spsc-op -i 'bad name!' -- cat
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not a valid endpoint"* ]]
+	run spsc-op -i .. -- cat
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"not a valid endpoint"* ]]
 }

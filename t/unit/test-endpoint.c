@@ -71,10 +71,8 @@ static void test_queue_names(void)
 	   QUEUE_NAME_MAX);
 	ok(!queue_name_valid(name, QUEUE_NAME_MAX + 1), "%d bytes is too long",
 	   QUEUE_NAME_MAX + 1);
-	todo(!valid(".."), "endpoint.c accepts '..' as a queue name",
-	     "'..' is not a queue name: it would name the state dir's parent");
-	todo(!valid("."), "endpoint.c accepts '.' as a queue name",
-	     "'.' is not a queue name: it would name the state dir");
+	ok(!valid(".."), "'..' is not a queue name: it names a parent directory");
+	ok(!valid("."), "'.' is not a queue name: it names a directory");
 }
 
 static int open_fails(const char *spec, int writing, const char *msg)

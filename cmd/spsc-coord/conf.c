@@ -1,0 +1,163 @@
+/*
+ * conf: the queue table on disk, $SPSC_HOME/queues.json: every queue's
+ * settings and its running totals.  The log holds the atoms; this file
+ * holds what the log cannot say (a queue with no atoms, its limits).
+ * Written whole to a temporary file and renamed, so it is never torn.
+ * Totals are saved on every change of settings and once a second at most
+ * otherwise, so a kill -9 can lose up to a second of counting, never a
+ * setting.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "coord.h"
+#include "endpoint.h"
+#include "fdio.h"
+#include "log.h"
+#include "units.h"
+
+#define CONF_MAX (16 << 20)
+
+static void conf_path(const struct coord *c, char *buf, size_t len, const char *suffix)
+{
+	snprintf(buf, len, "%s/queues.json%s", c->opt.home, suffix);
+}
+
+static double num(const cJSON *o, const char *key, double def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+static int load_queue(struct coord *c, const cJSON *o)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+	struct queue *q;
+
+	if (!cJSON_IsString(name) ||
+	    !queue_name_valid(name->valuestring, strlen(name->valuestring)))
+		return -1;
+	if ((q = queue_lookup(c, name->valuestring, 1)) == NULL)
+		return -1;
+	q->conf.visibility_ns = (int64_t)num(o, "visibility_ms", (double)(q->conf.visibility_ns / NS_PER_MS)) * NS_PER_MS;
+	q->conf.max_receives = (uint32_t)num(o, "max_receives", q->conf.max_receives);
+	q->conf.max_depth = (uint64_t)num(o, "max_depth", (double)q->conf.max_depth);
+	q->conf.max_bytes = (uint64_t)num(o, "max_bytes", (double)q->conf.max_bytes);
+	q->conf.retention_ns = (int64_t)num(o, "retention_ms", (double)(q->conf.retention_ns / NS_PER_MS)) * NS_PER_MS;
+	q->n.put = (uint64_t)num(o, "put", 0);
+	q->n.acked = (uint64_t)num(o, "acked", 0);
+	q->n.redelivered = (uint64_t)num(o, "redelivered", 0);
+	q->n.dead = (uint64_t)num(o, "dead_lettered", 0);
+	q->n.expired = (uint64_t)num(o, "expired", 0);
+	if (q->conf.max_receives == 0)
+		q->conf.max_receives = 1;
+	return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = malloc(CONF_MAX + 1);
+	if (buf == NULL || fd_read_full(fd, buf, CONF_MAX, len) < 0) {
+		free(buf);
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	buf[*len] = '\0';
+	return buf;
+}
+
+int conf_load(struct coord *c)
+{
+	char path[4200];
+	const cJSON *qs, *o;
+	cJSON *root;
+	size_t len;
+	char *text;
+
+	conf_path(c, path, sizeof path, "");
+	if ((text = read_file(path, &len)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	root = cJSON_ParseWithLength(text, len);
+	free(text);
+	qs = cJSON_GetObjectItemCaseSensitive(root, "queues");
+	if (root == NULL || !cJSON_IsArray(qs)) {
+		log_error("%s: not a queue table (expected {\"queues\":[...]})", path);
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_ArrayForEach(o, qs)
+		if (load_queue(c, o) < 0)
+			log_warn("%s: skipping a malformed queue entry", path);
+	cJSON_Delete(root);
+	c->conf_dirty = 0;
+	return 0;
+}
+
+static cJSON *queue_entry(const struct queue *q)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", q->name);
+	cJSON_AddNumberToObject(o, "visibility_ms", (double)(q->conf.visibility_ns / NS_PER_MS));
+	cJSON_AddNumberToObject(o, "max_receives", q->conf.max_receives);
+	cJSON_AddNumberToObject(o, "max_depth", (double)q->conf.max_depth);
+	cJSON_AddNumberToObject(o, "max_bytes", (double)q->conf.max_bytes);
+	cJSON_AddNumberToObject(o, "retention_ms", (double)(q->conf.retention_ns / NS_PER_MS));
+	cJSON_AddNumberToObject(o, "put", (double)q->n.put);
+	cJSON_AddNumberToObject(o, "acked", (double)q->n.acked);
+	cJSON_AddNumberToObject(o, "redelivered", (double)q->n.redelivered);
+	cJSON_AddNumberToObject(o, "dead_lettered", (double)q->n.dead);
+	cJSON_AddNumberToObject(o, "expired", (double)q->n.expired);
+	return o;
+}
+
+int conf_save(struct coord *c)
+{
+	char path[4200], tmp[4200];
+	cJSON *root = cJSON_CreateObject();
+	cJSON *qs = cJSON_AddArrayToObject(root, "queues");
+	char *text;
+	int fd, rc = -1;
+
+	for (size_t i = 0; i < c->nqueues; i++)
+		cJSON_AddItemToArray(qs, queue_entry(c->queues[i]));
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		return -1;
+	conf_path(c, path, sizeof path, "");
+	conf_path(c, tmp, sizeof tmp, ".tmp");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		rc = fd_write_all(fd, text, strlen(text));
+		if (rc == 0)
+			rc = fd_write_all(fd, "\n", 1);
+		if (rc == 0)
+			rc = fsync(fd);
+		if (close(fd) < 0)
+			rc = -1;
+		if (rc == 0)
+			rc = rename(tmp, path);
+	}
+	if (rc < 0)
+		log_error("%s: %s", tmp, strerror(errno));
+	free(text);
+	return rc;
+}

@@ -1,0 +1,11 @@
+bin_PROGRAMS += spsc-coord
+spsc_coord_SOURCES = \
+	cmd/spsc-coord/main.c \
+	cmd/spsc-coord/admin.c cmd/spsc-coord/admin.h \
+	cmd/spsc-coord/conf.c \
+	cmd/spsc-coord/coord.h \
+	cmd/spsc-coord/manage.c \
+	cmd/spsc-coord/ops.c cmd/spsc-coord/ops.h \
+	cmd/spsc-coord/queue.c cmd/spsc-coord/queue.h \
+	cmd/spsc-coord/server.c \
+	cmd/spsc-coord/store.c cmd/spsc-coord/store.h

@@ -1,0 +1,390 @@
+/*
+ * manage: the queue table, the per-second tick, log replay, and the
+ * management requests (STATUS, CREATE, DELETE, PURGE, REDRIVE, PEEK).
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coord.h"
+#include "log.h"
+#include "ops.h"
+#include "units.h"
+
+#define CONSUMER_SEEN_NS (30 * NS_PER_SEC)
+#define PEEK_MAX 1000
+
+size_t queue_index(struct coord *c, const struct queue *q)
+{
+	for (size_t i = 0; i < c->nqueues; i++)
+		if (c->queues[i] == q)
+			return i;
+	return 0;
+}
+
+static struct queue *queue_create(struct coord *c, const char *name)
+{
+	struct queue *q;
+	struct queue_extra *x;
+
+	if (c->nqueues == c->queues_cap) {
+		size_t cap = c->queues_cap ? 2 * c->queues_cap : 16;
+		struct queue **qs = realloc(c->queues, cap * sizeof *qs);
+		struct queue_extra **xs;
+		if (qs == NULL)
+			return NULL;
+		c->queues = qs;
+		if ((xs = realloc(c->extras, cap * sizeof *xs)) == NULL)
+			return NULL;
+		c->extras = xs;
+		c->queues_cap = cap;
+	}
+	q = queue_new(name, &c->opt.defaults);
+	x = calloc(1, sizeof *x);
+	if (q == NULL || x == NULL) {
+		queue_free(q);
+		free(x);
+		return NULL;
+	}
+	c->queues[c->nqueues] = q;
+	c->extras[c->nqueues++] = x;
+	c->conf_dirty = 1;
+	return q;
+}
+
+struct queue *queue_lookup(struct coord *c, const char *name, int create)
+{
+	for (size_t i = 0; i < c->nqueues; i++)
+		if (strcmp(c->queues[i]->name, name) == 0)
+			return c->queues[i];
+	return create ? queue_create(c, name) : NULL;
+}
+
+/* Takes every atom out of q; with log, writes a PURGE record so a replay
+ * drops what came before it.  Returns how many went. */
+static uint64_t purge_entries(struct coord *c, struct queue *q, int log)
+{
+	uint64_t n = 0;
+
+	if (log)
+		store_append(&c->store, REC_PURGE, q->name, NULL, 0, NULL, 0, NULL);
+	/* Dropping reshuffles the id map, so restart the scan after each. */
+	for (size_t i = 0; i < q->nslots;) {
+		struct entry *e = q->slots[i];
+		if (e == NULL || e->state == E_GONE) {
+			i++;
+			continue;
+		}
+		store_unref(&c->store, e->pos.seq);
+		queue_drop(q, e);
+		n++;
+	}
+	return n;
+}
+
+static void expire_retention(struct coord *c, struct queue *q, int64_t now)
+{
+	int64_t wall = wall_ns();
+	struct entry *e;
+
+	if (q->conf.retention_ns == 0)
+		return;
+	while ((e = queue_next_ready(q)) && wall - e->put_wall > q->conf.retention_ns) {
+		char hex[ATOMID_HEX_LEN + 1];
+		atomid_hex(&e->id, hex);
+		log_warn("queue %s: atom %s passed its retention; removed", q->name, hex);
+		q->n.expired++;
+		entry_remove(c, q, e, now);
+	}
+}
+
+/* Lease expiry on every turn; retention and rate history once a second. */
+void queues_tick(struct coord *c, int64_t now)
+{
+	for (size_t i = 0; i < c->nqueues; i++) {
+		struct queue *q = c->queues[i];
+		struct queue_extra *x = c->extras[i];
+		queue_expire(q, now);
+		if (now - x->last_tick < NS_PER_SEC)
+			continue;
+		x->last_tick = now;
+		if (x->put_hist[0] != q->n.put || x->out_hist[0] != q->n.acked)
+			c->conf_dirty = 1;	/* save the totals */
+		memmove(x->put_hist + 1, x->put_hist, (RATE_WINDOW - 1) * sizeof x->put_hist[0]);
+		memmove(x->out_hist + 1, x->out_hist, (RATE_WINDOW - 1) * sizeof x->out_hist[0]);
+		x->put_hist[0] = q->n.put;
+		x->out_hist[0] = q->n.acked;
+		expire_retention(c, q, now);
+	}
+}
+
+void replay_record(void *ctx, int type, const char *name, const uint8_t *body,
+		   size_t len, const struct record_pos *pos)
+{
+	struct coord *c = ctx;
+	struct queue *q = queue_lookup(c, name, 1);
+	int64_t now = mono_ns();
+	struct entry *e;
+	struct atom a;
+	char why[128];
+
+	if (q == NULL)
+		return;
+	switch (type) {
+	case REC_PUT:
+		if (frame_check(c, body, len, &a, why, sizeof why) != 0 &&
+		    atom_parse_header(body, len, SIZE_MAX, &a, &(struct atom_frame){ 0 },
+				      why, sizeof why) != 0)
+			return;
+		if ((e = queue_find(q, &a.id)) != NULL) {
+			if (e->state != E_GONE)
+				return;
+			queue_drop(q, e);
+		}
+		if (queue_put(q, &a.id, pos, (uint32_t)len, a.events, a.created_ns))
+			store_ref(&c->store, pos->seq);
+		q->n.put--;	/* totals count this run's traffic */
+		break;
+	case REC_ACK:
+	case REC_RECV:
+		if (len < 16)
+			return;
+		e = queue_find(q, (const struct atom_id *)body);
+		if (e == NULL || e->state == E_GONE)
+			return;
+		if (type == REC_ACK) {
+			store_unref(&c->store, e->pos.seq);
+			queue_forget(q, e, now);
+		} else if (len >= RECEIPT_WIRE) {
+			struct receipt rc;
+			receipt_decode(body, &rc);
+			if (rc.delivery > e->deliveries)
+				e->deliveries = rc.delivery;
+		}
+		break;
+	case REC_PURGE:
+		purge_entries(c, q, 0);
+		break;
+	}
+}
+
+static uint64_t consumers(const struct queue_extra *x, int64_t now)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < CONSUMERS_MAX; i++)
+		n += x->consumers[i].len && now - x->consumers[i].seen < CONSUMER_SEEN_NS;
+	return n;
+}
+
+static cJSON *queue_json(struct coord *c, size_t i, int64_t now)
+{
+	struct queue *q = c->queues[i], *dlq;
+	struct queue_extra *x = c->extras[i];
+	cJSON *o = cJSON_CreateObject();
+	char name[256];
+	struct entry *head = queue_next_ready(q);
+	int64_t age = head ? (wall_ns() - head->put_wall) / NS_PER_MS : 0;
+
+	snprintf(name, sizeof name, "%s.dlq", q->name);
+	dlq = queue_lookup(c, name, 0);
+	cJSON_AddStringToObject(o, "name", q->name);
+	cJSON_AddNumberToObject(o, "ready", (double)q->n.ready);
+	cJSON_AddNumberToObject(o, "inflight", (double)q->n.inflight);
+	cJSON_AddNumberToObject(o, "delayed", (double)q->n.delayed);
+	cJSON_AddNumberToObject(o, "dlq", dlq ? (double)queue_depth(dlq) : 0);
+	cJSON_AddNumberToObject(o, "bytes", (double)q->n.bytes);
+	cJSON_AddNumberToObject(o, "put", (double)q->n.put);
+	cJSON_AddNumberToObject(o, "acked", (double)q->n.acked);
+	cJSON_AddNumberToObject(o, "redelivered", (double)q->n.redelivered);
+	cJSON_AddNumberToObject(o, "dead_lettered", (double)q->n.dead);
+	cJSON_AddNumberToObject(o, "expired", (double)q->n.expired);
+	cJSON_AddNumberToObject(o, "consumers", (double)consumers(x, now));
+	cJSON_AddNumberToObject(o, "oldest_age_ms", (double)(age > 0 ? age : 0));
+	cJSON_AddNumberToObject(o, "in_rate", (double)(x->put_hist[0] - x->put_hist[RATE_WINDOW - 1]) / (RATE_WINDOW - 1));
+	cJSON_AddNumberToObject(o, "out_rate", (double)(x->out_hist[0] - x->out_hist[RATE_WINDOW - 1]) / (RATE_WINDOW - 1));
+	cJSON_AddNumberToObject(o, "visibility_ms", (double)(q->conf.visibility_ns / NS_PER_MS));
+	cJSON_AddNumberToObject(o, "max_receives", q->conf.max_receives);
+	cJSON_AddNumberToObject(o, "max_depth", (double)q->conf.max_depth);
+	cJSON_AddNumberToObject(o, "max_bytes", (double)q->conf.max_bytes);
+	cJSON_AddNumberToObject(o, "retention_ms", (double)(q->conf.retention_ns / NS_PER_MS));
+	return o;
+}
+
+static struct coord *sort_coord;
+
+static int by_name(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+
+	return strcmp(sort_coord->queues[*x]->name, sort_coord->queues[*y]->name);
+}
+
+void op_status(struct request *r)
+{
+	struct coord *c = r->c;
+	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = r->h.reqid };
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "queues");
+	size_t *order = calloc(c->nqueues + 1, sizeof *order);
+	struct reply *rep;
+	char *text;
+
+	if (order == NULL) {
+		cJSON_Delete(root);
+		return reply_error(c, r->identity, r->h.reqid, ST_ERROR, "out of memory");
+	}
+	for (size_t i = 0; i < c->nqueues; i++)
+		order[i] = i;
+	sort_coord = c;
+	qsort(order, c->nqueues, sizeof *order, by_name);
+	for (size_t i = 0; i < c->nqueues; i++)
+		cJSON_AddItemToArray(arr, queue_json(c, order[i], r->now));
+	free(order);
+	cJSON_AddNumberToObject(root, "pid", getpid());
+	cJSON_AddNumberToObject(root, "disk_bytes", (double)store_disk_bytes(&c->store));
+	cJSON_AddNumberToObject(root, "segments", (double)c->store.nsegs);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		return reply_error(c, r->identity, r->h.reqid, ST_ERROR, "out of memory");
+	proto_set(&h, "queues", c->nqueues);
+	if ((rep = reply_begin(c, r->identity, &h)) != NULL)
+		reply_add(rep, text, strlen(text));
+	free(text);
+}
+
+static void reply_counts(struct request *r, const char *key, uint64_t n)
+{
+	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = r->h.reqid };
+
+	proto_set(&h, key, n);
+	reply_begin(r->c, r->identity, &h);
+}
+
+static struct queue *existing(struct request *r)
+{
+	struct queue *q = queue_lookup(r->c, r->h.queue, 0);
+
+	if (q == NULL)
+		reply_error(r->c, r->identity, r->h.reqid, ST_NOQUEUE, "no queue %s",
+			    r->h.queue);
+	return q;
+}
+
+/* Creates a queue, or changes the settings of one that exists: only the
+ * settings named in the request change. */
+void op_create(struct request *r)
+{
+	struct queue *q = queue_lookup(r->c, r->h.queue, 0);
+	int created = q == NULL;
+	const struct proto_header *h = &r->h;
+
+	if (created && (q = queue_lookup(r->c, h->queue, 1)) == NULL)
+		return reply_error(r->c, r->identity, h->reqid, ST_ERROR, "out of memory");
+	if (proto_has(h, "max_receives") && proto_get(h, "max_receives", 0) == 0)
+		return reply_error(r->c, r->identity, h->reqid, ST_BADREQ,
+				   "max_receives must be at least 1");
+	if (proto_get(h, "vis", 1) == 0 || proto_get(h, "vis", 1) > UINT32_MAX)
+		return reply_error(r->c, r->identity, h->reqid, ST_BADREQ,
+				   "vis must be 1..%u ms", UINT32_MAX);
+	q->conf.visibility_ns = (int64_t)proto_get(h, "vis", (uint64_t)(q->conf.visibility_ns / NS_PER_MS)) * NS_PER_MS;
+	q->conf.max_receives = (uint32_t)proto_get(h, "max_receives", q->conf.max_receives);
+	q->conf.max_depth = proto_get(h, "max_depth", q->conf.max_depth);
+	q->conf.max_bytes = proto_get(h, "max_bytes", q->conf.max_bytes);
+	q->conf.retention_ns = (int64_t)proto_get(h, "retention", (uint64_t)(q->conf.retention_ns / NS_PER_MS)) * NS_PER_MS;
+	r->c->conf_dirty = 1;
+	reply_counts(r, "created", (uint64_t)created);
+}
+
+void op_delete(struct request *r)
+{
+	struct coord *c = r->c;
+	struct queue *q = existing(r);
+	size_t i;
+	uint64_t n;
+
+	if (q == NULL)
+		return;
+	n = purge_entries(c, q, 1);
+	i = queue_index(c, q);
+	queue_free(q);
+	free(c->extras[i]);
+	c->nqueues--;
+	memmove(c->queues + i, c->queues + i + 1, (c->nqueues - i) * sizeof *c->queues);
+	memmove(c->extras + i, c->extras + i + 1, (c->nqueues - i) * sizeof *c->extras);
+	c->conf_dirty = 1;
+	log_info("queue %s deleted with %llu atoms", r->h.queue, (unsigned long long)n);
+	reply_counts(r, "purged", n);
+}
+
+void op_purge(struct request *r)
+{
+	struct queue *q = existing(r);
+
+	if (q)
+		reply_counts(r, "purged", purge_entries(r->c, q, 1));
+}
+
+/* Moves every ready atom of NAME.dlq back into NAME, failure stamp and
+ * delivery count cleared, so they get a fresh set of receives. */
+void op_redrive(struct request *r)
+{
+	struct coord *c = r->c;
+	struct queue *q = queue_lookup(c, r->h.queue, 1), *dlq;
+	char name[256], why[64];
+	uint64_t moved = 0;
+	struct entry *e;
+
+	snprintf(name, sizeof name, "%s.dlq", r->h.queue);
+	if (q == NULL)
+		return reply_error(c, r->identity, r->h.reqid, ST_ERROR, "out of memory");
+	if ((dlq = queue_lookup(c, name, 0)) == NULL)
+		return reply_counts(r, "moved", 0);
+	while ((e = queue_next_ready(dlq)) != NULL) {
+		uint8_t *buf = entry_load(c, dlq, e, r->now);
+		struct atom a;
+		if (buf == NULL)
+			continue;
+		atom_header_restamp(buf, 0, ATOM_FAIL_NONE, 0);
+		frame_check(c, buf, e->len, &a, why, sizeof why);
+		if (queue_insert_frame(c, q, buf, e->len, &a) < 0)
+			return reply_error(c, r->identity, r->h.reqid, ST_ERROR, "out of memory");
+		entry_remove(c, dlq, e, r->now);
+		dlq->n.acked++;
+		moved++;
+	}
+	reply_counts(r, "moved", moved);
+}
+
+/* Shows the first N ready atoms without leasing them. */
+void op_peek(struct request *r)
+{
+	struct coord *c = r->c;
+	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = r->h.reqid };
+	struct queue *q = existing(r);
+	uint64_t want = proto_get(&r->h, "n", 10), n = 0;
+	uint8_t *bufs[PEEK_MAX];
+	uint32_t lens[PEEK_MAX];
+	struct reply *rep;
+
+	if (q == NULL)
+		return;
+	if (want == 0 || want > PEEK_MAX)
+		return reply_error(c, r->identity, r->h.reqid, ST_BADREQ,
+				   "PEEK takes n=1..%d", PEEK_MAX);
+	for (struct entry *e = queue_next_ready(q), *next; e && n < want; e = next) {
+		next = e->next;
+		if ((bufs[n] = entry_load(c, q, e, r->now)) != NULL)
+			lens[n++] = e->len;
+	}
+	proto_set(&h, "n", n);
+	rep = reply_begin(c, r->identity, &h);
+	for (uint64_t i = 0; i < n; i++) {
+		if (rep == NULL)
+			free(bufs[i]);
+		else
+			reply_add_owned(rep, bufs[i], lens[i]);
+	}
+}

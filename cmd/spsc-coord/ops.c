@@ -1,0 +1,474 @@
+/*
+ * ops: the data-path requests (PUT, GET, ACK, NACK, TOUCH) and the
+ * dispatch of every request.  Handlers change the queues in memory and
+ * buffer log records; the server writes the log before any reply leaves.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coord.h"
+#include "endpoint.h"
+#include "crc32c.h"
+#include "log.h"
+#include "ops.h"
+#include "units.h"
+
+#define GET_MAX_ATOMS 1000
+#define GET_MAX_BYTES ((size_t)16 << 20)
+#define WAIT_MAX_MS 60000
+
+static void oom(struct request *r)
+{
+	reply_error(r->c, r->identity, r->h.reqid, ST_ERROR, "out of memory");
+}
+
+/* Checks a frame from a client or from the log; 0 if it may be stored or
+ * handed out, else the status to answer with and why. */
+int frame_check(struct coord *c, const uint8_t *buf, size_t len,
+		struct atom *a, char *why, size_t whylen)
+{
+	struct atom_frame f;
+	int rc = atom_parse_header(buf, len, SIZE_MAX, a, &f, why, whylen);
+
+	if (rc == 1) {
+		snprintf(why, whylen, "truncated frame (%zu bytes)", len);
+		return ST_BADATOM;
+	}
+	if (rc < 0)
+		return ST_BADATOM;
+	if (f.stored > c->opt.limit || f.raw > c->opt.limit) {
+		snprintf(why, whylen, "frame of %u bytes is over the limit of %zu",
+			 f.raw > f.stored ? f.raw : f.stored, c->opt.limit);
+		return ST_TOOBIG;
+	}
+	if (len != f.header_len + f.stored) {
+		snprintf(why, whylen, "frame length %zu != header %zu + payload %u",
+			 len, f.header_len, f.stored);
+		return ST_BADATOM;
+	}
+	if (crc32c(0, buf + f.header_len, f.stored) != f.payload_crc) {
+		snprintf(why, whylen, "payload CRC mismatch");
+		return ST_BADATOM;
+	}
+	return 0;
+}
+
+/* The atom has left q for good: log it, release its segment, remember
+ * its id for the de-duplication window. */
+void entry_remove(struct coord *c, struct queue *q, struct entry *e,
+		  int64_t now)
+{
+	store_append(&c->store, REC_ACK, q->name, e->id.b, 16, NULL, 0, NULL);
+	store_unref(&c->store, e->pos.seq);
+	queue_forget(q, e, now);
+}
+
+/* Reads an entry's frame from the log and checks it.  A frame that fails
+ * its checks is never handed out: it is removed and reported. */
+uint8_t *entry_load(struct coord *c, struct queue *q, struct entry *e,
+		    int64_t now)
+{
+	uint8_t *buf = malloc(e->len);
+	struct atom a;
+	char why[256], hex[ATOMID_HEX_LEN + 1];
+
+	if (buf && store_read(&c->store, &e->pos, buf, e->len) == 0 &&
+	    frame_check(c, buf, e->len, &a, why, sizeof why) == 0)
+		return buf;
+	atomid_hex(&e->id, hex);
+	log_error("queue %s: atom %s: %s; removed from the queue", q->name, hex,
+		  buf ? (c->store.err[0] ? c->store.err : why) : "out of memory");
+	c->store.err[0] = '\0';
+	free(buf);
+	entry_remove(c, q, e, now);
+	return NULL;
+}
+
+/* Stores a frame (owned by buf, kept until the flush) in q under id,
+ * replacing a forgotten id, skipping one still queued.  For moves between
+ * queues: dead-lettering and redrive. */
+int queue_insert_frame(struct coord *c, struct queue *q, uint8_t *buf,
+		       uint32_t len, const struct atom *a)
+{
+	struct entry *old = queue_find(q, &a->id);
+	struct record_pos pos;
+
+	if (old && old->state != E_GONE) {
+		free(buf);
+		return 0;
+	}
+	if (old)
+		queue_drop(q, old);
+	if (store_append(&c->store, REC_PUT, q->name, buf, len, NULL, 0, &pos) < 0 ||
+	    coord_keep_buffer(c, buf) < 0 ||
+	    queue_put(q, &a->id, &pos, len, a->events, wall_ns()) == NULL)
+		return -1;
+	store_ref(&c->store, pos.seq);
+	return 0;
+}
+
+/* Moves an atom that was received max-receives times to NAME.dlq, with
+ * the reason and the count stamped in its header. */
+static void dead_letter(struct coord *c, struct queue *q, struct entry *e,
+			int64_t now)
+{
+	char name[256], hex[ATOMID_HEX_LEN + 1];
+	struct queue *dlq;
+	uint8_t *buf;
+	struct atom a;
+	char why[64];
+
+	snprintf(name, sizeof name, "%s.dlq", q->name);
+	if (strlen(name) > QUEUE_NAME_MAX || (dlq = queue_lookup(c, name, 1)) == NULL)
+		return;
+	if ((buf = entry_load(c, q, e, now)) == NULL)
+		return;
+	atom_header_restamp(buf, e->deliveries, ATOM_FAIL_RECEIVES, 0);
+	frame_check(c, buf, e->len, &a, why, sizeof why);
+	if (queue_insert_frame(c, dlq, buf, e->len, &a) < 0) {
+		log_error("queue %s: cannot dead-letter: out of memory", q->name);
+		return;
+	}
+	atomid_hex(&e->id, hex);
+	log_warn("queue %s: atom %s received %u times; moved to %s", q->name,
+		 hex, e->deliveries, name);
+	q->n.dead++;
+	entry_remove(c, q, e, now);
+}
+
+static void note_consumer(struct coord *c, struct queue *q, zmq_msg_t *id,
+			  int64_t now)
+{
+	struct queue_extra *x = c->extras[queue_index(c, q)];
+	size_t len = zmq_msg_size(id), oldest = 0;
+
+	if (len > sizeof x->consumers[0].id)
+		return;
+	for (size_t i = 0; i < CONSUMERS_MAX; i++) {
+		if (x->consumers[i].len == len &&
+		    memcmp(x->consumers[i].id, zmq_msg_data(id), len) == 0) {
+			x->consumers[i].seen = now;
+			return;
+		}
+		if (x->consumers[i].seen < x->consumers[oldest].seen)
+			oldest = i;
+	}
+	memcpy(x->consumers[oldest].id, zmq_msg_data(id), len);
+	x->consumers[oldest].len = len;
+	x->consumers[oldest].seen = now;
+}
+
+static void count_header(struct proto_header *h, const struct queue *q)
+{
+	proto_set(h, "ready", q->n.ready);
+	proto_set(h, "inflight", q->n.inflight);
+	proto_set(h, "delayed", q->n.delayed);
+}
+
+/*
+ * Leases up to max ready atoms of q and answers identity with them.
+ * Returns how many were sent; with none and may_wait, sends nothing (the
+ * caller parks a waiter).
+ */
+size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
+	       uint64_t reqid, uint32_t max, int64_t vis_ns, int may_wait)
+{
+	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = reqid };
+	uint8_t *bufs[GET_MAX_ATOMS];
+	uint32_t lens[GET_MAX_ATOMS];
+	size_t n = 0, bytes = 0;
+	int64_t now = mono_ns();
+	struct entry *e;
+	struct reply *r;
+
+	while (n < max && bytes < GET_MAX_BYTES && (e = queue_next_ready(q))) {
+		uint8_t rec[20];
+		struct receipt rc;
+		if (e->deliveries >= q->conf.max_receives) {
+			dead_letter(c, q, e, now);
+			continue;
+		}
+		if ((bufs[n] = entry_load(c, q, e, now)) == NULL)
+			continue;
+		if (e->deliveries > 0)
+			q->n.redelivered++;
+		queue_lease(q, e, now + vis_ns);
+		atom_header_restamp(bufs[n], e->deliveries, 0, 0);
+		rc.id = e->id;
+		rc.delivery = e->deliveries;
+		receipt_encode(&rc, rec);
+		store_append(&c->store, REC_RECV, q->name, rec, sizeof rec, NULL, 0, NULL);
+		lens[n] = e->len;
+		bytes += e->len;
+		n++;
+	}
+	if (n == 0 && may_wait)
+		return 0;
+	proto_set(&h, "n", n);
+	proto_set(&h, "vis", (uint64_t)(vis_ns / NS_PER_MS));
+	count_header(&h, q);
+	r = reply_begin(c, identity, &h);
+	for (size_t i = 0; i < n; i++) {
+		if (r == NULL || reply_add_owned(r, bufs[i], lens[i]) < 0) {
+			/* Not sent: the leases run out and the atoms return. */
+			if (r == NULL)
+				free(bufs[i]);
+		}
+	}
+	return n;
+}
+
+static void op_get(struct request *r)
+{
+	struct coord *c = r->c;
+	struct queue *q = queue_lookup(c, r->h.queue, 1);
+	uint64_t max = proto_get(&r->h, "max", 1);
+	uint64_t wait = proto_get(&r->h, "wait", 0);
+	uint64_t vis;
+	struct waiter *w;
+
+	if (q == NULL)
+		return oom(r);
+	vis = proto_get(&r->h, "vis", (uint64_t)(q->conf.visibility_ns / NS_PER_MS));
+	if (max == 0 || max > GET_MAX_ATOMS || wait > WAIT_MAX_MS || vis == 0 ||
+	    vis > UINT32_MAX)
+		return reply_error(c, r->identity, r->h.reqid, ST_BADREQ,
+				   "GET takes max=1..%d wait=0..%d vis=1..%u (ms)",
+				   GET_MAX_ATOMS, WAIT_MAX_MS, UINT32_MAX);
+	note_consumer(c, q, r->identity, r->now);
+	if (deliver(c, q, r->identity, r->h.reqid, (uint32_t)max,
+		    (int64_t)vis * NS_PER_MS, wait > 0) > 0 || wait == 0)
+		return;
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return oom(r);
+	zmq_msg_init(&w->identity);
+	zmq_msg_copy(&w->identity, r->identity);
+	w->reqid = r->h.reqid;
+	snprintf(w->queue, sizeof w->queue, "%s", q->name);
+	w->max = (uint32_t)max;
+	w->vis_ns = (int64_t)vis * NS_PER_MS;
+	w->deadline = r->now + (int64_t)wait * NS_PER_MS;
+	w->next = c->waiters;
+	c->waiters = w;
+}
+
+/* Answers parked GETs that can now be served or whose wait is over. */
+void serve_waiters(struct coord *c, int64_t now)
+{
+	struct waiter **link = &c->waiters;
+
+	while (*link) {
+		struct waiter *w = *link;
+		struct queue *q = queue_lookup(c, w->queue, 0);
+		int done = 1;
+		if (q == NULL)
+			reply_error(c, &w->identity, w->reqid, ST_NOQUEUE,
+				    "queue %s was deleted", w->queue);
+		else
+			done = deliver(c, q, &w->identity, w->reqid, w->max,
+				       w->vis_ns, now < w->deadline) > 0 ||
+			       now >= w->deadline;
+		if (!done) {
+			link = &w->next;
+			continue;
+		}
+		*link = w->next;
+		zmq_msg_close(&w->identity);
+		free(w);
+	}
+}
+
+static int check_frames(struct request *r, struct queue *q, uint64_t *fresh,
+			uint64_t *bytes)
+{
+	char why[256];
+	struct atom a;
+
+	*fresh = *bytes = 0;
+	for (size_t i = 0; i < r->nbody; i++) {
+		const uint8_t *p = zmq_msg_data(&r->body[i]);
+		size_t len = zmq_msg_size(&r->body[i]);
+		int st = frame_check(r->c, p, len, &a, why, sizeof why);
+		if (st) {
+			reply_error(r->c, r->identity, r->h.reqid, st,
+				    "part %zu: %s", i + 2, why);
+			return -1;
+		}
+		if (queue_find(q, &a.id) == NULL) {
+			(*fresh)++;
+			*bytes += len;
+		}
+	}
+	return 0;
+}
+
+/*
+ * PUT is all or nothing: every frame is checked and the capacity tested
+ * before anything is stored, so a producer that gets FULL or an error can
+ * retry the same message as it is.  Ids already queued (or acked within
+ * the de-duplication window) are counted as duplicates and skipped.
+ */
+static void op_put(struct request *r)
+{
+	struct coord *c = r->c;
+	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = r->h.reqid };
+	struct queue *q = queue_lookup(c, r->h.queue, 1);
+	uint64_t fresh, bytes, dups = 0;
+
+	if (q == NULL)
+		return oom(r);
+	if (r->nbody == 0)
+		return reply_error(c, r->identity, r->h.reqid, ST_BADREQ,
+				   "PUT needs at least one atom frame");
+	if (check_frames(r, q, &fresh, &bytes) < 0)
+		return;
+	if ((q->conf.max_depth && queue_depth(q) + fresh > q->conf.max_depth) ||
+	    (q->conf.max_bytes && q->n.bytes + bytes > q->conf.max_bytes))
+		return reply_error(c, r->identity, r->h.reqid, ST_FULL,
+				   "queue %s is full (%llu atoms, %llu bytes)",
+				   q->name, (unsigned long long)queue_depth(q),
+				   (unsigned long long)q->n.bytes);
+	for (size_t i = 0; i < r->nbody; i++) {
+		const uint8_t *p = zmq_msg_data(&r->body[i]);
+		uint32_t len = (uint32_t)zmq_msg_size(&r->body[i]);
+		struct record_pos pos;
+		struct atom a;
+		char why[8];
+		atom_parse_header(p, len, SIZE_MAX, &a, &(struct atom_frame){ 0 },
+				  why, sizeof why);
+		if (queue_find(q, &a.id)) {
+			dups++;
+			continue;
+		}
+		if (coord_hold(c, &r->body[i]) < 0)
+			return oom(r);
+		p = zmq_msg_data(&c->held[c->nheld - 1]);
+		if (store_append(&c->store, REC_PUT, q->name, p, len, NULL, 0, &pos) < 0 ||
+		    queue_put(q, &a.id, &pos, len, a.events, wall_ns()) == NULL)
+			return oom(r);
+		store_ref(&c->store, pos.seq);
+	}
+	proto_set(&h, "stored", r->nbody - dups);
+	proto_set(&h, "dups", dups);
+	reply_begin(c, r->identity, &h);
+}
+
+/* ACK, NACK and TOUCH: one body part of 20-byte receipts. */
+static int receipts(struct request *r, struct queue **q)
+{
+	size_t len = r->nbody == 1 ? zmq_msg_size(&r->body[0]) : 0;
+
+	if (len == 0 || len % RECEIPT_WIRE != 0) {
+		reply_error(r->c, r->identity, r->h.reqid, ST_BADREQ,
+			    "%s needs one part of 20-byte receipts",
+			    proto_op_name(r->h.code));
+		return -1;
+	}
+	if ((*q = queue_lookup(r->c, r->h.queue, 0)) == NULL) {
+		reply_error(r->c, r->identity, r->h.reqid, ST_NOQUEUE,
+			    "no queue %s", r->h.queue);
+		return -1;
+	}
+	return (int)(len / RECEIPT_WIRE);
+}
+
+static struct entry *receipt_at(struct request *r, struct queue *q, int i,
+				struct receipt *rc)
+{
+	receipt_decode((const uint8_t *)zmq_msg_data(&r->body[0]) + i * RECEIPT_WIRE, rc);
+	return queue_find(q, &rc->id);
+}
+
+/* Any delivery's receipt may ACK: the work was done, whoever did it. */
+static void op_ack(struct request *r)
+{
+	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = r->h.reqid };
+	uint64_t acked = 0;
+	struct queue *q;
+	int n = receipts(r, &q);
+
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct receipt rc;
+		struct entry *e = receipt_at(r, q, i, &rc);
+		if (e == NULL || e->state == E_GONE)
+			continue;
+		entry_remove(r->c, q, e, r->now);
+		q->n.acked++;
+		acked++;
+	}
+	proto_set(&h, "acked", acked);
+	proto_set(&h, "missing", (uint64_t)n - acked);
+	reply_begin(r->c, r->identity, &h);
+}
+
+/* NACK and TOUCH act only on the current delivery of an atom in flight. */
+static void op_lease(struct request *r)
+{
+	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = r->h.reqid };
+	uint64_t done = 0;
+	struct queue *q;
+	int n = receipts(r, &q);
+	int64_t ms;
+
+	if (n < 0)
+		return;
+	ms = (int64_t)proto_get(&r->h, r->h.code == OP_TOUCH ? "vis" : "delay",
+				r->h.code == OP_TOUCH ? (uint64_t)(q->conf.visibility_ns / NS_PER_MS) : 0);
+	if (ms < 0 || ms > INT32_MAX)
+		return reply_error(r->c, r->identity, r->h.reqid, ST_BADREQ,
+				   "time out of range");
+	for (int i = 0; i < n; i++) {
+		struct receipt rc;
+		struct entry *e = receipt_at(r, q, i, &rc);
+		if (e == NULL || e->state != E_INFLIGHT || e->deliveries != rc.delivery)
+			continue;
+		if (r->h.code == OP_TOUCH)
+			queue_touch(q, e, r->now + ms * NS_PER_MS);
+		else
+			queue_release(q, e, ms ? r->now + ms * NS_PER_MS : 0);
+		done++;
+	}
+	if (done == 0)
+		return reply_error(r->c, r->identity, r->h.reqid, ST_STALE,
+				   "no receipt names a current delivery");
+	proto_set(&h, r->h.code == OP_TOUCH ? "touched" : "nacked", done);
+	proto_set(&h, "stale", (uint64_t)n - done);
+	reply_begin(r->c, r->identity, &h);
+}
+
+static void (*const handlers[OP_COUNT])(struct request *) = {
+	[OP_PUT] = op_put, [OP_GET] = op_get, [OP_ACK] = op_ack,
+	[OP_NACK] = op_lease, [OP_TOUCH] = op_lease,
+	[OP_STATUS] = op_status, [OP_CREATE] = op_create,
+	[OP_DELETE] = op_delete, [OP_PURGE] = op_purge,
+	[OP_REDRIVE] = op_redrive, [OP_PEEK] = op_peek,
+};
+
+/* parts[0] is the client's identity (added by ROUTER), parts[1] the
+ * header, the rest bodies.  Nothing a client sends can crash or stall the
+ * loop: every malformed message gets a BADREQ reply naming the fault. */
+void handle_request(struct coord *c, zmq_msg_t *parts, size_t nparts)
+{
+	struct request r = { .c = c, .identity = &parts[0], .now = mono_ns() };
+	char err[256];
+
+	if (nparts < 2)
+		return reply_error(c, &parts[0], 0, ST_BADREQ,
+				   "message has no header part");
+	if (nparts > PROTO_PARTS_MAX + 1)
+		return reply_error(c, &parts[0], 0, ST_BADREQ,
+				   "message has more than %d parts", PROTO_PARTS_MAX + 1);
+	if (proto_parse(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &r.h,
+			err, sizeof err) < 0)
+		return reply_error(c, &parts[0], r.h.reqid, ST_BADREQ, "%s", err);
+	if (r.h.reply)
+		return reply_error(c, &parts[0], r.h.reqid, ST_BADREQ,
+				   "a reply is not a request");
+	r.body = &parts[2];
+	r.nbody = nparts - 2;
+	handlers[r.h.code](&r);
+}

@@ -1,0 +1,35 @@
+/* ops: request handlers of spsc-coord serve (ops.c data path, manage.c
+ * queue management and status). */
+#ifndef SPSC_OPS_H
+#define SPSC_OPS_H
+
+#include "coord.h"
+
+struct request {
+	struct coord *c;
+	zmq_msg_t *identity;
+	struct proto_header h;
+	zmq_msg_t *body;
+	size_t nbody;
+	int64_t now;
+};
+
+int frame_check(struct coord *c, const uint8_t *buf, size_t len,
+		struct atom *a, char *why, size_t whylen);
+void entry_remove(struct coord *c, struct queue *q, struct entry *e,
+		  int64_t now);
+uint8_t *entry_load(struct coord *c, struct queue *q, struct entry *e,
+		    int64_t now);
+int queue_insert_frame(struct coord *c, struct queue *q, uint8_t *buf,
+		       uint32_t len, const struct atom *a);
+size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
+	       uint64_t reqid, uint32_t max, int64_t vis_ns, int may_wait);
+
+void op_status(struct request *r);
+void op_create(struct request *r);
+void op_delete(struct request *r);
+void op_purge(struct request *r);
+void op_redrive(struct request *r);
+void op_peek(struct request *r);
+
+#endif

@@ -1,0 +1,372 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+
+#define GONE_MAX 1000000
+
+struct queue *queue_new(const char *name, const struct queue_conf *conf)
+{
+	struct queue *q = calloc(1, sizeof *q);
+
+	if (q == NULL)
+		return NULL;
+	snprintf(q->name, sizeof q->name, "%s", name);
+	q->conf = *conf;
+	q->nslots = 1024;
+	q->slots = calloc(q->nslots, sizeof *q->slots);
+	if (q->slots == NULL) {
+		free(q);
+		return NULL;
+	}
+	return q;
+}
+
+void queue_free(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	for (size_t i = 0; i < q->nslots; i++)
+		free(q->slots[i]);
+	free(q->slots);
+	free(q->timers);
+	free(q);
+}
+
+/* ---- the id map: linear probing, backward-shift deletion ---- */
+
+static size_t slot_of(const struct queue *q, const struct atom_id *id)
+{
+	return (size_t)atomid_hash(id) & (q->nslots - 1);
+}
+
+struct entry *queue_find(struct queue *q, const struct atom_id *id)
+{
+	for (size_t i = slot_of(q, id);; i = (i + 1) & (q->nslots - 1)) {
+		struct entry *e = q->slots[i];
+		if (e == NULL || atomid_equal(&e->id, id))
+			return e;
+	}
+}
+
+static int map_grow(struct queue *q)
+{
+	size_t old = q->nslots;
+	struct entry **slots = q->slots;
+
+	q->slots = calloc(2 * old, sizeof *q->slots);
+	if (q->slots == NULL) {
+		q->slots = slots;
+		return -1;
+	}
+	q->nslots = 2 * old;
+	for (size_t i = 0; i < old; i++) {
+		size_t j;
+		if (slots[i] == NULL)
+			continue;
+		for (j = slot_of(q, &slots[i]->id); q->slots[j];
+		     j = (j + 1) & (q->nslots - 1))
+			;
+		q->slots[j] = slots[i];
+	}
+	free(slots);
+	return 0;
+}
+
+static int map_insert(struct queue *q, struct entry *e)
+{
+	size_t i;
+
+	if (4 * (q->nused + 1) > 3 * q->nslots && map_grow(q) < 0)
+		return -1;
+	for (i = slot_of(q, &e->id); q->slots[i]; i = (i + 1) & (q->nslots - 1))
+		;
+	q->slots[i] = e;
+	q->nused++;
+	return 0;
+}
+
+static void map_delete(struct queue *q, struct entry *e)
+{
+	size_t mask = q->nslots - 1, i = slot_of(q, &e->id), j;
+
+	while (q->slots[i] != e)
+		i = (i + 1) & mask;
+	/* Shift later members of the probe run back into the hole, so that
+	 * lookups never need tombstones. */
+	for (j = (i + 1) & mask; q->slots[j]; j = (j + 1) & mask) {
+		size_t home = slot_of(q, &q->slots[j]->id);
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			q->slots[i] = q->slots[j];
+			i = j;
+		}
+	}
+	q->slots[i] = NULL;
+	q->nused--;
+}
+
+/* ---- lists ---- */
+
+static void list_append(struct entry_list *l, struct entry *e)
+{
+	e->next = NULL;
+	e->prev = l->tail;
+	if (l->tail)
+		l->tail->next = e;
+	else
+		l->head = e;
+	l->tail = e;
+}
+
+static void list_remove(struct entry_list *l, struct entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		l->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		l->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+/* ---- the timer heap ---- */
+
+static void heap_set(struct queue *q, size_t i, struct entry *e)
+{
+	q->timers[i] = e;
+	e->heap = i;
+}
+
+static void heap_up(struct queue *q, size_t i)
+{
+	struct entry *e = q->timers[i];
+
+	while (i > 0 && q->timers[(i - 1) / 2]->due > e->due) {
+		heap_set(q, i, q->timers[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(q, i, e);
+}
+
+static void heap_down(struct queue *q, size_t i)
+{
+	struct entry *e = q->timers[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= q->ntimers)
+			break;
+		if (c + 1 < q->ntimers && q->timers[c + 1]->due < q->timers[c]->due)
+			c++;
+		if (q->timers[c]->due >= e->due)
+			break;
+		heap_set(q, i, q->timers[c]);
+		i = c;
+	}
+	heap_set(q, i, e);
+}
+
+static int heap_push(struct queue *q, struct entry *e)
+{
+	if (q->ntimers == q->timers_cap) {
+		size_t cap = q->timers_cap ? 2 * q->timers_cap : 256;
+		struct entry **p = realloc(q->timers, cap * sizeof *p);
+		if (p == NULL)
+			return -1;
+		q->timers = p;
+		q->timers_cap = cap;
+	}
+	q->timers[q->ntimers] = e;
+	heap_up(q, q->ntimers++);
+	return 0;
+}
+
+static void heap_remove(struct queue *q, struct entry *e)
+{
+	size_t i = e->heap;
+	struct entry *last = q->timers[--q->ntimers];
+
+	if (i == q->ntimers)
+		return;
+	heap_set(q, i, last);
+	heap_up(q, i);
+	heap_down(q, last->heap);
+}
+
+/* ---- state changes ---- */
+
+/* Takes an entry out of whatever structure its state puts it in. */
+static void detach(struct queue *q, struct entry *e)
+{
+	switch (e->state) {
+	case E_READY:
+		list_remove(&q->ready, e);
+		q->n.ready--;
+		break;
+	case E_INFLIGHT:
+		heap_remove(q, e);
+		q->n.inflight--;
+		break;
+	case E_DELAYED:
+		heap_remove(q, e);
+		q->n.delayed--;
+		break;
+	case E_GONE:
+		list_remove(&q->gone, e);
+		q->ngone--;
+		break;
+	}
+}
+
+static void make_ready(struct queue *q, struct entry *e)
+{
+	e->state = E_READY;
+	e->due = 0;
+	list_append(&q->ready, e);
+	q->n.ready++;
+}
+
+struct entry *queue_put(struct queue *q, const struct atom_id *id,
+			const struct record_pos *pos, uint32_t len,
+			uint32_t events, int64_t put_wall)
+{
+	struct entry *e = calloc(1, sizeof *e);
+
+	if (e == NULL)
+		return NULL;
+	e->id = *id;
+	e->pos = *pos;
+	e->len = len;
+	e->events = events;
+	e->put_wall = put_wall;
+	if (map_insert(q, e) < 0) {
+		free(e);
+		return NULL;
+	}
+	make_ready(q, e);
+	q->n.bytes += len;
+	q->n.put++;
+	return e;
+}
+
+struct entry *queue_next_ready(struct queue *q)
+{
+	return q->ready.head;
+}
+
+/* Hands an entry out until due (INFLIGHT), counting the delivery. */
+void queue_lease(struct queue *q, struct entry *e, int64_t due)
+{
+	detach(q, e);
+	e->state = E_INFLIGHT;
+	e->due = due;
+	e->deliveries++;
+	q->n.inflight++;
+	if (heap_push(q, e) < 0) {
+		/* No memory for the timer: deliver anyway, and let it be
+		 * visible again at once rather than never. */
+		q->n.inflight--;
+		make_ready(q, e);
+	}
+}
+
+/* Returns an in-flight entry to the queue, at once or after a delay. */
+void queue_release(struct queue *q, struct entry *e, int64_t due)
+{
+	detach(q, e);
+	if (due == 0) {
+		make_ready(q, e);
+		return;
+	}
+	e->state = E_DELAYED;
+	e->due = due;
+	q->n.delayed++;
+	if (heap_push(q, e) < 0) {
+		q->n.delayed--;
+		make_ready(q, e);
+	}
+}
+
+/* Extends a lease; the entry stays in flight. */
+void queue_touch(struct queue *q, struct entry *e, int64_t due)
+{
+	heap_remove(q, e);
+	e->due = due;
+	if (heap_push(q, e) < 0) {
+		q->n.inflight--;
+		make_ready(q, e);
+	}
+}
+
+/* Removes an entry entirely, id and all (no de-duplication memory). */
+void queue_drop(struct queue *q, struct entry *e)
+{
+	detach(q, e);
+	if (e->state != E_GONE)
+		q->n.bytes -= e->len;
+	map_delete(q, e);
+	free(e);
+}
+
+/*
+ * The atom has left the queue (ACKed, dead-lettered or purged).  Its id is
+ * remembered for the de-duplication window, then forgotten.
+ */
+void queue_forget(struct queue *q, struct entry *e, int64_t now)
+{
+	detach(q, e);
+	q->n.bytes -= e->len;
+	e->state = E_GONE;
+	e->due = now + q->conf.dedup_window_ns;
+	list_append(&q->gone, e);
+	q->ngone++;
+	if (q->ngone > GONE_MAX || q->conf.dedup_window_ns == 0) {
+		struct entry *old = q->gone.head;
+		list_remove(&q->gone, old);
+		q->ngone--;
+		map_delete(q, old);
+		free(old);
+	}
+}
+
+/*
+ * Moves every entry whose time has come: leases that ran out become ready
+ * again (the next GET is a redelivery), delays that ended become ready, and ids past the
+ * de-duplication window are forgotten.  Returns how many became ready.
+ */
+int queue_expire(struct queue *q, int64_t now)
+{
+	int n = 0;
+
+	while (q->ntimers > 0 && q->timers[0]->due <= now) {
+		struct entry *e = q->timers[0];
+		detach(q, e);
+		make_ready(q, e);
+		n++;
+	}
+	while (q->gone.head && q->gone.head->due <= now) {
+		struct entry *e = q->gone.head;
+		list_remove(&q->gone, e);
+		q->ngone--;
+		map_delete(q, e);
+		free(e);
+	}
+	return n;
+}
+
+int64_t queue_next_due(const struct queue *q)
+{
+	int64_t due = q->ntimers ? q->timers[0]->due : INT64_MAX;
+
+	if (q->gone.head && q->gone.head->due < due)
+		due = q->gone.head->due;
+	return due;
+}
+
+uint64_t queue_depth(const struct queue *q)
+{
+	return q->n.ready + q->n.inflight + q->n.delayed;
+}

@@ -1,0 +1,413 @@
+/*
+ * server: the event loop of `spsc-coord serve`.
+ *
+ * One thread, one ROUTER socket.  Each turn of the loop:
+ *
+ *   1. waits (zmq_poll) for requests or the next timer;
+ *   2. handles every request already queued, up to a batch: handlers
+ *      change the queues in memory, buffer log records and build replies,
+ *      but send nothing;
+ *   3. expires leases and serves long-polling GETs;
+ *   4. writes the buffered records with one writev (group commit) and
+ *      syncs if the --fsync policy says so;
+ *   5. only then sends the replies.
+ *
+ * So no client ever hears "OK" for a change that is not in the log, and a
+ * burst of requests costs one write(2), not one each.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "coord.h"
+#include "log.h"
+#include "units.h"
+
+#define BATCH 256
+#define MAX_WAIT_MS 1000
+
+volatile sig_atomic_t coord_stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	coord_stopping = 1;
+}
+
+/* No SA_RESTART: zmq_poll must return EINTR so the loop sees the flag. */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static void free_buffer(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+static int parts_reserve(struct reply *r)
+{
+	if (r->nparts == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		zmq_msg_t *p = realloc(r->parts, cap * sizeof *p);
+		if (p == NULL)
+			return -1;
+		r->parts = p;
+		r->cap = cap;
+	}
+	return 0;
+}
+
+int reply_add(struct reply *r, const void *data, size_t len)
+{
+	if (parts_reserve(r) < 0 || zmq_msg_init_size(&r->parts[r->nparts], len) < 0)
+		return -1;
+	memcpy(zmq_msg_data(&r->parts[r->nparts++]), data, len);
+	return 0;
+}
+
+/* Hands a malloc'd buffer to ZeroMQ, which frees it once sent: the frame
+ * read from the log goes out without another copy. */
+int reply_add_owned(struct reply *r, void *data, size_t len)
+{
+	if (parts_reserve(r) < 0 ||
+	    zmq_msg_init_data(&r->parts[r->nparts], data, len, free_buffer, NULL) < 0) {
+		free(data);
+		return -1;
+	}
+	r->nparts++;
+	return 0;
+}
+
+struct reply *reply_begin(struct coord *c, zmq_msg_t *identity,
+			  const struct proto_header *h)
+{
+	char head[PROTO_HEADER_MAX];
+	struct reply *r;
+	size_t n;
+
+	if (c->nreplies == c->replies_cap) {
+		size_t cap = c->replies_cap ? 2 * c->replies_cap : 64;
+		struct reply *p = realloc(c->replies, cap * sizeof *p);
+		if (p == NULL)
+			return NULL;
+		c->replies = p;
+		c->replies_cap = cap;
+	}
+	r = &c->replies[c->nreplies];
+	memset(r, 0, sizeof *r);
+	if (parts_reserve(r) < 0)
+		return NULL;
+	zmq_msg_init(&r->parts[0]);
+	if (zmq_msg_copy(&r->parts[0], identity) < 0) {
+		free(r->parts);
+		return NULL;
+	}
+	r->nparts = 1;
+	n = proto_format(head, sizeof head, h);
+	if (reply_add(r, head, n) < 0) {
+		zmq_msg_close(&r->parts[0]);
+		free(r->parts);
+		return NULL;
+	}
+	c->nreplies++;
+	return r;
+}
+
+void reply_error(struct coord *c, zmq_msg_t *identity, uint64_t reqid,
+		 int status, const char *fmt, ...)
+{
+	struct proto_header h = { .reply = 1, .code = status, .reqid = reqid };
+	struct reply *r = reply_begin(c, identity, &h);
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_debug("reply %s to request %llu: %s", proto_status_name(status),
+		  (unsigned long long)reqid, msg);
+	if (r)
+		reply_add(r, msg, strlen(msg));
+}
+
+int coord_hold(struct coord *c, zmq_msg_t *msg)
+{
+	if (c->nheld == c->held_cap) {
+		size_t cap = c->held_cap ? 2 * c->held_cap : 256;
+		zmq_msg_t *p = realloc(c->held, cap * sizeof *p);
+		if (p == NULL)
+			return -1;
+		c->held = p;
+		c->held_cap = cap;
+	}
+	zmq_msg_init(&c->held[c->nheld]);
+	zmq_msg_move(&c->held[c->nheld++], msg);
+	return 0;
+}
+
+int coord_keep_buffer(struct coord *c, void *buf)
+{
+	if (c->nbufs == c->bufs_cap) {
+		size_t cap = c->bufs_cap ? 2 * c->bufs_cap : 64;
+		void **p = realloc(c->bufs, cap * sizeof *p);
+		if (p == NULL) {
+			free(buf);
+			return -1;
+		}
+		c->bufs = p;
+		c->bufs_cap = cap;
+	}
+	c->bufs[c->nbufs++] = buf;
+	return 0;
+}
+
+/* Sends every deferred reply.  A client that went away just loses its
+ * reply; what it was given comes back when its lease runs out. */
+static void send_replies(struct coord *c)
+{
+	for (size_t i = 0; i < c->nreplies; i++) {
+		struct reply *r = &c->replies[i];
+		size_t k = 0;
+		for (; k < r->nparts; k++) {
+			int more = k + 1 < r->nparts ? ZMQ_SNDMORE : 0;
+			if (zmq_msg_send(&r->parts[k], c->router, more | ZMQ_DONTWAIT) < 0)
+				break;
+		}
+		for (; k < r->nparts; k++)
+			zmq_msg_close(&r->parts[k]);
+		free(r->parts);
+	}
+	c->nreplies = 0;
+}
+
+static void release_held(struct coord *c)
+{
+	for (size_t i = 0; i < c->nheld; i++)
+		zmq_msg_close(&c->held[i]);
+	c->nheld = 0;
+	for (size_t i = 0; i < c->nbufs; i++)
+		free(c->bufs[i]);
+	c->nbufs = 0;
+}
+
+/* Reads one multipart message; 0 when none is waiting. */
+static int recv_message(struct coord *c, zmq_msg_t *parts, size_t *n)
+{
+	int more;
+
+	*n = 0;
+	do {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, c->router, *n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+			zmq_msg_close(&m);
+			if (*n == 0)
+				return errno == EAGAIN || errno == EINTR ? 0 : -1;
+			continue;	/* the rest of a multipart always follows */
+		}
+		more = zmq_msg_more(&m);
+		if (*n < PROTO_PARTS_MAX + 2)
+			parts[(*n)++] = m;
+		else
+			zmq_msg_close(&m);	/* handle_request sees the count */
+	} while (more);
+	return 1;
+}
+
+static int64_t next_timeout_ms(struct coord *c, int64_t now)
+{
+	int64_t due = now + MAX_WAIT_MS * NS_PER_MS;
+
+	for (size_t i = 0; i < c->nqueues; i++) {
+		int64_t d = queue_next_due(c->queues[i]);
+		if (d < due)
+			due = d;
+	}
+	for (struct waiter *w = c->waiters; w; w = w->next)
+		if (w->deadline < due)
+			due = w->deadline;
+	if (c->store.fsync == FSYNC_INTERVAL && c->store.dirty &&
+	    c->store.last_sync_ns + c->store.fsync_interval_ns < due)
+		due = c->store.last_sync_ns + c->store.fsync_interval_ns;
+	return due <= now ? 0 : (due - now + NS_PER_MS - 1) / NS_PER_MS;
+}
+
+/* Writes the turn's records; a failure is fatal (see spsc-coord(1),
+ * DURABILITY): replies are not sent, and a restart replays the log. */
+static int commit_turn(struct coord *c)
+{
+	if (store_flush(&c->store) < 0 || store_sync_due(&c->store, mono_ns()) < 0) {
+		log_error("%s; stopping without answering the last requests",
+			  c->store.err);
+		return -1;
+	}
+	send_replies(c);
+	release_held(c);
+	if (c->conf_dirty && conf_save(c) == 0)
+		c->conf_dirty = 0;
+	return 0;
+}
+
+static int turn(struct coord *c, zmq_msg_t *parts)
+{
+	zmq_pollitem_t item = { .socket = c->router, .events = ZMQ_POLLIN };
+	int64_t now = mono_ns();
+	size_t n;
+	int rc = zmq_poll(&item, 1, (long)next_timeout_ms(c, now));
+
+	if (rc < 0 && errno != EINTR) {
+		log_error("zmq_poll: %s", zmq_strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < BATCH && !coord_stopping; i++) {
+		rc = recv_message(c, parts, &n);
+		if (rc < 0) {
+			log_error("receive: %s", zmq_strerror(errno));
+			return -1;
+		}
+		if (rc == 0)
+			break;
+		handle_request(c, parts, n);
+		for (size_t k = 0; k < n; k++)
+			zmq_msg_close(&parts[k]);
+	}
+	now = mono_ns();
+	queues_tick(c, now);
+	serve_waiters(c, now);
+	return commit_turn(c);
+}
+
+static int take_lock(const char *home)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/coord.lock", home);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_error("%s: another spsc-coord is serving this state directory",
+			  home);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_socket(struct coord *c)
+{
+	int linger = 0, hwm = 100000;
+	int64_t maxmsg = (int64_t)c->opt.limit + (1 << 20);
+	char url[4200];
+
+	c->zctx = zmq_ctx_new();
+	if (c->zctx == NULL)
+		return -1;
+	c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
+	if (c->router == NULL)
+		return -1;
+	zmq_setsockopt(c->router, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(c->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(c->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+	/* Frames a little over the limit still get a TOOBIG reply; only a
+	 * message far past it is cut off by ZeroMQ itself. */
+	maxmsg = maxmsg * 2;
+	zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+	snprintf(url, sizeof url, "ipc://%s/coord.sock", c->opt.home);
+	if (zmq_bind(c->router, url) < 0) {
+		log_error("bind %s: %s", url, zmq_strerror(errno));
+		return -1;
+	}
+	log_info("listening on %s", url);
+	for (int i = 0; i < c->opt.nbinds; i++) {
+		if (zmq_bind(c->router, c->opt.binds[i]) < 0) {
+			log_error("bind %s: %s", c->opt.binds[i], zmq_strerror(errno));
+			return -1;
+		}
+		log_info("listening on %s", c->opt.binds[i]);
+	}
+	return 0;
+}
+
+static void shutdown_coord(struct coord *c, int lockfd)
+{
+	for (struct waiter *w = c->waiters, *next; w; w = next) {
+		next = w->next;
+		zmq_msg_close(&w->identity);
+		free(w);
+	}
+	if (c->router) {
+		char sock[4200];
+		zmq_close(c->router);
+		snprintf(sock, sizeof sock, "%s/coord.sock", c->opt.home);
+		(void)unlink(sock);
+	}
+	if (c->zctx)
+		zmq_ctx_term(c->zctx);
+	store_close(&c->store);
+	for (size_t i = 0; i < c->nqueues; i++) {
+		queue_free(c->queues[i]);
+		free(c->extras[i]);
+	}
+	free(c->queues);
+	free(c->extras);
+	free(c->replies);
+	free(c->held);
+	free(c->bufs);
+	atom_codec_free(&c->codec);
+	if (lockfd >= 0)
+		close(lockfd);
+}
+
+int serve(struct serve_opts *o)
+{
+	struct coord c;
+	zmq_msg_t *parts;
+	int lockfd, rc = -1;
+	char dir[4200];
+
+	memset(&c, 0, sizeof c);
+	c.opt = *o;
+	atom_codec_init(&c.codec, 0, o->limit);
+	catch_signals();
+	if ((lockfd = take_lock(o->home)) < 0)
+		return -1;
+	snprintf(dir, sizeof dir, "%s/log", o->home);
+	if (conf_load(&c) < 0 ||
+	    store_open(&c.store, dir, o->segment_max, o->fsync,
+		       o->fsync_interval_ns, replay_record, &c) < 0) {
+		if (c.store.err[0])
+			log_error("%s", c.store.err);
+		shutdown_coord(&c, lockfd);
+		return -1;
+	}
+	parts = calloc(PROTO_PARTS_MAX + 2, sizeof *parts);
+	if (parts && open_socket(&c) == 0) {
+		while (!coord_stopping)
+			if (turn(&c, parts) < 0)
+				break;
+		rc = coord_stopping ? 0 : -1;
+		if (rc == 0 && commit_turn(&c) < 0)
+			rc = -1;
+		if (rc == 0)
+			log_info("stopped: log flushed");
+	}
+	free(parts);
+	conf_save(&c);
+	shutdown_coord(&c, lockfd);
+	return rc;
+}

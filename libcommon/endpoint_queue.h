@@ -1,0 +1,17 @@
+/* endpoint_queue: the QUEUE[@URL] kind of endpoint (private to
+ * endpoint.c; programs use endpoint.h). */
+#ifndef SPSC_ENDPOINT_QUEUE_H
+#define SPSC_ENDPOINT_QUEUE_H
+
+#include "endpoint.h"
+
+int equeue_open(struct endpoint *ep, const char *spec,
+		const struct endpoint_opts *o);
+int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns);
+int equeue_write(struct endpoint *ep, const struct atom *a);
+int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
+		  int64_t ms);
+int64_t equeue_lease_ns(const struct endpoint *ep);
+void equeue_close(struct endpoint *ep);
+
+#endif

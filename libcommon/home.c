@@ -1,0 +1,68 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "home.h"
+
+/* mkdir -p with mode 0700 for the directories we create: state is
+ * private to its user. */
+static int make_dirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Fills buf with the state directory; with create, makes it.  -1 with
+ * errno set when it cannot be named or made. */
+int spsc_home(char *buf, size_t len, int create)
+{
+	const char *env = getenv("SPSC_HOME"), *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (env && *env)
+		n = snprintf(buf, len, "%s", env);
+	else if (xdg && *xdg)
+		n = snprintf(buf, len, "%s/spsc", xdg);
+	else if (home && *home)
+		n = snprintf(buf, len, "%s/.local/state/spsc", home);
+	else {
+		errno = ENOENT;
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return create ? make_dirs(buf) : 0;
+}
+
+int coord_default_url(char *buf, size_t len)
+{
+	const char *env = getenv("SPSC_COORD");
+	char home[4096];
+	int n;
+
+	if (env && *env)
+		n = snprintf(buf, len, "%s", env);
+	else if (spsc_home(home, sizeof home, 0) < 0)
+		return -1;
+	else
+		n = snprintf(buf, len, "ipc://%s/coord.sock", home);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,191 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "home.h"
+#include "log.h"
+#include "qclient.h"
+#include "units.h"
+
+#define ATTEMPT_NS (2 * NS_PER_SEC)	/* reply wait beyond the long poll */
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 1000
+
+static int64_t give_up_time(void)
+{
+	const char *env = getenv("SPSC_CONNECT_TIMEOUT");
+	int64_t ns;
+
+	if (env && parse_duration(env, &ns) == 0)
+		return ns;
+	return 30 * NS_PER_SEC;
+}
+
+int qclient_open(struct qclient *qc, const char *url)
+{
+	int linger = 0, immediate = 1, ivl = 100, ivl_max = 1000;
+
+	memset(qc, 0, sizeof *qc);
+	qc->give_up_ns = give_up_time();
+	qc->next_reqid = (uint64_t)wall_ns();
+	if (url && *url)
+		snprintf(qc->url, sizeof qc->url, "%s", url);
+	else if (coord_default_url(qc->url, sizeof qc->url) < 0) {
+		snprintf(qc->err, sizeof qc->err,
+			 "cannot name the coordinator: set SPSC_COORD or SPSC_HOME");
+		return -1;
+	}
+	if ((qc->zctx = zmq_ctx_new()) == NULL ||
+	    (qc->sock = zmq_socket(qc->zctx, ZMQ_DEALER)) == NULL) {
+		snprintf(qc->err, sizeof qc->err, "zmq: %s", zmq_strerror(errno));
+		qclient_close(qc);
+		return -1;
+	}
+	zmq_setsockopt(qc->sock, ZMQ_LINGER, &linger, sizeof linger);
+	/* Queue nothing for a coordinator that is not there: sends wait for
+	 * a live connection, so a retry goes to the server that answers. */
+	zmq_setsockopt(qc->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
+	zmq_setsockopt(qc->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+	zmq_setsockopt(qc->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+	if (zmq_connect(qc->sock, qc->url) < 0) {
+		snprintf(qc->err, sizeof qc->err, "%.300s: %s", qc->url, zmq_strerror(errno));
+		qclient_close(qc);
+		return -1;
+	}
+	return 0;
+}
+
+void qclient_close(struct qclient *qc)
+{
+	if (qc->sock)
+		zmq_close(qc->sock);
+	if (qc->zctx)
+		zmq_ctx_term(qc->zctx);
+	qc->sock = qc->zctx = NULL;
+}
+
+void qreply_free(struct qreply *rep)
+{
+	for (size_t i = 0; i < rep->nparts; i++)
+		zmq_msg_close(&rep->parts[i]);
+	rep->nparts = 0;
+}
+
+/* The human-readable message of an error reply. */
+const char *qreply_message(const struct qreply *rep, char *buf, size_t len)
+{
+	size_t n = rep->nparts ? zmq_msg_size((zmq_msg_t *)&rep->parts[0]) : 0;
+
+	if (n >= len)
+		n = len - 1;
+	if (n)
+		memcpy(buf, zmq_msg_data((zmq_msg_t *)&rep->parts[0]), n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Sends the whole request, or nothing if no connection takes it before
+ * the deadline. */
+static int send_request(struct qclient *qc, const char *head, size_t hlen,
+			const struct qpart *parts, size_t nparts, int64_t deadline)
+{
+	zmq_pollitem_t item = { .socket = qc->sock, .events = ZMQ_POLLOUT };
+
+	while (zmq_poll(&item, 1, 0) <= 0 || !(item.revents & ZMQ_POLLOUT)) {
+		int64_t left = deadline - mono_ns();
+		if (left <= 0)
+			return -1;
+		if (zmq_poll(&item, 1, (long)(left / NS_PER_MS) + 1) < 0 && errno != EINTR)
+			return -1;
+	}
+	if (zmq_send(qc->sock, head, hlen, nparts ? ZMQ_SNDMORE : 0) < 0)
+		return -1;
+	for (size_t i = 0; i < nparts; i++)
+		if (zmq_send(qc->sock, parts[i].data, parts[i].len,
+			     i + 1 < nparts ? ZMQ_SNDMORE : 0) < 0)
+			return -1;
+	return 0;
+}
+
+/* Receives one whole reply; drops it unless it answers reqid.  1: ours;
+ * 0: timed out; -1: error. */
+static int recv_reply(struct qclient *qc, uint64_t reqid, int64_t deadline,
+		      struct qreply *rep)
+{
+	zmq_pollitem_t item = { .socket = qc->sock, .events = ZMQ_POLLIN };
+	char err[128];
+
+	for (;;) {
+		int64_t left = deadline - mono_ns();
+		zmq_msg_t head;
+		int more, rc;
+		if (left <= 0)
+			return 0;
+		rc = zmq_poll(&item, 1, (long)(left / NS_PER_MS) + 1);
+		if (rc < 0 && errno != EINTR)
+			return -1;
+		if (rc <= 0)
+			continue;
+		zmq_msg_init(&head);
+		if (zmq_msg_recv(&head, qc->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&head);
+			continue;
+		}
+		rc = proto_parse(zmq_msg_data(&head), zmq_msg_size(&head), &rep->h,
+				 err, sizeof err);
+		more = zmq_msg_more(&head);
+		zmq_msg_close(&head);
+		rep->nparts = 0;
+		while (more) {
+			zmq_msg_t scratch, *m = rep->nparts < QREPLY_PARTS_MAX
+						       ? &rep->parts[rep->nparts] : &scratch;
+			zmq_msg_init(m);
+			if (zmq_msg_recv(m, qc->sock, 0) < 0) {
+				zmq_msg_close(m);
+				break;
+			}
+			more = zmq_msg_more(m);
+			if (m == &scratch)
+				zmq_msg_close(m);	/* over the cap: dropped */
+			else
+				rep->nparts++;
+		}
+		if (rc == 0 && rep->h.reply && rep->h.reqid == reqid)
+			return 1;
+		qreply_free(rep);	/* a stale reply to an earlier attempt */
+	}
+}
+
+int qclient_call(struct qclient *qc, struct proto_header *req,
+		 const struct qpart *parts, size_t nparts, int64_t wait_ns,
+		 struct qreply *rep)
+{
+	char head[PROTO_HEADER_MAX];
+	int64_t start = mono_ns(), give_up = start + qc->give_up_ns;
+	long backoff = BACKOFF_MIN_MS;
+	int warned = 0;
+	size_t hlen;
+
+	req->reply = 0;
+	req->reqid = qc->next_reqid++;
+	hlen = proto_format(head, sizeof head, req);
+	for (;;) {
+		int rc = 0;
+		if (send_request(qc, head, hlen, parts, nparts, give_up) == 0)
+			rc = recv_reply(qc, req->reqid, mono_ns() + wait_ns + ATTEMPT_NS, rep);
+		if (rc == 1)
+			return 0;
+		if (rc < 0 || mono_ns() >= give_up) {
+			snprintf(qc->err, sizeof qc->err,
+				 "coordinator at %.300s did not answer for %.0fs (is 'spsc-coord serve' running?)",
+				 qc->url, (double)(mono_ns() - start) / 1e9);
+			return -1;
+		}
+		if (!warned++)
+			log_warn("coordinator at %.300s not answering; retrying for up to %.0fs",
+				 qc->url, (double)qc->give_up_ns / 1e9);
+		zmq_poll(NULL, 0, backoff);
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	}
+}
