@@ -118,6 +118,12 @@ static void doom(struct op *op, struct slot *s, int64_t now, int kind,
 {
 	va_list ap;
 
+	/* A closed pipe after we began to stop the child, or after it
+	 * exited, is a consequence, not a reason. */
+	if (soft && (s->child.stage != CHILD_RUNNING || s->child.reaped)) {
+		child_close_in(&s->child);
+		return;
+	}
 	if (s->doom.kind == 0 || (s->doom.soft && !soft)) {
 		s->doom.kind = (uint8_t)kind;
 		s->doom.code = 0;
@@ -406,8 +412,6 @@ static int classify(const struct op *op, const struct slot *s,
 	} else if (!WIFEXITED(c->status) || WEXITSTATUS(c->status) != 0) {
 		f->kind = ATOM_FAIL_EXIT;
 		f->code = WIFEXITED(c->status) ? WEXITSTATUS(c->status) : -1;
-	} else if (s->doom.kind) {
-		*f = s->doom;
 	} else if (op->warm) {
 		f->kind = ATOM_FAIL_PROTOCOL;
 		snprintf(f->why, sizeof f->why,
@@ -544,12 +548,16 @@ void slot_service(struct op *op, struct slot *s, const struct pollfd *p,
 
 	if (!s->live)
 		return;
-	/* Output first: a warm child's last markers must be seen before its
-	 * exit is judged. */
-	if (ready(p, s->pout))
-		read_output(op, s, now);
+	/*
+	 * Stderr before stdout: a line is credited to the oldest atom not yet
+	 * answered, so it must be read before the marker that answers the
+	 * atom it was written for.  Output before the exit: a warm child's
+	 * last markers must be seen before its exit is judged.
+	 */
 	if (ready(p, s->perr))
 		read_stderr(s);
+	if (ready(p, s->pout))
+		read_output(op, s, now);
 	if (ready(p, s->pin))
 		write_input(op, s, now);
 	if (!c->reaped && (ready(p, s->ppid) || c->pidfd < 0) &&
