@@ -2,9 +2,9 @@
 # that every test case is counted on its own.
 include t/unit/local.mk
 
-BATS_TESTS += t/cli.bats t/pipeline.bats t/badinput.bats
+BATS_TESTS += t/cli.bats t/pipeline.bats t/badinput.bats t/coord.bats
 TESTS += $(UNIT_TESTS) $(BATS_TESTS)
-EXTRA_DIST += $(BATS_TESTS) t/helpers.bash
+EXTRA_DIST += $(BATS_TESTS) t/helpers.bash t/coord_helpers.bash t/qtool.py
 
 TEST_EXTENSIONS = .bats
 TAP_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

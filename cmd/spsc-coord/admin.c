@@ -246,7 +246,8 @@ int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv)
 
 	if (strcmp(cmd, "status") != 0 && (argc < 1 || argc > (strcmp(cmd, "peek") == 0 ? 2 : 1)))
 		opt_usage_error("%s: expected a queue name", cmd);
-	if (strcmp(cmd, "status") != 0 && !queue_name_valid(argv[0], strlen(argv[0])))
+	if (strcmp(cmd, "status") != 0 &&
+	    !queue_name_valid(argv[0], strcspn(argv[0], strcmp(cmd, "put") == 0 ? "@" : "")))
 		opt_usage_error("%s: bad queue name '%s': use 1 to %d characters from [A-Za-z0-9._-]",
 				cmd, argv[0], QUEUE_NAME_MAX);
 	if (o->url && setenv("SPSC_COORD", o->url, 1) < 0)

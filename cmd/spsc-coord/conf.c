@@ -46,6 +46,7 @@ static int load_queue(struct coord *c, const cJSON *o)
 		return -1;
 	if ((q = queue_lookup(c, name->valuestring, 1)) == NULL)
 		return -1;
+	c->extras[queue_index(c, q)]->configured = 1;
 	q->conf.visibility_ns = (int64_t)num(o, "visibility_ms", (double)(q->conf.visibility_ns / NS_PER_MS)) * NS_PER_MS;
 	q->conf.max_receives = (uint32_t)num(o, "max_receives", q->conf.max_receives);
 	q->conf.max_depth = (uint64_t)num(o, "max_depth", (double)q->conf.max_depth);

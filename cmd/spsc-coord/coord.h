@@ -58,6 +58,7 @@ struct queue_extra {
 	} consumers[CONSUMERS_MAX];
 	uint64_t put_hist[RATE_WINDOW], out_hist[RATE_WINDOW];
 	int64_t last_tick;
+	int configured;		/* listed in queues.json at start */
 };
 
 struct coord {
@@ -98,6 +99,8 @@ void handle_request(struct coord *c, zmq_msg_t *parts, size_t nparts);
 void serve_waiters(struct coord *c, int64_t now);
 struct queue *queue_lookup(struct coord *c, const char *name, int create);
 size_t queue_index(struct coord *c, const struct queue *q);
+void queue_destroy(struct coord *c, struct queue *q);
+void queues_forget_unlisted(struct coord *c);
 void queues_tick(struct coord *c, int64_t now);
 void replay_record(void *ctx, int type, const char *queue,
 		   const uint8_t *body, size_t len,

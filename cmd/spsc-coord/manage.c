@@ -54,6 +54,27 @@ static struct queue *queue_create(struct coord *c, const char *name)
 	return q;
 }
 
+void queue_destroy(struct coord *c, struct queue *q)
+{
+	size_t i = queue_index(c, q);
+
+	queue_free(q);
+	free(c->extras[i]);
+	c->nqueues--;
+	memmove(c->queues + i, c->queues + i + 1, (c->nqueues - i) * sizeof *c->queues);
+	memmove(c->extras + i, c->extras + i + 1, (c->nqueues - i) * sizeof *c->extras);
+	c->conf_dirty = 1;
+}
+
+/* After a replay: a queue the log mentions but queues.json does not, with
+ * nothing left in it, was deleted before the crash; forget it. */
+void queues_forget_unlisted(struct coord *c)
+{
+	for (size_t i = c->nqueues; i-- > 0;)
+		if (!c->extras[i]->configured && queue_depth(c->queues[i]) == 0)
+			queue_destroy(c, c->queues[i]);
+}
+
 struct queue *queue_lookup(struct coord *c, const char *name, int create)
 {
 	for (size_t i = 0; i < c->nqueues; i++)
@@ -302,19 +323,12 @@ void op_delete(struct request *r)
 {
 	struct coord *c = r->c;
 	struct queue *q = existing(r);
-	size_t i;
 	uint64_t n;
 
 	if (q == NULL)
 		return;
 	n = purge_entries(c, q, 1);
-	i = queue_index(c, q);
-	queue_free(q);
-	free(c->extras[i]);
-	c->nqueues--;
-	memmove(c->queues + i, c->queues + i + 1, (c->nqueues - i) * sizeof *c->queues);
-	memmove(c->extras + i, c->extras + i + 1, (c->nqueues - i) * sizeof *c->extras);
-	c->conf_dirty = 1;
+	queue_destroy(c, q);
 	log_info("queue %s deleted with %llu atoms", r->h.queue, (unsigned long long)n);
 	reply_counts(r, "purged", n);
 }

@@ -395,6 +395,7 @@ int serve(struct serve_opts *o)
 		shutdown_coord(&c, lockfd);
 		return -1;
 	}
+	queues_forget_unlisted(&c);
 	parts = calloc(PROTO_PARTS_MAX + 2, sizeof *parts);
 	if (parts && open_socket(&c) == 0) {
 		while (!coord_stopping)

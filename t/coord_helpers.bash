@@ -1,0 +1,66 @@
+# Starting and stopping a private coordinator for a test: its own
+# SPSC_HOME under the test's temp dir, so tests never share state and the
+# ipc socket path stays short.
+
+load helpers
+
+QTOOL=/usr/bin/python3
+QT() { "$QTOOL" "$SPSC_SRCDIR/t/qtool.py" "$@"; }
+
+coord_setup() {
+	export SPSC_HOME="$TMP/h"
+	export SPSC_CONNECT_TIMEOUT=20s
+	unset SPSC_COORD
+	mkdir -p "$SPSC_HOME"
+	BG_PIDS=""
+}
+
+# start_coord [serve options]: starts the coordinator and waits, boundedly,
+# until it answers.
+start_coord() {
+	spsc-coord serve "$@" 2>>"$TMP/coord.log" &
+	COORD_PID=$!
+	BG_PIDS="$BG_PIDS $COORD_PID"
+	for _ in $(seq 1 100); do
+		[ -S "$SPSC_HOME/coord.sock" ] && spsc-coord status >/dev/null 2>&1 && return 0
+		kill -0 "$COORD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "coordinator did not start:"; cat "$TMP/coord.log"
+	return 1
+}
+
+crash_coord() {
+	kill -9 "$COORD_PID" 2>/dev/null
+	wait "$COORD_PID" 2>/dev/null || true
+}
+
+# background CMD...: runs a command in the background, remembered for
+# teardown.
+background() {
+	"$@" &
+	BG_PIDS="$BG_PIDS $!"
+	LAST_PID=$!
+}
+
+# wait_for 'shell condition' [tries]: polls a condition every 50ms.
+wait_for() {
+	for _ in $(seq 1 "${2:-200}"); do
+		eval "$1" && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for: $1"
+	return 1
+}
+
+# qstat QUEUE KEY: one number from status --json.
+qstat() {
+	spsc-coord status --json "$1" | /usr/bin/python3 -c \
+		'import json,sys; q=json.load(sys.stdin)["queues"]; print(int(q[0][sys.argv[1]]) if q else 0)' "$2"
+}
+
+teardown() {
+	for p in $BG_PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	for p in $BG_PIDS; do wait "$p" 2>/dev/null || true; done
+	cd / && rm -rf "$TMP"
+}
