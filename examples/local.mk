@@ -1,5 +1,5 @@
 # examples/, completions/ and bench/: their tests, the installed bash
-# completion, and `make bench`.  (The directories themselves are shipped
+# completion, and `make bench-pipe`.  (The directories themselves are shipped
 # whole through EXTRA_DIST in Makefile.am.)
 
 BATS_TESTS += t/examples.bats t/completions.bats t/bench.bats
@@ -24,8 +24,9 @@ uninstall-bash-completions:
 		rm -f "$(DESTDIR)$(bashcompdir)/$$p"; \
 	done
 
-# make bench [BENCH_ARGS='-r 5 1G']: bench/pipe on the programs just built.
-bench: all
+# make bench-pipe [BENCH_ARGS='-r 5 1G']: bench/pipe on the programs just
+# built.  (Not "bench": that names the directory, which `make dist` ships.)
+bench-pipe: all
 	SPSC_BIN='$(abs_top_builddir)' '$(srcdir)/bench/pipe' $(BENCH_ARGS)
 
-.PHONY: bench install-bash-completions uninstall-bash-completions
+.PHONY: bench-pipe install-bash-completions uninstall-bash-completions
