@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "log.h"
 #include "opt.h"
 #include "stats.h"
+#include "stop.h"
 
 struct options {
 	const char *input;
@@ -52,8 +52,9 @@ static const char usage[] =
 	"                      directory); created if missing\n"
 	"\n"
 	"Options:\n"
-	"  -i, --input ENDPOINT  read atoms from ENDPOINT: '-' (stdin, the default)\n"
-	"                        or a file of frames (a path with a '/')\n"
+	"  -i, --input ENDPOINT  read atoms from ENDPOINT: '-' (stdin, the default),\n"
+	"                        a file of frames (a path with a '/') or a queue\n"
+	"                        (QUEUE or QUEUE@URL)\n"
 	"      --journal FILE    keep the ids of the atoms written in FILE, so that\n"
 	"                        reruns skip them (for stdout; for a FILE\n"
 	"                        destination it replaces FILE.spsc-ids)\n"
@@ -62,8 +63,8 @@ static const char usage[] =
 	"                        latency percentiles and duplicates on stderr;\n"
 	"                        FORMAT is text (the default) or json\n"
 	"      --max-atom SIZE   refuse frames larger than SIZE (default 64M)\n"
-	"      --drain           exit when the input has nothing ready (for queue\n"
-	"                        inputs; pipes and files end by themselves)\n"
+	"      --drain           exit when the input queue has nothing ready and\n"
+	"                        nothing in flight (pipes and files end by themselves)\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
@@ -80,9 +81,6 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static volatile sig_atomic_t stopping;
-static sigset_t wait_mask;	/* the mask to wait for input under */
 
 static int parse_stats(const char *arg)
 {
@@ -168,54 +166,13 @@ static void ignore_file_size_signal(void)
 	(void)sigaction(SIGXFSZ, &sa, NULL);
 }
 
-static void on_term(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-/*
- * SIGTERM (systemd's stop) lets the atom in hand finish and then ends the
- * run with status 0.  The signal stays blocked except while waiting for
- * input, so it never interrupts a write half-way, and ppoll() unblocks it
- * atomically, so it is never lost between the check and the wait.
- */
-static void catch_term(void)
-{
-	struct sigaction sa = { .sa_handler = on_term };
-	sigset_t term;
-
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &term, &wait_mask) < 0 ||
-	    sigaction(SIGTERM, &sa, NULL) < 0)
-		log_warn("cannot catch SIGTERM: %s", strerror(errno));
-}
-
-/* 1 when a read can go ahead, 0 when SIGTERM asked us to stop. */
-static int wait_for_input(const struct endpoint *in)
-{
-	struct pollfd p = { .fd = endpoint_fd(in), .events = POLLIN };
-
-	/* Buffered bytes need no wait; an endpoint with no fd to poll
-	 * waits inside its own read. */
-	if (endpoint_pending(in) || p.fd < 0)
-		return !stopping;
-	while (!stopping) {
-		if (ppoll(&p, 1, NULL, &wait_mask) >= 0 || errno != EINTR)
-			return 1;	/* a poll error shows up in the read */
-	}
-	return 0;
-}
-
 static int sink_atoms(struct endpoint *in, struct dest *d, struct stats *st)
 {
 	struct atom a;
 	int status = EXIT_OK, rc;
 
 	atom_init(&a);
-	while (wait_for_input(in)) {
+	for (;;) {
 		rc = endpoint_read(in, &a);
 		if (rc == 0)
 			break;
@@ -229,6 +186,9 @@ static int sink_atoms(struct endpoint *in, struct dest *d, struct stats *st)
 		rc = dest_write(d, &a);
 		if (rc < 0) {
 			log_error("%s", d->err);
+			/* Hand it back at once rather than when its lease runs
+			 * out; a pipe has no one to tell. */
+			(void)endpoint_nack(in, &a, 0);
 			status = EXIT_FAIL;
 			break;
 		}
@@ -242,8 +202,8 @@ static int sink_atoms(struct endpoint *in, struct dest *d, struct stats *st)
 			break;
 		}
 	}
-	if (stopping)
-		log_info("SIGTERM: stopped after the atom in hand");
+	if (stop_requested && status == EXIT_OK)
+		log_info("stopped by a signal after the atom in hand");
 	atom_free(&a);
 	return status;
 }
@@ -263,10 +223,12 @@ int main(int argc, char **argv)
 	ignore_file_size_signal();
 	parse_options(argc, argv, &o);
 	eo.limit = o.max_atom;
+	eo.drain = o.drain;
 	dop.fsync = o.fsync;
 	dop.journal = o.journal;
 	stats_init(&stats);
-	catch_term();
+	if (stop_on_signals() < 0)
+		log_warn("cannot catch SIGTERM: %s", strerror(errno));
 
 	if (endpoint_open(&in, o.input, 0, &eo) < 0)
 		die(EXIT_FAIL, "%s", in.err);
