@@ -258,16 +258,32 @@ source_writes_frames() {
 
 @test "spsc-source | atomread.py prints the events and the header fields" {
 	source_writes_frames || skip "spsc-source does not write frames yet"
-	run bash -c "printf 'a\nb\n' | spsc-source -n 1 | $READ"
+	printf 'a\nb\n' | spsc-source -n 1 > f.atoms
+	run atomread f.atoms
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 4 ]
 	[[ "${lines[0]}" == "atom id="*" events=1 attempt=0 fail=none:0 raw=2 | offset=0 header_len=64 codec=raw stored=2 "* ]]
 	[ "${lines[1]}" = "	a" ]
 	[[ "${lines[2]}" == *" raw=2 | offset=66 "* ]]
 	[ "${lines[3]}" = "	b" ]
+	# created-at is the wall clock in ns: within a minute of now.
 	now=$(date +%s)
 	created=$(sed -n 's/.* created_ns=\([0-9]*\) .*/\1/p' <<< "${lines[0]}")
-	[ $((created / 1000000000 - now)) -le 1 ] && [ $((now - created / 1000000000)) -le 60 ]
+	[ $((created / 1000000000 - now)) -le 1 ]
+	[ $((now - created / 1000000000)) -le 60 ]
+}
+
+@test "spsc-source's ids are the page's derivation: name, label, ordinal, CRC, length" {
+	source_writes_frames || skip "spsc-source does not write frames yet"
+	seq 1 10 > in.txt
+	spsc-source --name demo -n 3 ./in.txt > file.atoms
+	run atomread --check-ids demo ./in.txt --headers file.atoms
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	spsc-source -n 3 < in.txt > stdin.atoms
+	atomread --check-ids spsc-source - --headers stdin.atoms
+	run atomread --check-ids demo - stdin.atoms
+	[ "$status" -eq 1 ]
 }
 
 @test "spsc-source -z frames decode in the reference reader" {
