@@ -217,6 +217,22 @@ files_over() {
 	[ "$(cat notes)" = 'my notes' ]
 }
 
+@test "a journal is never the data itself, nor another destination's" {
+	mkatoms -n 2 > in.atoms
+	run bash -c 'spsc-sink --journal out.txt < in.atoms > out.txt'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"out.txt: the journal cannot be stdout itself"* ]]
+	run spsc-sink --journal ./data.txt data.txt < in.atoms
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"./data.txt: the journal cannot be data.txt itself"* ]]
+	spsc-sink --journal ids < in.atoms > /dev/null
+	cp ids ids.before
+	run spsc-sink --journal ./ids file.txt < in.atoms
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"./ids: this journal belongs to standard output or a stream, not to a file"* ]]
+	cmp ids ids.before
+}
+
 @test "FILE: a write error is clear, exits 1, and loses nothing acknowledged" {
 	mkatoms -n 20 -e 100 > all.atoms
 	spsc-sink clean.txt < all.atoms

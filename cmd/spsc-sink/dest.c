@@ -47,10 +47,27 @@ static void report_recovery(const struct dest *d,
 			 d->name, (unsigned long long)rec->cut);
 }
 
+/* A journal that is the data itself would be overwritten by its own
+ * records (spsc-sink --journal out.txt > out.txt). */
+static int journal_is_data(struct dest *d)
+{
+	struct stat js, ds;
+
+	if (stat(d->journal_path, &js) < 0 || fstat(d->fd, &ds) < 0)
+		return 0;
+	if (js.st_dev != ds.st_dev || js.st_ino != ds.st_ino)
+		return 0;
+	snprintf(d->err, sizeof d->err, "%.3000s: the journal cannot be %.3000s itself",
+		 d->journal_path, d->name);
+	return 1;
+}
+
 static int open_journal(struct dest *d, int datafd)
 {
 	struct journal_recovery rec;
 
+	if (journal_is_data(d))
+		return -1;
 	if (journal_open(&d->journal, d->journal_path, datafd, d->fsync,
 			 &d->seen, &rec, d->err, sizeof d->err) < 0)
 		return -1;
@@ -170,11 +187,16 @@ static int stream_or_file_write(struct dest *d, const struct atom *a)
 		return -1;
 	}
 	if (d->journaled) {
-		if (file)
+		if (file && a->len > 0)
 			crc = crc32c(0, a->data, a->len);
 		if (journal_append(&d->journal, &a->id, d->offset, a->len, crc,
-				   d->err, sizeof d->err) < 0)
+				   d->err, sizeof d->err) < 0) {
+			/* Unrecorded bytes go now, not at the next start. */
+			if (file && ftruncate(d->fd, (off_t)d->offset) < 0) {
+				/* the next start removes them instead */
+			}
 			return -1;
+		}
 	}
 	d->offset += a->len;
 	return 1;

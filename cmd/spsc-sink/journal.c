@@ -98,14 +98,20 @@ static uint64_t record_pos(uint64_t index)
 	return JOURNAL_HEADER_LEN + index * JOURNAL_RECORD_LEN;
 }
 
-static void encode_header(uint8_t h[JOURNAL_HEADER_LEN], uint64_t base)
+static void encode_header(uint8_t h[JOURNAL_HEADER_LEN], const struct journal *j)
 {
 	memset(h, 0, JOURNAL_HEADER_LEN);
 	memcpy(h, JOURNAL_MAGIC, 8);
 	put32(h + 8, JOURNAL_VERSION);
 	put32(h + 12, JOURNAL_RECORD_LEN);
-	put64(h + 16, base);
+	put64(h + 16, j->base);
+	put32(h + 24, j->kind);
 	put32(h + 28, crc32c(0, h, 28));
+}
+
+static const char *kind_name(uint32_t kind)
+{
+	return kind == JOURNAL_FILE ? "a file" : "standard output or a stream";
 }
 
 static void encode_record(uint8_t p[JOURNAL_RECORD_LEN], const struct jrec *r)
@@ -169,7 +175,7 @@ static int write_header(struct journal *j, char *err, size_t errlen)
 {
 	uint8_t h[JOURNAL_HEADER_LEN];
 
-	encode_header(h, j->base);
+	encode_header(h, j);
 	if (pwrite_all(j->fd, h, sizeof h, 0) < 0)
 		return fail(err, errlen, "%s: write error: %s", j->path,
 			    strerror(errno));
@@ -209,6 +215,11 @@ static int load_header(struct journal *j, uint64_t size, uint64_t datasize,
 	if (get32(h + 12) != JOURNAL_RECORD_LEN)
 		return fail(err, errlen, "%s: bad journal record length %u",
 			    j->path, get32(h + 12));
+	/* A stream's offsets mean nothing for a file: taken for one, they
+	 * would all be dropped, and the stream's record lost with them. */
+	if (get32(h + 24) != j->kind)
+		return fail(err, errlen, "%s: this journal belongs to %s, not to %s",
+			    j->path, kind_name(get32(h + 24)), kind_name(j->kind));
 	j->base = get64(h + 16);
 	return 0;
 }
@@ -403,6 +414,7 @@ int journal_open(struct journal *j, const char *path, int datafd, int fsync,
 	memset(j, 0, sizeof *j);
 	memset(rec, 0, sizeof *rec);
 	j->path = path;
+	j->kind = datafd >= 0 ? JOURNAL_FILE : JOURNAL_STREAM;
 	j->fsync = fsync;
 	j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (j->fd < 0)

@@ -9,7 +9,7 @@
  *           8  4  version (1)
  *          12  4  record length (40)
  *          16  8  base: the data file's length when the journal began
- *          24  4  reserved, zero
+ *          24  4  kind: 0 for a file's journal, 1 for a stream's
  *          28  4  CRC32C of header bytes 0..27
  *
  *   record  0 16  atom id
@@ -35,9 +35,12 @@
 #define JOURNAL_HEADER_LEN 32
 #define JOURNAL_RECORD_LEN 40
 
+enum journal_kind { JOURNAL_FILE = 0, JOURNAL_STREAM = 1 };
+
 struct journal {
 	int fd;
 	const char *path;
+	enum journal_kind kind;	/* a file's offsets are checked against it */
 	uint64_t base;		/* data length when the journal began */
 	uint64_t end;		/* data offset just past the last record */
 	uint64_t records;

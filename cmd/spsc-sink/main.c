@@ -19,17 +19,17 @@
 #include "stats.h"
 #include "stop.h"
 
+enum stats_format { STATS_OFF, STATS_TEXT, STATS_JSON };
+
 struct options {
 	const char *input;
 	const char *dest;
 	const char *journal;
 	int fsync;
-	int stats;		/* 0 off, 1 text, 2 json */
+	enum stats_format stats;
 	int drain;
 	size_t max_atom;
 };
-
-enum { STATS_OFF, STATS_TEXT, STATS_JSON };
 
 enum {
 	OPT_JOURNAL = 256,
@@ -82,7 +82,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_stats(const char *arg)
+static enum stats_format parse_stats(const char *arg)
 {
 	if (arg == NULL || strcmp(arg, "text") == 0)
 		return STATS_TEXT;
