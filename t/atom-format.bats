@@ -296,3 +296,40 @@ source_writes_frames() {
 	[[ "${lines[0]}" == *" codec=zstd "* ]]
 	atomread --events z.atoms | cmp - in.txt
 }
+
+# op_derives FILE_IN FILE_OUT WORD...: every output atom i of the input atom
+# at the same position has the id the page derives from the parent's id, the
+# salt of WORD... and ordinal 0, and keeps the parent's created-at.
+op_derives() {
+	python3 - "$@" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["SPSC_SRCDIR"], "t"))
+from atomread import read_frame, child_id, command_salt
+
+def atoms(path):
+    with open(path, "rb") as f:
+        out = []
+        while (a := read_frame(f, 64 << 20)) is not None:
+            out.append(a)
+        return out
+
+ins, outs = atoms(sys.argv[1]), atoms(sys.argv[2])
+salt = command_salt([w.encode() for w in sys.argv[3:]])
+assert len(ins) == len(outs), (len(ins), len(outs))
+for i, o in zip(ins, outs):
+    assert o["id"] == child_id(i["id"], salt, 0), o["id"].hex()
+    assert o["created_ns"] == i["created_ns"]
+PY
+}
+
+@test "spsc-op's output ids are the page's derivation from the input ids" {
+	source_writes_frames || skip "spsc-source does not write frames yet"
+	printf 'a\nb\nc\nd\ne\n' | spsc-source -n 2 > in.atoms
+	spsc-op -- tr a-z A-Z < in.atoms > out.atoms || skip "spsc-op does not run commands yet"
+	[ "$(atomread --events out.atoms)" = "$(printf 'A\nB\nC\nD\nE')" ]
+	op_derives in.atoms out.atoms tr a-z A-Z
+	spsc-op --name upper -- tr a-z A-Z < in.atoms > named.atoms
+	op_derives in.atoms named.atoms upper
+	run op_derives in.atoms named.atoms tr a-z A-Z
+	[ "$status" -ne 0 ]
+}
