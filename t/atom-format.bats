@@ -7,6 +7,9 @@
 load helpers
 
 TOOL="$SPSC_BUILDDIR/t/unit/atomtool"
+# The inline scripts import atomread from the source tree: leave no
+# __pycache__ there (it may be read-only, as under make distcheck).
+export PYTHONDONTWRITEBYTECODE=1
 
 atomread() {
 	python3 "$SPSC_SRCDIR/t/atomread.py" "$@"
