@@ -16,18 +16,6 @@
 #include "event.h"
 #include "tap.h"
 
-/* A known bug owned by another file: TAP's TODO keeps it visible (XFAIL)
- * without failing the suite, and it turns into an XPASS, which does fail,
- * once fixed, so the marker cannot outlive the bug. */
-#define todo(cond, reason, ...)                                        \
-	do {                                                           \
-		int ok_ = (cond);                                      \
-		tap_n++;                                               \
-		printf("%sok %d - ", ok_ ? "" : "not ", tap_n);        \
-		printf(__VA_ARGS__);                                   \
-		printf(" # TODO %s\n", reason);                        \
-	} while (0)
-
 static char dir[] = "/tmp/spsc-test-endpoint.XXXXXX";
 
 static int valid(const char *name)
