@@ -397,6 +397,8 @@ static int read_payload(struct atom_reader *r, char *dst, size_t len)
 	size_t have = r->end - r->start, got;
 	char why[160];
 
+	if (len == 0)
+		return 0;	/* an empty atom: dst may be NULL */
 	if (have > len)
 		have = len;
 	memcpy(dst, r->buf + r->start, have);

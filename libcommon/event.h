@@ -17,7 +17,7 @@ static inline void event_iter_init(struct event_iter *it, const char *buf,
 				   size_t len)
 {
 	it->p = buf;
-	it->end = buf + len;
+	it->end = buf ? buf + len : buf;	/* NULL + 0 is undefined in C */
 }
 
 /*

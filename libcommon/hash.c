@@ -16,6 +16,17 @@ uint64_t hash_mix64(uint64_t x)
 	return x;
 }
 
+/* Little-endian loads whatever the host: ids are part of the on-disk
+ * contract and must be the same on every machine. */
+static uint64_t load64(const unsigned char *p, size_t n)
+{
+	uint64_t w = 0;
+
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)p[i] << (8 * i);
+	return w;
+}
+
 static uint64_t rotl(uint64_t x, int r)
 {
 	return (x << r) | (x >> (64 - r));
@@ -33,13 +44,12 @@ uint64_t hash64(const void *buf, size_t len, uint64_t seed)
 	uint64_t w;
 
 	while (len >= 8) {
-		memcpy(&w, p, 8);
+		w = load64(p, 8);
 		h = rotl(h ^ (w * K2), 31) * K1;
 		p += 8;
 		len -= 8;
 	}
-	w = 0;
-	memcpy(&w, p, len);
+	w = load64(p, len);
 	h = rotl(h ^ (w * K2), 27) * K1;
 	return hash_mix64(h);
 }

@@ -35,13 +35,18 @@ static int parse_scaled(const char *s, const struct suffix *tab, uint64_t *out)
 
 	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
 		return -1;
+	/* Digits first: strtod would also take "nan", "inf" and hex. */
+	if ((*s < '0' || *s > '9') && *s != '.')
+		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || v < 0)
+	if (errno != 0 || end == s || !(v >= 0))
 		return -1;
 	for (; tab->name; tab++) {
 		if (strcmp(end, tab->name) == 0) {
-			double r = v * (double)tab->scale;
+			/* Rounded, not truncated: "1.001s" is 1001000000ns even
+			 * though 1.001 has no exact binary form. */
+			double r = v * (double)tab->scale + 0.5;
 			if (r >= 18446744073709549568.0)
 				return -1;
 			*out = (uint64_t)r;
