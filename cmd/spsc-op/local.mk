@@ -3,6 +3,8 @@ spsc_op_SOURCES = \
 	cmd/spsc-op/main.c \
 	cmd/spsc-op/op.h \
 	cmd/spsc-op/run.c \
+	cmd/spsc-op/input.c \
+	cmd/spsc-op/tasks.c \
 	cmd/spsc-op/slot.c \
 	cmd/spsc-op/hold.c cmd/spsc-op/hold.h
 

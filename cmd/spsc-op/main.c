@@ -230,6 +230,13 @@ static void open_endpoints(struct op *op, const struct args *a)
 		die(EXIT_FAIL, "%s", op->out.err);
 	op->dlq_spec = a->dlq ? a->dlq : DEFAULT_DLQ;
 	op->dlq_default = a->dlq == NULL;
+	if (endpoint_is_queue(&op->in)) {
+		/* The queue retries and dead-letters (max-receives). */
+		if (a->dlq)
+			log_warn("--dlq is not used with a queue input: failed atoms go back to %s, and after its max-receives to %s.dlq",
+				 op->in.name, op->in.name);
+		return;
+	}
 	if (a->dlq) {
 		if (endpoint_open(&op->dlq, a->dlq, 1, &op->epo) < 0)
 			die(EXIT_FAIL, "%s", op->dlq.err);

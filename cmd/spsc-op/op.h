@@ -41,9 +41,11 @@ struct task {
 	struct atom in;
 	uint32_t attempts;	/* invocations started */
 	size_t sent;		/* bytes of input (and marker) written */
-	int dead;		/* dead-lettered: nothing to emit */
+	int dead;		/* failed for good: nothing to emit */
+	int settled;		/* acked or nacked: nothing more to tell */
 	struct hold out;
 	struct task *next;	/* pending queue */
+	int64_t touch_at;	/* queue input: when to extend the lease */
 	char idhex[ATOMID_HEX_LEN + 1];
 };
 
@@ -105,17 +107,21 @@ struct op {
 	struct task *pending, *pending_tail;
 	uint64_t next_seq, next_emit;
 	int input_done;
+	int draining;		/* SIGTERM or SIGINT: finish, then exit */
+	int queue_in;		/* input is a queue: ack, nack, touch */
+	int64_t queue_retry_at;	/* an empty queue is asked again then */
 	int fatal;		/* output or dead-letter failure: stop */
 	int status;		/* exit status so far */
 
 	/* counts for the summary */
 	uint64_t atoms_in, atoms_out, events_in, events_out;
-	uint64_t invocations, retries, dead, empty;
+	uint64_t invocations, retries, dead, empty, nacked;
 };
 
 /* slot.c: one child and the atoms it works on */
 void slot_init(struct slot *s, int index);
 int slot_accepts(const struct op *op, const struct slot *s);
+struct slot *slot_find_free(struct op *op);
 void slot_assign(struct op *op, struct slot *s, struct task *t);
 int slot_pollfds(const struct op *op, struct slot *s, struct pollfd *p,
 		 int *n);
@@ -125,10 +131,23 @@ int64_t slot_tick(struct op *op, struct slot *s, int64_t now);
 void slot_shutdown(struct op *op, struct slot *s, int64_t now);
 void slot_abort(struct op *op, struct slot *s);
 
-/* run.c: the loop, and what becomes of a finished task */
-int op_run(struct op *op);
+/* tasks.c: the pending queue, and what becomes of a finished task */
+void op_push_back(struct op *op, struct task *t);
+struct task *op_pop_pending(struct op *op);
+struct task *op_free_task(struct op *op);
 void op_task_succeeded(struct op *op, struct task *t);
 void op_task_failed(struct op *op, struct task *t, const struct failure *f);
 void op_task_requeue(struct op *op, struct task *t);
+void op_hand_back_all(struct op *op);
+void op_fatal(struct op *op, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* input.c: atoms in, and the leases of queued ones */
+int op_want_input(struct op *op);
+int op_read_input(struct op *op, int64_t wait_ns);
+int64_t op_touch_leases(struct op *op, int64_t now);
+
+/* run.c: the loop */
+int op_run(struct op *op);
 
 #endif

@@ -40,6 +40,19 @@ int slot_accepts(const struct op *op, const struct slot *s)
 	return s->count < WARM_DEPTH;
 }
 
+/* Warm atoms go to an idle child before a busy one. */
+struct slot *slot_find_free(struct op *op)
+{
+	struct slot *best = NULL;
+
+	for (int i = 0; i < op->jobs; i++) {
+		struct slot *s = &op->slots[i];
+		if (slot_accepts(op, s) && (best == NULL || s->count < best->count))
+			best = s;
+	}
+	return best;
+}
+
 static struct task *head(const struct slot *s)
 {
 	return s->count > 0 ? s->fifo[0] : NULL;
