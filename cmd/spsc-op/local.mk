@@ -11,4 +11,4 @@ spsc_op_SOURCES = \
 UNIT_TESTS += t/unit/test-child
 t_unit_test_child_SOURCES = t/unit/test-child.c t/unit/tap.h
 
-BATS_TESTS += t/op.bats t/op-warm.bats
+BATS_TESTS += t/op.bats t/op-warm.bats t/op-queue.bats

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# spsc-op over queues: chain acknowledgement, NACK on failure (the queue's
+# max-receives dead-letters), leases kept alive by TOUCH, and an operator
+# killed mid-atom losing nothing.
+load coord_helpers
+
+setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
+	cd "$TMP" || return 1
+	coord_setup
+}
+
+# numbers N NAME: the events 1..N as atoms of 10 events on queue raw.
+numbers() {
+	seq 1 "$1" | spsc-source --name "$2" -n 10 -o raw
+}
+
+# stop_op PID: SIGTERM drains; the exit status must be 0.
+stop_op() {
+	kill -TERM "$1"
+	wait "$1"
+}
+
+@test "op/queue: no coordinator is a clear error, exit 1, not a hang" {
+	export SPSC_CONNECT_TIMEOUT=500ms
+	run spsc-op -i raw -- cat
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"raw: coordinator at ipc://$SPSC_HOME/coord.sock did not answer"* ]]
+}
+
+@test "op/queue: every atom is processed, its outputs stored, and only then acked" {
+	start_coord
+	numbers 200 n
+	background spsc-op -i raw -o done -j 2 -- cat
+	op=$LAST_PID
+	wait_for '[ "$(qstat raw acked)" -eq 20 ]'
+	[ "$(qstat raw inflight)" -eq 0 ]
+	[ "$(qstat done put)" -eq 20 ]
+	stop_op "$op"
+	spsc-sink -i done --drain | sort -n > got
+	seq 1 200 | cmp - got
+}
+
+@test "op/queue: a failure is NACKed; max-receives moves it to NAME.dlq; the rest flow on" {
+	start_coord
+	spsc-coord create raw --max-receives 2
+	numbers 100 p
+	background spsc-op -i raw -o done -- awk '$1 == 55 { exit 4 } { print }'
+	op=$LAST_PID
+	wait_for '[ "$(qstat raw.dlq ready)" -eq 1 ] && [ "$(qstat raw acked)" -eq 9 ]'
+	[ "$(qstat raw inflight)" -eq 0 ]
+	stop_op "$op"
+	[ "$(spsc-sink -i done --drain | wc -l)" -eq 90 ]
+	[ "$(spsc-sink -i raw.dlq --drain | tr '\n' ' ')" = "51 52 53 54 55 56 57 58 59 60 " ]
+}
+
+@test "op/queue: a long invocation keeps its atom by extending the lease" {
+	start_coord
+	spsc-coord create raw --visibility 1s
+	seq 1 3 | spsc-source -n 10 -o raw
+	background spsc-op -i raw -o done -t 10s --shell -- 'sleep 2.5; cat'
+	op=$LAST_PID
+	wait_for '[ "$(qstat raw acked)" -eq 1 ]' 200
+	[ "$(qstat raw redelivered)" -eq 0 ]
+	stop_op "$op"
+	[ "$(spsc-sink -i done --drain | tr '\n' ' ')" = "1 2 3 " ]
+}
+
+@test "op/queue: an operator killed mid-atom loses nothing; the atom comes out once" {
+	start_coord
+	spsc-coord create raw --visibility 1s
+	numbers 30 k
+	# The first operator hangs on the atom holding 15, and is killed.
+	background spsc-op -i raw -o done --shell -- \
+		'in=$(cat); case $in in *15*) echo $$ > hung.pid; exec sleep 30;; esac; printf "%s\n" "$in"'
+	first=$LAST_PID
+	wait_for '[ -s hung.pid ]'
+	kill -9 "$first"
+	kill -9 "$(cat hung.pid)"
+	# A second one gets it once the lease runs out.
+	background spsc-op -i raw -o done -- cat
+	second=$LAST_PID
+	wait_for '[ "$(qstat raw acked)" -eq 3 ]' 200
+	[ "$(qstat raw redelivered)" -ge 1 ]
+	stop_op "$second"
+	spsc-sink -i done --drain | sort -n > got
+	seq 1 30 | cmp - got
+}
