@@ -1,0 +1,12 @@
+# bench/: the smoke test of bench/queue, and `make bench-queue`.  (bench/pipe's
+# test and `make bench-pipe` live in examples/local.mk; the directory itself
+# is shipped whole through EXTRA_DIST in Makefile.am.)
+
+BATS_TESTS += t/bench-queue.bats
+
+# make bench-queue [BENCH_ARGS='--quick']: bench/queue on the programs just
+# built.  Build without --enable-sanitizers for meaningful numbers.
+bench-queue: all
+	SPSC_BIN='$(abs_top_builddir)' '$(srcdir)/bench/queue' $(BENCH_ARGS)
+
+.PHONY: bench-queue

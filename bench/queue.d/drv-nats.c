@@ -1,0 +1,221 @@
+/*
+ * drv-nats: the bench/queue driver for NATS JetStream (libnats, the C
+ * client).
+ *
+ *   setup: a stream QUEUE on subject bench.QUEUE, file storage, work-queue
+ *          retention (an acknowledged message is deleted, as in spsc),
+ *          and a durable pull consumer "workers" with explicit acks
+ *   put:   n x js_PublishAsync, then js_PublishAsyncComplete: every
+ *          message's PubAck is back before the batch counts as stored
+ *   take:  natsSubscription_Fetch(n, wait_ms); each message checked, all
+ *          but the last acknowledged with natsMsg_Ack and the last with
+ *          natsMsg_AckSync, whose reply follows the earlier acks on the
+ *          same connection: one round trip a batch
+ *   teardown: delete the stream
+ *
+ * SERVER is a NATS URL, nats://HOST:PORT.
+ */
+#include <nats/nats.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define DURABLE "workers"
+#define ACK_WAIT_NS (30 * INT64_C(1000000000))
+
+struct nconn {
+	natsConnection *nc;
+	jsCtx *js;
+	jsOptions jo;
+	natsSubscription *sub;
+	const struct qb_conf *conf;
+	char subject[256];
+};
+
+/* Asynchronous publish failures arrive on a library thread. */
+static volatile int publish_failed;
+
+static void on_publish_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+	(void)js;
+	(void)closure;
+	qb_error("publish: %s (%d)", pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err),
+		 (int)pae->ErrCode);
+	publish_failed = 1;
+}
+
+static int failed(const char *what, natsStatus s, jsErrCode jerr)
+{
+	qb_error("%s: %s (JetStream error %d)", what, natsStatus_GetText(s), (int)jerr);
+	return -1;
+}
+
+static void n_close(void *conn)
+{
+	struct nconn *c = conn;
+
+	if (c->sub)
+		natsSubscription_Destroy(c->sub);
+	if (c->js)
+		jsCtx_Destroy(c->js);
+	if (c->nc)
+		natsConnection_Destroy(c->nc);
+	free(c);
+}
+
+static struct nconn *connect_js(const struct qb_conf *conf)
+{
+	struct nconn *c = calloc(1, sizeof *c);
+	natsStatus s;
+
+	if (c == NULL)
+		return NULL;
+	c->conf = conf;
+	snprintf(c->subject, sizeof c->subject, "bench.%s", conf->queue);
+	jsOptions_Init(&c->jo);
+	c->jo.PublishAsync.MaxPending = conf->batch;
+	c->jo.PublishAsync.ErrHandler = on_publish_error;
+	if ((s = natsConnection_ConnectTo(&c->nc, conf->server)) != NATS_OK ||
+	    (s = natsConnection_JetStream(&c->js, c->nc, &c->jo)) != NATS_OK) {
+		qb_error("%s: %s", conf->server, natsStatus_GetText(s));
+		n_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int n_setup(const struct qb_conf *conf)
+{
+	struct nconn *c = connect_js(conf);
+	const char *subjects[1];
+	jsStreamConfig sc;
+	jsConsumerConfig cc;
+	jsStreamInfo *si = NULL;
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	int rc = 0;
+
+	if (c == NULL)
+		return -1;
+	subjects[0] = c->subject;
+	jsStreamConfig_Init(&sc);
+	sc.Name = conf->queue;
+	sc.Subjects = subjects;
+	sc.SubjectsLen = 1;
+	sc.Storage = js_FileStorage;
+	sc.Retention = js_WorkQueuePolicy;
+	if ((s = js_AddStream(&si, c->js, &sc, NULL, &jerr)) != NATS_OK) {
+		rc = failed("add stream", s, jerr);
+		goto out;
+	}
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = DURABLE;
+	cc.AckPolicy = js_AckExplicit;
+	cc.AckWait = ACK_WAIT_NS;
+	/* No cap below what the run puts in flight (the default is 1000). */
+	cc.MaxAckPending = (int64_t)conf->batch * (conf->consumers + 1) * 4;
+	if ((s = js_AddConsumer(&ci, c->js, conf->queue, &cc, NULL, &jerr)) != NATS_OK)
+		rc = failed("add consumer", s, jerr);
+out:
+	if (si)
+		jsStreamInfo_Destroy(si);
+	if (ci)
+		jsConsumerInfo_Destroy(ci);
+	n_close(c);
+	return rc;
+}
+
+static int n_teardown(const struct qb_conf *conf)
+{
+	struct nconn *c = connect_js(conf);
+	jsErrCode jerr = 0;
+	natsStatus s;
+	int rc = 0;
+
+	if (c == NULL)
+		return -1;
+	if ((s = js_DeleteStream(c->js, conf->queue, NULL, &jerr)) != NATS_OK)
+		rc = failed("delete stream", s, jerr);
+	n_close(c);
+	return rc;
+}
+
+static void *n_open(const struct qb_conf *conf, int consumer)
+{
+	struct nconn *c = connect_js(conf);
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	if (c == NULL || consumer < 0)
+		return c;
+	jsSubOptions_Init(&so);
+	so.Stream = conf->queue;
+	so.Consumer = DURABLE;
+	if ((s = js_PullSubscribe(&c->sub, c->js, c->subject, DURABLE, &c->jo, &so,
+				  &jerr)) != NATS_OK) {
+		failed("pull subscribe", s, jerr);
+		n_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int n_put(void *conn, const struct qb_atom *atoms, int n)
+{
+	struct nconn *c = conn;
+	natsStatus s;
+
+	for (int i = 0; i < n; i++)
+		if ((s = js_PublishAsync(c->js, c->subject, atoms[i].data,
+					 (int)atoms[i].len, NULL)) != NATS_OK)
+			return failed("publish", s, 0);
+	if ((s = js_PublishAsyncComplete(c->js, NULL)) != NATS_OK)
+		return failed("publish complete", s, 0);
+	return publish_failed ? -1 : 0;
+}
+
+static int n_take(void *conn, int max, int wait_ms, qb_check_fn check,
+		  void *ctx)
+{
+	struct nconn *c = conn;
+	natsMsgList list = { 0 };
+	jsErrCode jerr = 0;
+	natsStatus s;
+	int n, rc = 0;
+
+	s = natsSubscription_Fetch(&list, c->sub, max, wait_ms, &jerr);
+	if (s == NATS_TIMEOUT)
+		return 0;
+	if (s != NATS_OK)
+		return failed("fetch", s, jerr);
+	n = list.Count;
+	for (int i = 0; i < n && rc == 0; i++) {
+		natsMsg *m = list.Msgs[i];
+		if (check(ctx, (const uint8_t *)natsMsg_GetData(m),
+			  (size_t)natsMsg_GetDataLength(m)) < 0) {
+			qb_error("fetch: a message the producer did not make");
+			rc = -1;
+		} else if (i + 1 < n) {
+			if ((s = natsMsg_Ack(m, &c->jo)) != NATS_OK)
+				rc = failed("ack", s, 0);
+		} else if ((s = natsMsg_AckSync(m, &c->jo, &jerr)) != NATS_OK) {
+			rc = failed("ack", s, jerr);
+		}
+	}
+	natsMsgList_Destroy(&list);
+	return rc < 0 ? -1 : n;
+}
+
+const struct qb_driver qb_driver = {
+	.name = "nats",
+	.setup = n_setup,
+	.open = n_open,
+	.put = n_put,
+	.take = n_take,
+	.close = n_close,
+	.teardown = n_teardown,
+};

@@ -1,0 +1,252 @@
+/*
+ * drv-redis: the bench/queue driver for Redis Streams (hiredis).
+ *
+ *   setup: XGROUP CREATE QUEUE workers $ MKSTREAM
+ *   put:   n x XADD QUEUE * d PAYLOAD, pipelined: one round trip
+ *   take:  XREADGROUP GROUP workers cN COUNT n BLOCK wait_ms
+ *            STREAMS QUEUE >
+ *          then one XACK QUEUE workers ID...
+ *   teardown: DEL QUEUE
+ *
+ * XACK removes an entry from the group's pending list but not from the
+ * stream: that is how Redis Streams is used as a work queue, and it
+ * spares Redis the deletion spsc's ACK does.  SERVER is HOST:PORT.
+ */
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define GROUP "workers"
+
+struct rconn {
+	redisContext *rc;
+	const struct qb_conf *conf;
+	char consumer[32];
+	const char **argv;	/* XACK's arguments */
+	size_t *argvlen;
+	char (*ids)[48];	/* the entry ids of one take */
+};
+
+static redisContext *connect_to(const char *server)
+{
+	char host[256];
+	const char *colon = strrchr(server, ':');
+	redisContext *rc;
+
+	if (colon == NULL || (size_t)(colon - server) >= sizeof host) {
+		qb_error("%s: expected HOST:PORT", server);
+		return NULL;
+	}
+	memcpy(host, server, (size_t)(colon - server));
+	host[colon - server] = '\0';
+	rc = redisConnect(host, atoi(colon + 1));
+	if (rc == NULL || rc->err) {
+		qb_error("%s: %s", server, rc ? rc->errstr : "out of memory");
+		if (rc)
+			redisFree(rc);
+		return NULL;
+	}
+	return rc;
+}
+
+/* Takes the next pipelined reply; NULL (reported) on an error reply or a
+ * broken connection. */
+static redisReply *next_reply(struct rconn *c, const char *what)
+{
+	redisReply *r = NULL;
+
+	if (redisGetReply(c->rc, (void **)&r) != REDIS_OK || r == NULL) {
+		qb_error("%s: %s", what, c->rc->errstr);
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		qb_error("%s: %s", what, r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void r_close(void *conn)
+{
+	struct rconn *c = conn;
+
+	if (c->rc)
+		redisFree(c->rc);
+	free(c->argv);
+	free(c->argvlen);
+	free(c->ids);
+	free(c);
+}
+
+static void *r_open(const struct qb_conf *conf, int consumer)
+{
+	struct rconn *c = calloc(1, sizeof *c);
+	size_t n = (size_t)conf->batch + 3;
+
+	if (c == NULL)
+		return NULL;
+	c->conf = conf;
+	snprintf(c->consumer, sizeof c->consumer, "c%d", consumer);
+	c->argv = calloc(n, sizeof *c->argv);
+	c->argvlen = calloc(n, sizeof *c->argvlen);
+	c->ids = calloc((size_t)conf->batch, sizeof *c->ids);
+	if (c->argv == NULL || c->argvlen == NULL || c->ids == NULL ||
+	    (c->rc = connect_to(conf->server)) == NULL) {
+		r_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int r_setup(const struct qb_conf *conf)
+{
+	struct rconn *c = r_open(conf, 0);
+	redisReply *r;
+
+	if (c == NULL)
+		return -1;
+	r = redisCommand(c->rc, "XGROUP CREATE %s %s $ MKSTREAM", conf->queue, GROUP);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		qb_error("XGROUP CREATE: %s", r ? r->str : c->rc->errstr);
+		if (r)
+			freeReplyObject(r);
+		r_close(c);
+		return -1;
+	}
+	freeReplyObject(r);
+	r_close(c);
+	return 0;
+}
+
+static int r_teardown(const struct qb_conf *conf)
+{
+	struct rconn *c = r_open(conf, 0);
+	redisReply *r;
+
+	if (c == NULL)
+		return -1;
+	r = redisCommand(c->rc, "DEL %s", conf->queue);
+	if (r)
+		freeReplyObject(r);
+	r_close(c);
+	return r ? 0 : -1;
+}
+
+static int r_put(void *conn, const struct qb_atom *atoms, int n)
+{
+	struct rconn *c = conn;
+	const char *argv[5] = { "XADD", c->conf->queue, "*", "d", NULL };
+	size_t argvlen[5] = { 4, strlen(c->conf->queue), 1, 1, 0 };
+
+	for (int i = 0; i < n; i++) {
+		argv[4] = (const char *)atoms[i].data;
+		argvlen[4] = atoms[i].len;
+		if (redisAppendCommandArgv(c->rc, 5, argv, argvlen) != REDIS_OK) {
+			qb_error("XADD: %s", c->rc->errstr);
+			return -1;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		redisReply *r = next_reply(c, "XADD");
+		if (r == NULL)
+			return -1;
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+/* Checks the entries of XREADGROUP's answer and keeps their ids:
+ * [[QUEUE, [[ID, [d, PAYLOAD]], ...]]]. */
+static int collect(struct rconn *c, redisReply *r, qb_check_fn check,
+		   void *ctx)
+{
+	redisReply *entries;
+	int n = 0;
+
+	if (r->type == REDIS_REPLY_NIL)
+		return 0;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+	    r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2)
+		goto bad;
+	entries = r->element[0]->element[1];
+	if (entries->type != REDIS_REPLY_ARRAY || entries->elements > (size_t)c->conf->batch)
+		goto bad;
+	for (size_t i = 0; i < entries->elements; i++) {
+		redisReply *e = entries->element[i], *fields;
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[0]->type != REDIS_REPLY_STRING ||
+		    e->element[0]->len >= sizeof c->ids[0])
+			goto bad;
+		fields = e->element[1];
+		if (fields->type != REDIS_REPLY_ARRAY || fields->elements != 2 ||
+		    fields->element[1]->type != REDIS_REPLY_STRING)
+			goto bad;
+		if (check(ctx, (const uint8_t *)fields->element[1]->str,
+			  fields->element[1]->len) < 0) {
+			qb_error("XREADGROUP: entry %s is not one the producer made",
+				 e->element[0]->str);
+			return -1;
+		}
+		memcpy(c->ids[n], e->element[0]->str, e->element[0]->len + 1);
+		n++;
+	}
+	return n;
+bad:
+	qb_error("XREADGROUP: unexpected reply shape");
+	return -1;
+}
+
+static int r_take(void *conn, int max, int wait_ms, qb_check_fn check,
+		  void *ctx)
+{
+	struct rconn *c = conn;
+	redisReply *r;
+	int n;
+
+	r = redisCommand(c->rc, "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >",
+			 GROUP, c->consumer, max, wait_ms, c->conf->queue);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		qb_error("XREADGROUP: %s", r ? r->str : c->rc->errstr);
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	n = collect(c, r, check, ctx);
+	freeReplyObject(r);
+	if (n <= 0)
+		return n;
+	c->argv[0] = "XACK";
+	c->argv[1] = c->conf->queue;
+	c->argv[2] = GROUP;
+	for (int i = 0; i < 3; i++)
+		c->argvlen[i] = strlen(c->argv[i]);
+	for (int i = 0; i < n; i++) {
+		c->argv[3 + i] = c->ids[i];
+		c->argvlen[3 + i] = strlen(c->ids[i]);
+	}
+	r = redisCommandArgv(c->rc, 3 + n, c->argv, c->argvlen);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer != n) {
+		qb_error("XACK of %d entries: %s", n,
+			 r == NULL ? c->rc->errstr : r->type == REDIS_REPLY_ERROR
+			 ? r->str : "acknowledged fewer");
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
+const struct qb_driver qb_driver = {
+	.name = "redis",
+	.setup = r_setup,
+	.open = r_open,
+	.put = r_put,
+	.take = r_take,
+	.close = r_close,
+	.teardown = r_teardown,
+};

@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# bench/queue is a benchmark, not a test; this only checks that it still
+# builds its client, runs end to end on tiny sizes with spsc alone (no
+# peers, nothing installed) and reports what it should.
+
+load helpers
+
+@test "bench/queue: a tiny spsc-only raw run proves every atom and prints the table" {
+	run env SPSC_BIN="$SPSC_BUILDDIR" TMPDIR="$TMP" "$SPSC_SRCDIR/bench/queue" \
+		--quick --spsc-only -p 1 --atoms 2000,20
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"raw PUT -> GET -> ACK, 1 producer, batch 100 (1-event) / 10 (1000-event) atoms a message"* ]]
+	for w in "1-event atoms, 1 consumer " "1-event atoms, 2 consumers" \
+		"1000-event atoms, 1 consumer " "1000-event atoms, 2 consumers"; do
+		echo "$output" | grep -Eq "^$w +spsc +(2000|20) +[0-9]+\.[0-9]{3} +[0-9]+ +[0-9]+ +[0-9.]+$"
+	done
+	# No peer ran, so there is no ratio, and it says why.
+	[[ $output == *"1-event atoms, 1 consumer       -     (needs spsc and at least one peer)"* ]]
+	[[ $output == *"spsc        spsc-coord serve --home DIR --fsync interval=1000 --bind tcp://127.0.0.1:PORT"* ]]
+	[[ $output == *"qb-spsc -s tcp://127.0.0.1:PORT -q bq -e 1000 -a 20 -b 10 -c 2"* ]]
+	[[ $output != *beanstalkd* && $output != *redis* && $output != *nats* ]]
+	# Servers, data and clients are gone.
+	[ -z "$(ls -A "$TMP")" ]
+}
+
+@test "bench/queue: the qb-spsc client counts lost and duplicated atoms" {
+	run env SPSC_BIN="$SPSC_BUILDDIR" TMPDIR="$TMP" "$SPSC_SRCDIR/bench/queue" \
+		--quick --spsc-only -p 1 --atoms 500,5 --batch 7,3 -k
+	echo "$output"
+	[ "$status" -eq 0 ]
+	work=$(echo "$output" | sed -n 's/^kept: *//p')
+	[ -d "$work" ]
+	# Every run's line: all offered atoms came back once.
+	[ "$(grep -c ' lost=0 dup=0 bad=0 .* ok$' "$work/raw.txt")" -eq 4 ]
+	grep -q 'sys=spsc e=1 c=2 system=spsc atoms=500 events=500 batch=7 consumers=2 ' "$work/raw.txt"
+	grep -q 'sys=spsc e=1000 c=1 system=spsc atoms=5 events=5000 batch=3 consumers=1 ' "$work/raw.txt"
+}
+
+@test "bench/queue: bad arguments are usage errors" {
+	run "$SPSC_SRCDIR/bench/queue" -r 0
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad run count: 0"* ]]
+	run "$SPSC_SRCDIR/bench/queue" --atoms 12
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad --atoms: 12 (want N,M)"* ]]
+	run "$SPSC_SRCDIR/bench/queue" --batch 10,2000
+	[ "$status" -eq 2 ]
+	[[ $output == *"at most 1000 atoms"* ]]
+	run "$SPSC_SRCDIR/bench/queue" -s spsc,kafka
+	[ "$status" -eq 2 ]
+	[[ $output == *"unknown system: kafka"* ]]
+	run "$SPSC_SRCDIR/bench/queue" --help
+	[ "$status" -eq 0 ]
+	[[ $output == Usage:* ]]
+}
