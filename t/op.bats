@@ -354,3 +354,26 @@ four_atoms() {
 	[ "$rc" -eq 0 ]
 	[ "$(events out.atoms | wc -l)" -eq 8 ]
 }
+
+@test "op: a second SIGINT stops at once: the command's group is killed, op dies of the signal" {
+	mkfifo feed
+	four_atoms > in.atoms
+	( cat in.atoms; exec sleep 30 ) > feed 3>&- &
+	writer=$!
+	spsc-op -t 60s --shell -- 'echo $$ > child.pid; exec sleep 30' < feed > out.atoms 2> err 3>&- &
+	op=$!
+	for i in $(seq 200); do [ -s child.pid ] && break; sleep 0.02; done
+	[ -s child.pid ]
+	kill -INT $op
+	# The first one drains: op waits for its command.
+	for i in $(seq 200); do grep -q 'finishing the atoms in hand' err && break; sleep 0.02; done
+	kill -0 $op
+	kill -INT $op
+	rc=0
+	wait $op || rc=$?
+	kill $writer 2>/dev/null || true
+	wait $writer 2>/dev/null || true
+	[ "$rc" -eq 130 ]
+	grep -q 'Interrupt: stopping' err
+	wait_gone "$(cat child.pid)"
+}

@@ -42,6 +42,18 @@ void hold_reset(struct hold *h)
 	}
 }
 
+/* Gives back a buffer that one big output grew, so that a run of big
+ * outputs does not keep every task at its high-water mark. */
+void hold_trim(struct hold *h, size_t keep)
+{
+	hold_reset(h);
+	if (h->cap > keep) {
+		free(h->buf);
+		h->buf = NULL;
+		h->cap = 0;
+	}
+}
+
 /* Room for at least want more bytes at the end; NULL when out of memory. */
 char *hold_space(struct hold *h, size_t want, size_t *room)
 {

@@ -36,6 +36,7 @@ struct hold {
 void hold_init(struct hold *h, const struct hold_limits *lim);
 void hold_free(struct hold *h);
 void hold_reset(struct hold *h);
+void hold_trim(struct hold *h, size_t keep);
 char *hold_space(struct hold *h, size_t want, size_t *room);
 int hold_commit(struct hold *h, size_t n);
 int hold_append(struct hold *h, const void *p, size_t n);

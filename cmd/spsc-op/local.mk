@@ -6,6 +6,7 @@ spsc_op_SOURCES = \
 	cmd/spsc-op/input.c \
 	cmd/spsc-op/tasks.c \
 	cmd/spsc-op/slot.c \
+	cmd/spsc-op/relay.c \
 	cmd/spsc-op/hold.c cmd/spsc-op/hold.h
 
 UNIT_TESTS += t/unit/test-child

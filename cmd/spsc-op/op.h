@@ -131,6 +131,10 @@ int64_t slot_tick(struct op *op, struct slot *s, int64_t now);
 void slot_shutdown(struct op *op, struct slot *s, int64_t now);
 void slot_abort(struct op *op, struct slot *s);
 
+/* relay.c: the children's stderr, line by line */
+void relay_read(struct slot *s);
+void relay_flush(struct slot *s);
+
 /* tasks.c: the pending queue, and what becomes of a finished task */
 void op_push_back(struct op *op, struct task *t);
 struct task *op_pop_pending(struct op *op);

@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdio.h"
 #include "log.h"
 #include "op.h"
 #include "units.h"
@@ -56,63 +55,6 @@ struct slot *slot_find_free(struct op *op)
 static struct task *head(const struct slot *s)
 {
 	return s->count > 0 ? s->fifo[0] : NULL;
-}
-
-/* ---- stderr: passed through line by line, each naming its atom ---- */
-
-static void relay_line(const struct slot *s, const char *p, size_t n,
-		       int add_nl)
-{
-	const struct task *t = head(s);
-	char prefix[128];
-	struct iovec iov[3];
-	int k;
-
-	k = snprintf(prefix, sizeof prefix, "%s[%ld]: %s: ", log_prog,
-		     (long)getpid(), t ? t->idhex : "-");
-	iov[0] = (struct iovec){ prefix, (size_t)k };
-	iov[1] = (struct iovec){ (void *)p, n };
-	iov[2] = (struct iovec){ "\n", 1 };
-	(void)fd_writev_all(STDERR_FILENO, iov, add_nl ? 3 : 2);
-}
-
-/* Writes out the complete lines held; with flush, the rest too.  A line
- * longer than the buffer is passed on in pieces rather than held. */
-static void relay_lines(struct slot *s, int flush)
-{
-	char *p = s->errline, *end = s->errline + s->errlen, *nl;
-
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
-		relay_line(s, p, (size_t)(nl - p + 1), 0);
-		p = nl + 1;
-	}
-	if (p < end && (flush || (p == s->errline &&
-				  s->errlen == sizeof s->errline))) {
-		relay_line(s, p, (size_t)(end - p), 1);
-		p = end;
-	}
-	memmove(s->errline, p, (size_t)(end - p));
-	s->errlen = (size_t)(end - p);
-}
-
-static void read_stderr(struct slot *s)
-{
-	for (int i = 0; i < READ_ROUNDS && s->child.err >= 0; i++) {
-		ssize_t n = read(s->child.err, s->errline + s->errlen,
-				 sizeof s->errline - s->errlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			relay_lines(s, 1);
-			(void)close(s->child.err);
-			s->child.err = -1;
-			return;
-		}
-		s->errlen += (size_t)n;
-		relay_lines(s, 0);
-	}
 }
 
 /* ---- starting and ending invocations ---- */
@@ -465,7 +407,7 @@ static void finish(struct op *op, struct slot *s)
 	struct task *t = head(s);
 	int failed = classify(op, s, &f);
 
-	relay_lines(s, 1);
+	relay_flush(s);
 	if (op->warm && t == NULL)
 		warm_idle_end(s);
 	child_close(&s->child);
@@ -493,7 +435,7 @@ static void force_close(struct op *op, struct slot *s, int64_t now)
 	if (s->child.out >= 0)
 		read_output(op, s, now);
 	if (s->child.err >= 0)
-		read_stderr(s);
+		relay_read(s);
 	child_close(&s->child);
 }
 
@@ -568,7 +510,7 @@ void slot_service(struct op *op, struct slot *s, const struct pollfd *p,
 	 * last markers must be seen before its exit is judged.
 	 */
 	if (ready(p, s->perr))
-		read_stderr(s);
+		relay_read(s);
 	if (ready(p, s->pout))
 		read_output(op, s, now);
 	if (ready(p, s->pin))

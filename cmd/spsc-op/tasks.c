@@ -126,10 +126,16 @@ static void settle(struct op *op, struct task *t)
 		log_warn("%s: %s", t->idhex, op->in.err);
 }
 
+/* Buffers above this are given back when their task ends: memory follows
+ * the atoms in hand, not the biggest ever seen. */
+#define KEEP_BUFFER ((size_t)4 << 20)
+
 static void release(struct task *t)
 {
 	t->state = TASK_FREE;
-	hold_reset(&t->out);
+	hold_trim(&t->out, KEEP_BUFFER);
+	if (t->in.cap > KEEP_BUFFER)
+		atom_free(&t->in);
 }
 
 static void finish(struct op *op, struct task *t)
