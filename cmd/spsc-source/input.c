@@ -175,12 +175,21 @@ static void stop_member(struct reader *r, struct batcher *b)
 		batcher_discard(b);
 }
 
+/* 7z keeps its directory at the end: libarchive must seek to read it. */
+static const char *pipe_hint(const struct reader *r, struct archive *a)
+{
+	if (r->stream && archive_format(a) == ARCHIVE_FORMAT_7ZIP)
+		return " (a 7z archive must be a file, not a pipe)";
+	return "";
+}
+
 /* A member went wrong: its whole events so far stay written. */
-static enum member_end member_error(struct archive *a, struct batcher *b,
+static enum member_end member_error(const struct reader *r,
+				   struct archive *a, struct batcher *b,
 				   int rc)
 {
-	log_error("%s: byte %" PRIu64 ": %s", b->label, b->offset,
-		  archive_why(a));
+	log_error("%s: byte %" PRIu64 ": %s%s", b->label, b->offset,
+		  archive_why(a), pipe_hint(r, a));
 	b->src->failed = 1;
 	if (batcher_flush(b) < 0)
 		return ARCHIVE_STOP;
@@ -208,7 +217,7 @@ static enum member_end read_member(struct reader *r, struct archive *a,
 			return ARCHIVE_STOP;
 		}
 		if (rc != ARCHIVE_OK)
-			return member_error(a, b, rc);
+			return member_error(r, a, b, rc);
 		if (off >= 0 && (uint64_t)off > expect &&
 		    feed_zeros(b, (uint64_t)off - expect) < 0)
 			break;
@@ -282,7 +291,8 @@ static int read_members(struct reader *r, struct archive *a,
 			continue;
 		}
 		if (rc < ARCHIVE_WARN) {
-			log_error("%s: %s", label, archive_why(a));
+			log_error("%s: %s%s", label, archive_why(a),
+				  pipe_hint(r, a));
 			ok = 0;
 			if (rc == ARCHIVE_FAILED)
 				continue;

@@ -15,5 +15,5 @@ spsc_source_SOURCES = \
 check_PROGRAMS += cmd/spsc-source/mkarchive
 cmd_spsc_source_mkarchive_SOURCES = cmd/spsc-source/mkarchive.c
 
-BATS_TESTS += t/source.bats
+BATS_TESTS += t/source.bats t/source-archive.bats
 EXTRA_DIST += t/source-frames.py t/source-helpers.bash
