@@ -16,7 +16,9 @@
 #
 # A line "ARGS KIND" says the same of the operands.  For KIND COMMAND the
 # first operand (or the word after --) starts a command line of its own,
-# which is completed as that command's.  A new program is one more entry.
+# which is completed as that command's.  A new program is one more entry,
+# here and in the zsh completion, _spsc, which has the same table word for
+# word (t/completions.bats checks both against each program's --help).
 
 declare -gA _spsc_table=(
 [spsc-source]='

@@ -1,5 +1,5 @@
-# examples/, completions/ and bench/: their tests, the installed bash
-# completion, and `make bench-pipe`.  (The directories themselves are shipped
+# examples/, completions/ and bench/: their tests, the installed bash and
+# zsh completions, and `make bench-pipe`.  (The directories themselves are shipped
 # whole through EXTRA_DIST in Makefile.am.)
 
 BATS_TESTS += t/examples.bats t/completions.bats t/bench.bats
@@ -23,6 +23,10 @@ uninstall-bash-completions:
 	for p in $(SPSC_COMPLETED_COMMANDS); do \
 		rm -f "$(DESTDIR)$(bashcompdir)/$$p"; \
 	done
+
+# zsh finds completion functions by their #compdef line, so one file does.
+zshcompdir = $(datadir)/zsh/site-functions
+dist_zshcomp_DATA = completions/_spsc
 
 # make bench-pipe [BENCH_ARGS='-r 5 1G']: bench/pipe on the programs just
 # built.  (Not "bench": that names the directory, which `make dist` ships.)

@@ -125,3 +125,39 @@ complete_line() {
 		fi
 	done
 }
+
+# completions/_spsc (zsh) carries the same table, word for word.
+@test "completion: the zsh table is the bash table" {
+	local table='/^declare -gA _spsc_table=(/,/^)$/p'
+	diff <(sed -n "$table" "$SPSC_SRCDIR/completions/spsc.bash") \
+		<(sed -n "$table" "$SPSC_SRCDIR/completions/_spsc")
+}
+
+@test "completion: zsh turns the table into _arguments specs" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	zsh -n "$SPSC_SRCDIR/completions/_spsc"
+	# Load the file's definitions without running the completion itself.
+	run zsh -f -c '
+		source <(sed "\$d" "$1")
+		_spsc_specs spsc-op; _spsc_specs spsc-sink; _spsc_specs spsc-source' \
+		zsh "$SPSC_SRCDIR/completions/_spsc"
+	[ "$status" -eq 0 ]
+	for spec in \
+		'(-j --jobs)-j+:n: ' \
+		'(-j --jobs)--jobs=:n: ' \
+		'--dlq=:endpoint:_files' \
+		'--warm' \
+		'(-z --compress)--compress=-::level: ' \
+		'(-)1:command:_command_names -e' \
+		'*::arguments:_normal' \
+		'--stats=-::text|json:(text json)' \
+		'*:path:_files' \
+		'(-w --watch)--watch=:dir:_files -/' \
+		'*:file:_files'; do
+		printf '%s\n' "${lines[@]}" | grep -qxF -- "$spec" || {
+			echo "missing spec: $spec"
+			printf '%s\n' "${lines[@]}"
+			return 1
+		}
+	done
+}
