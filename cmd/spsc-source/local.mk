@@ -15,5 +15,6 @@ spsc_source_SOURCES = \
 check_PROGRAMS += cmd/spsc-source/mkarchive
 cmd_spsc_source_mkarchive_SOURCES = cmd/spsc-source/mkarchive.c
 
-BATS_TESTS += t/source.bats t/source-archive.bats
+BATS_TESTS += t/source.bats t/source-archive.bats t/source-follow.bats \
+	t/source-state.bats
 EXTRA_DIST += t/source-frames.py t/source-helpers.bash
