@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # bench/queue is a benchmark, not a test; this only checks that it still
-# builds its client, runs end to end on tiny sizes with spsc alone (no
-# peers, nothing installed) and reports what it should.
+# builds its client and runs on tiny sizes with spsc alone (no peers,
+# nothing installed), and reports what it should.
 
 load helpers
 
@@ -24,7 +24,7 @@ load helpers
 	[ -z "$(ls -A "$TMP")" ]
 }
 
-@test "bench/queue: the qb-spsc client counts lost and duplicated atoms" {
+@test "bench/queue: --atoms and --batch reach the client; -k keeps each run's result line" {
 	run env SPSC_BIN="$SPSC_BUILDDIR" TMPDIR="$TMP" "$SPSC_SRCDIR/bench/queue" \
 		--quick --spsc-only -p 1 --atoms 500,5 --batch 7,3 -k
 	echo "$output"
@@ -37,6 +37,20 @@ load helpers
 	grep -q 'sys=spsc e=1000 c=1 system=spsc atoms=5 events=5000 batch=3 consumers=1 ' "$work/raw.txt"
 }
 
+@test "bench/queue: a tiny end-to-end run proves the pipeline and prints its latency" {
+	run env SPSC_BIN="$SPSC_BUILDDIR" TMPDIR="$TMP" "$SPSC_SRCDIR/bench/queue" \
+		--quick -p 3 --e2e-events 20000 --lat-rates 2000 --lat-time 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"verify:   end to end: 20000 events in, 20000 out, 0 duplicates: ok"* ]]
+	echo "$output" | grep -Eq '^  events/s, 1000-event atoms +[0-9]+ +[0-9]+ +[0-9]+\.[0-9]{2}$'
+	echo "$output" | grep -Eq '^    2000 events/s offered +[0-9]+\.[0-9]{2} / +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} / +[0-9]+\.[0-9]{2}$'
+	[[ $output == *"  spsc-op -q --warm -i q1 -o q2 -- cat &"* ]]
+	[[ $output == *"  spsc-source --no-progress -n 1000 DATA | spsc-op -q --warm -- cat | spsc-sink --stats=json >/dev/null"* ]]
+	[[ $output != *"raw PUT"* ]]
+	[ -z "$(ls -A "$TMP")" ]
+}
+
 @test "bench/queue: bad arguments are usage errors" {
 	run "$SPSC_SRCDIR/bench/queue" -r 0
 	[ "$status" -eq 2 ]
@@ -47,6 +61,9 @@ load helpers
 	run "$SPSC_SRCDIR/bench/queue" --batch 10,2000
 	[ "$status" -eq 2 ]
 	[[ $output == *"at most 1000 atoms"* ]]
+	run "$SPSC_SRCDIR/bench/queue" --lat-rates 1000,x
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad --lat-rates: 1000,x"* ]]
 	run "$SPSC_SRCDIR/bench/queue" -s spsc,kafka
 	[ "$status" -eq 2 ]
 	[[ $output == *"unknown system: kafka"* ]]
