@@ -48,11 +48,13 @@ ARGS FILE
 -t --timeout=DURATION
 --grace=DURATION
 -r --retries=N
+--ok-exit=CODES
 --dlq=ENDPOINT
 --warm
 --shell
 --name=NAME
 -z --compress[=LEVEL]
+--drain
 --max-atom=SIZE
 --spill=SIZE
 -q --quiet

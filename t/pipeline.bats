@@ -95,3 +95,13 @@ SH
 	cmp in.txt out.txt
 	grep -q '20000' stats
 }
+
+@test "--ok-exit 0,1 lets grep find nothing in an atom without failing it" {
+	printf 'ERROR one\nfine\nfine\nfine\nERROR two\nfine\n' > in.txt
+	run bash -c 'spsc-source -n 2 in.txt | spsc-op --ok-exit 0,1 --dlq ./dead.atoms -- grep -F ERROR | spsc-sink; echo "op=${PIPESTATUS[1]}"'
+	[ "$output" = "$(printf 'ERROR one\nERROR two\nop=0')" ]
+	[ ! -s dead.atoms ]
+	run bash -c 'spsc-source -n 2 in.txt | spsc-op -r 1 --dlq ./dead.atoms -- grep -F ERROR | spsc-sink; echo "op=${PIPESTATUS[1]}"'
+	[[ "$output" == *"op=3"* ]]
+	[ "$(spsc-sink < dead.atoms)" = "$(printf 'fine\nfine')" ]
+}

@@ -3,9 +3,8 @@
  * settings and its running totals.  The log holds the atoms; this file
  * holds what the log cannot say (a queue with no atoms, its limits).
  * Written whole to a temporary file and renamed, so it is never torn.
- * Totals are saved on every change of settings and once a second at most
- * otherwise, so a kill -9 can lose up to a second of counting, never a
- * setting.
+ * Settings are saved and synced as they change; totals are saved every
+ * 200ms at most (server.c), so a kill -9 loses at most that much counting.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -129,7 +128,7 @@ static cJSON *queue_entry(const struct queue *q)
 	return o;
 }
 
-int conf_save(struct coord *c)
+int conf_save(struct coord *c, int sync)
 {
 	char path[4200], tmp[4200];
 	cJSON *root = cJSON_CreateObject();
@@ -150,7 +149,7 @@ int conf_save(struct coord *c)
 		rc = fd_write_all(fd, text, strlen(text));
 		if (rc == 0)
 			rc = fd_write_all(fd, "\n", 1);
-		if (rc == 0)
+		if (rc == 0 && sync)
 			rc = fsync(fd);
 		if (close(fd) < 0)
 			rc = -1;

@@ -77,7 +77,9 @@ struct coord {
 	void **bufs;		/* frames read for moves, freed after flush */
 	size_t nbufs, bufs_cap;
 	struct atom_codec codec;
-	int conf_dirty;
+	int conf_dirty;		/* settings changed: save now, synced */
+	int totals_dirty;	/* counters changed: save soon */
+	int64_t totals_saved;
 };
 
 extern volatile sig_atomic_t coord_stopping;
@@ -108,6 +110,6 @@ void replay_record(void *ctx, int type, const char *queue,
 
 /* conf.c */
 int conf_load(struct coord *c);
-int conf_save(struct coord *c);
+int conf_save(struct coord *c, int sync);
 
 #endif

@@ -131,8 +131,6 @@ void queues_tick(struct coord *c, int64_t now)
 		if (now - x->last_tick < NS_PER_SEC)
 			continue;
 		x->last_tick = now;
-		if (x->put_hist[0] != q->n.put || x->out_hist[0] != q->n.acked)
-			c->conf_dirty = 1;	/* save the totals */
 		memmove(x->put_hist + 1, x->put_hist, (RATE_WINDOW - 1) * sizeof x->put_hist[0]);
 		memmove(x->out_hist + 1, x->out_hist, (RATE_WINDOW - 1) * sizeof x->out_hist[0]);
 		x->put_hist[0] = q->n.put;

@@ -30,6 +30,7 @@
 
 #define BATCH 256
 #define MAX_WAIT_MS 1000
+#define TOTALS_EVERY (200 * NS_PER_MS)
 
 volatile sig_atomic_t coord_stopping;
 
@@ -243,6 +244,26 @@ static int64_t next_timeout_ms(struct coord *c, int64_t now)
 	return due <= now ? 0 : (due - now + NS_PER_MS - 1) / NS_PER_MS;
 }
 
+/*
+ * Settings are saved (and synced) as soon as they change.  Totals change
+ * on every request, so they are saved at most every TOTALS_EVERY, unsynced:
+ * a crash may lose that much counting, never an atom or a setting.
+ */
+static void save_conf(struct coord *c)
+{
+	int64_t now = mono_ns();
+
+	if (c->conf_dirty) {
+		if (conf_save(c, 1) == 0)
+			c->conf_dirty = c->totals_dirty = 0;
+		c->totals_saved = now;
+	} else if (c->totals_dirty && now - c->totals_saved >= TOTALS_EVERY) {
+		if (conf_save(c, 0) == 0)
+			c->totals_dirty = 0;
+		c->totals_saved = now;
+	}
+}
+
 /* Writes the turn's records; a failure is fatal (see spsc-coord(1),
  * DURABILITY): replies are not sent, and a restart replays the log. */
 static int commit_turn(struct coord *c)
@@ -254,8 +275,7 @@ static int commit_turn(struct coord *c)
 	}
 	send_replies(c);
 	release_held(c);
-	if (c->conf_dirty && conf_save(c) == 0)
-		c->conf_dirty = 0;
+	save_conf(c);
 	return 0;
 }
 
@@ -279,6 +299,7 @@ static int turn(struct coord *c, zmq_msg_t *parts)
 		if (rc == 0)
 			break;
 		handle_request(c, parts, n);
+		c->totals_dirty = 1;
 		for (size_t k = 0; k < n; k++)
 			zmq_msg_close(&parts[k]);
 	}
@@ -408,7 +429,7 @@ int serve(struct serve_opts *o)
 			log_info("stopped: log flushed");
 	}
 	free(parts);
-	conf_save(&c);
+	conf_save(&c, 1);
 	shutdown_coord(&c, lockfd);
 	return rc;
 }

@@ -213,7 +213,8 @@ static int list_segments(struct store *s, uint64_t **out, size_t *n)
 		seqs[(*n)++] = seq;
 	}
 	closedir(d);
-	qsort(seqs, *n, sizeof *seqs, cmp_u64);
+	if (*n > 1)
+		qsort(seqs, *n, sizeof *seqs, cmp_u64);
 	*out = seqs;
 	return 0;
 }

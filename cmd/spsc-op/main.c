@@ -35,6 +35,8 @@ static const char usage[] =
 	"                           0: none)\n"
 	"      --grace DURATION     from SIGTERM to SIGKILL (default 2s)\n"
 	"  -r, --retries N          attempts per atom, in all (default 3)\n"
+	"      --ok-exit CODES      exit statuses that mean success, comma\n"
+	"                           separated (default 0; grep wants 0,1)\n"
 	"      --dlq ENDPOINT       where atoms go after the last failed attempt\n"
 	"                           (default " DEFAULT_DLQ ")\n"
 	"      --warm               keep one COMMAND per job running across atoms\n"
@@ -44,6 +46,8 @@ static const char usage[] =
 	"                           command line)\n"
 	"  -z, --compress[=LEVEL]   zstd-compress output payloads (level 1-22,\n"
 	"                           default 3)\n"
+	"      --drain              with a queue input: exit once it has nothing\n"
+	"                           ready and nothing in flight\n"
 	"      --max-atom SIZE      largest atom read or written (default 64M)\n"
 	"      --spill SIZE         output held in memory per atom before it goes\n"
 	"                           to a file in $TMPDIR (default 16M)\n"
@@ -56,7 +60,7 @@ static const char usage[] =
 
 enum {
 	OPT_ORDERED = 256, OPT_GRACE, OPT_DLQ, OPT_WARM, OPT_SHELL, OPT_NAME,
-	OPT_MAX_ATOM, OPT_SPILL, OPT_HELP, OPT_VERSION,
+	OPT_MAX_ATOM, OPT_SPILL, OPT_OK_EXIT, OPT_DRAIN, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +78,8 @@ static const struct option long_options[] = {
 	{ "compress", optional_argument, NULL, 'z' },
 	{ "max-atom", required_argument, NULL, OPT_MAX_ATOM },
 	{ "spill", required_argument, NULL, OPT_SPILL },
+	{ "ok-exit", required_argument, NULL, OPT_OK_EXIT },
+	{ "drain", no_argument, NULL, OPT_DRAIN },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -96,6 +102,20 @@ static void defaults(struct op *op, struct args *a)
 	op->attempts = 3;
 	op->max_atom = ATOM_DEFAULT_LIMIT;
 	op->hold.memory = DEFAULT_SPILL;
+	op->ok_exit[0] = 1;
+}
+
+/* "0,1": the exit statuses that count as success. */
+static void parse_ok_exit(struct op *op, const char *arg)
+{
+	char buf[256], *save = NULL, *word;
+
+	if (strlen(arg) >= sizeof buf)
+		opt_usage_error("--ok-exit: list too long");
+	snprintf(buf, sizeof buf, "%s", arg);
+	memset(op->ok_exit, 0, sizeof op->ok_exit);
+	for (word = strtok_r(buf, ",", &save); word; word = strtok_r(NULL, ",", &save))
+		op->ok_exit[opt_long("--ok-exit", word, 0, 255)] = 1;
 }
 
 static void parse_options(int argc, char **argv, struct op *op, struct args *a)
@@ -135,6 +155,8 @@ static void parse_options(int argc, char **argv, struct op *op, struct args *a)
 			op->hold.memory = (size_t)opt_size("--spill", optarg,
 							   4096, SIZE_MAX / 4);
 			break;
+		case OPT_OK_EXIT: parse_ok_exit(op, optarg); break;
+		case OPT_DRAIN: op->epo.drain = 1; break;
 		case 'q': log_threshold = LOG_ERROR; break;
 		case OPT_HELP: opt_help(usage);
 		case OPT_VERSION: opt_version();

@@ -86,6 +86,7 @@ struct op {
 	int64_t timeout;
 	int64_t grace;
 	uint32_t attempts;
+	unsigned char ok_exit[256];	/* exit statuses that mean success */
 	uint64_t salt;
 	size_t max_atom;
 	struct hold_limits hold;

@@ -364,7 +364,7 @@ static int classify(const struct op *op, const struct slot *s,
 	} else if (WIFSIGNALED(c->status)) {
 		f->kind = ATOM_FAIL_SIGNAL;
 		f->code = WTERMSIG(c->status);
-	} else if (!WIFEXITED(c->status) || WEXITSTATUS(c->status) != 0) {
+	} else if (!WIFEXITED(c->status) || !op->ok_exit[WEXITSTATUS(c->status)]) {
 		f->kind = ATOM_FAIL_EXIT;
 		f->code = WIFEXITED(c->status) ? WEXITSTATUS(c->status) : -1;
 	} else if (op->warm) {
