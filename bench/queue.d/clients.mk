@@ -3,7 +3,7 @@
 # (hence not named Makefile, which configure owns):
 #
 #   make -f bench/queue.d/clients.mk OUT=DIR SPSC_BUILD=BUILDDIR \
-#        qb-spsc qb-beanstalk ...
+#        qb-spsc qb-beanstalkd ...
 #
 # OUT is where the programs go (never the source tree); SPSC_BUILD is a
 # configured and built spsc tree holding libcommon/libcommon.a, needed only
@@ -26,7 +26,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN_FLAGS) $(CPPFLAGS)
 HARNESS := $(SRC)/harness.c $(SRC)/harness.h
 
 .PHONY: all
-all: $(OUT)/qb-spsc $(OUT)/qb-beanstalk $(OUT)/qb-redis $(OUT)/qb-nats
+all: $(OUT)/qb-spsc $(OUT)/qb-beanstalkd $(OUT)/qb-redis $(OUT)/qb-nats
 
 qb-%: $(OUT)/qb-% ;
 
@@ -35,8 +35,8 @@ $(OUT)/qb-spsc: $(SRC)/drv-spsc.c $(HARNESS) $(SPSC_BUILD)/libcommon/libcommon.a
 		$(SRC)/harness.c $(SRC)/drv-spsc.c $(SPSC_BUILD)/libcommon/libcommon.a \
 		$$(pkg-config --libs libzmq libzstd)
 
-$(OUT)/qb-beanstalk: $(SRC)/drv-beanstalk.c $(HARNESS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(SRC)/harness.c $(SRC)/drv-beanstalk.c
+$(OUT)/qb-beanstalkd: $(SRC)/drv-beanstalkd.c $(HARNESS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(SRC)/harness.c $(SRC)/drv-beanstalkd.c
 
 $(OUT)/qb-redis: $(SRC)/drv-redis.c $(HARNESS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(SRC)/harness.c $(SRC)/drv-redis.c \

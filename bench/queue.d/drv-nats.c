@@ -16,6 +16,7 @@
  * SERVER is a NATS URL, nats://HOST:PORT.
  */
 #include <nats/nats.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ struct nconn {
 };
 
 /* Asynchronous publish failures arrive on a library thread. */
-static volatile int publish_failed;
+static atomic_int publish_failed;
 
 static void on_publish_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
@@ -43,7 +44,7 @@ static void on_publish_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 	(void)closure;
 	qb_error("publish: %s (%d)", pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err),
 		 (int)pae->ErrCode);
-	publish_failed = 1;
+	atomic_store(&publish_failed, 1);
 }
 
 static int failed(const char *what, natsStatus s, jsErrCode jerr)
@@ -175,7 +176,7 @@ static int n_put(void *conn, const struct qb_atom *atoms, int n)
 			return failed("publish", s, 0);
 	if ((s = js_PublishAsyncComplete(c->js, NULL)) != NATS_OK)
 		return failed("publish complete", s, 0);
-	return publish_failed ? -1 : 0;
+	return atomic_load(&publish_failed) ? -1 : 0;
 }
 
 static int n_take(void *conn, int max, int wait_ms, qb_check_fn check,

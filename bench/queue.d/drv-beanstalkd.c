@@ -1,5 +1,5 @@
 /*
- * drv-beanstalk: the bench/queue driver for beanstalkd, speaking its text
+ * drv-beanstalkd: the bench/queue driver for beanstalkd, speaking its text
  * protocol (doc/protocol.txt in beanstalkd) over one TCP connection.
  *
  * beanstalkd has no multi-job commands, so a batch is pipelined: n
@@ -276,7 +276,11 @@ static int read_reserved(struct bconn *c, qb_check_fn check, void *ctx,
 		qb_error("reserve: %s", line);
 		return -1;
 	}
-	if (bytes + 2 > c->cap || fill(c, (size_t)bytes + 2) < 0)
+	if (bytes + 2 > c->cap) {
+		qb_error("reserve: job %llu has %llu bytes, more than an atom", *id, bytes);
+		return -1;
+	}
+	if (fill(c, (size_t)bytes + 2) < 0)
 		return -1;
 	data = c->in + c->start;
 	c->start += (size_t)bytes + 2;
