@@ -174,3 +174,15 @@ make_tree() {
 	[ "$output" = "$(printf 'ok\nb\nrc=1')" ]
 	grep -q 'x.tar/a.log: byte 3: event longer than --max-atom (20 bytes)' err
 }
+
+@test "a damaged tar header is named; the members after it are still read" {
+	seq 1 3 > a
+	seq 4 6 > b
+	seq 7 9 > c
+	tar -cf t.tar a b c
+	# Spoil b's header checksum (the second 512-byte block pair).
+	printf 'ZZ' | dd of=t.tar bs=1 seek=$((1024 + 148)) conv=notrunc status=none
+	run bash -c 'spsc-source t.tar 2>err | python3 "$SPSC_SRCDIR/t/source-frames.py" events; echo "rc=${PIPESTATUS[0]}"'
+	[ "$output" = "$(printf '1\n2\n3\n7\n8\n9\nrc=1')" ]
+	grep -q 't.tar: Damaged tar archive (looking for the next member)' err
+}

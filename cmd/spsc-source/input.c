@@ -284,11 +284,16 @@ static int read_members(struct reader *r, struct archive *a,
 			ok = 0;
 			break;
 		}
-		if (rc == ARCHIVE_RETRY && ++retries < RETRY_MAX) {
-			if (retries == 1)
-				log_error("%s: %s", label, archive_why(a));
+		/* A damaged tar header: libarchive skips it and looks for the
+		 * next one.  Each retry consumes input, but stay bounded. */
+		if (rc == ARCHIVE_RETRY) {
+			if (retries++ == 0)
+				log_error("%s: %s (looking for the next member)",
+					  label, archive_why(a));
 			ok = 0;
-			continue;
+			if (retries < RETRY_MAX)
+				continue;
+			break;
 		}
 		if (rc < ARCHIVE_WARN) {
 			log_error("%s: %s%s", label, archive_why(a),
