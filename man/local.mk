@@ -1,1 +1,8 @@
 dist_man_MANS += man/spsc.7 man/spsc-atom.5 man/spsc-source.1 man/spsc-op.1 man/spsc-sink.1
+dist_man_MANS += man/spsc-coord.1 man/spsc-protocol.7
+
+# The coordinator's pages checked against the code (coord-cli) and against a
+# running coordinator (coord-docs), with a log reader and a session runner
+# written from spsc-protocol(7).
+BATS_TESTS += t/coord-cli.bats t/coord-docs.bats
+EXTRA_DIST += t/logread.py t/protosession.py
