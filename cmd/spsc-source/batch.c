@@ -141,8 +141,10 @@ int batcher_flush(struct batcher *b)
 	b->atom.len = rest;
 	b->done = 0;
 	b->events = 0;
-	b->first_wall = b->carry_wall;
-	b->first_mono = b->carry_mono;
+	if (rest > 0) {
+		b->first_wall = b->carry_wall;
+		b->first_mono = b->carry_mono;
+	}
 	return rc;
 }
 

@@ -270,7 +270,7 @@ static int read_members(struct reader *r, struct archive *a,
 	struct source *src = r->src;
 	struct archive_entry *e;
 	struct batcher b;
-	enum member_end end = MEMBER_OK;
+	enum member_end end;
 	int rc, ok = 1, retries = 0;
 	char *mlabel;
 
@@ -299,7 +299,8 @@ static int read_members(struct reader *r, struct archive *a,
 			log_error("%s: %s%s", label, archive_why(a),
 				  pipe_hint(r, a));
 			ok = 0;
-			if (rc == ARCHIVE_FAILED)
+			/* FAILED: this entry is lost, the next may be fine. */
+			if (rc == ARCHIVE_FAILED && ++retries < RETRY_MAX)
 				continue;
 			break;
 		}
