@@ -213,6 +213,12 @@ void atom_header_restamp(uint8_t *frame, uint32_t attempt, uint8_t fail_kind,
 	put32(frame + header_len - 4, crc32c(0, frame, header_len - 4));
 }
 
+/* The delivery count alone; a dead letter keeps its failure stamp. */
+void atom_header_set_attempt(uint8_t *frame, uint32_t attempt)
+{
+	atom_header_restamp(frame, attempt, frame[48], (int32_t)get32(frame + 52));
+}
+
 /*
  * Returns 0 with the header decoded into a and f, 1 if avail is too short
  * (f->header_len then says how much is needed, or 8 if not yet known), or -1

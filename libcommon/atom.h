@@ -107,6 +107,7 @@ int atom_load_payload(struct atom_codec *c, const struct atom_frame *f,
 		      size_t whylen);
 void atom_header_restamp(uint8_t *frame, uint32_t attempt, uint8_t fail_kind,
 			 int32_t fail_code);
+void atom_header_set_attempt(uint8_t *frame, uint32_t attempt);
 int atom_decode(struct atom_codec *c, const void *buf, size_t len,
 		struct atom *a, char *why, size_t whylen);
 

@@ -16,6 +16,10 @@
 
 int queue_name_valid(const char *name, size_t len)
 {
+	/* The dead-letter queue of a name of the full length is NAME.dlq. */
+	if (len > QUEUE_NAME_MAX && len <= QUEUE_NAME_MAX + 4 &&
+	    memcmp(name + len - 4, ".dlq", 4) == 0)
+		len -= 4;
 	if (len == 0 || len > QUEUE_NAME_MAX)
 		return 0;
 	/* "." and ".." pass the character rule but name directories. */

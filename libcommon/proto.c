@@ -84,7 +84,7 @@ static int parse_kv(struct proto_header *h, char *word, char *err,
 int proto_parse(const void *buf, size_t len, struct proto_header *h,
 		char *err, size_t errlen)
 {
-	char line[PROTO_HEADER_MAX + 1], *save = NULL, *word;
+	char line[PROTO_HEADER_MAX + 1], *save = NULL, *word, *op;
 	int code;
 
 	memset(h, 0, sizeof *h);
@@ -97,17 +97,19 @@ int proto_parse(const void *buf, size_t len, struct proto_header *h,
 	word = strtok_r(line, " ", &save);
 	if (word == NULL || strcmp(word, PROTO_MAGIC) != 0)
 		return bad(err, errlen, "header does not start with " PROTO_MAGIC, NULL);
-	if ((word = strtok_r(NULL, " ", &save)) == NULL)
+	if ((op = strtok_r(NULL, " ", &save)) == NULL)
 		return bad(err, errlen, "missing operation", NULL);
-	if ((code = lookup(word, op_names, OP_COUNT)) < 0) {
-		if ((code = lookup(word, status_names, ST_COUNT)) < 0)
-			return bad(err, errlen, "unknown operation", word);
-		h->reply = 1;
-	}
-	h->code = code;
+	/* The request id first, so that even an error about the operation
+	 * reaches the client that is waiting for it. */
 	if ((word = strtok_r(NULL, " ", &save)) == NULL ||
 	    parse_u64(word, &h->reqid) < 0)
 		return bad(err, errlen, "missing or bad request id", word);
+	if ((code = lookup(op, op_names, OP_COUNT)) < 0) {
+		if ((code = lookup(op, status_names, ST_COUNT)) < 0)
+			return bad(err, errlen, "unknown operation", op);
+		h->reply = 1;
+	}
+	h->code = code;
 	if (!h->reply && op_takes_queue[code]) {
 		if ((word = strtok_r(NULL, " ", &save)) == NULL)
 			return bad(err, errlen, "missing queue name", NULL);

@@ -65,7 +65,7 @@ struct proto_header {
 	int reply;
 	int code;		/* enum proto_op, or enum proto_status */
 	uint64_t reqid;
-	char queue[204];	/* "" when the op takes none */
+	char queue[208];	/* "" when the op takes none */
 	int nkv;
 	struct proto_kv kv[PROTO_KV_MAX];
 };

@@ -24,7 +24,7 @@ static int64_t give_up_time(void)
 
 int qclient_open(struct qclient *qc, const char *url)
 {
-	int linger = 0, immediate = 1, ivl = 100, ivl_max = 1000;
+	int linger = 0, immediate = 1, ivl = 100, ivl_max = 1000, ipv6 = 1;
 
 	memset(qc, 0, sizeof *qc);
 	qc->give_up_ns = give_up_time();
@@ -43,6 +43,7 @@ int qclient_open(struct qclient *qc, const char *url)
 		return -1;
 	}
 	zmq_setsockopt(qc->sock, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(qc->sock, ZMQ_IPV6, &ipv6, sizeof ipv6);
 	/* Queue nothing for a coordinator that is not there: sends wait for
 	 * a live connection, so a retry goes to the server that answers. */
 	zmq_setsockopt(qc->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);

@@ -140,7 +140,7 @@ mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
 @test "malformed messages get error replies and the coordinator keeps serving" {
 	start_coord --max-atom 1k
 	run QT raw "SPSC/1 FROB 1 raw"
-	[ "${lines[0]}" = "SPSC/1 BADREQ 0" ]
+	[ "${lines[0]}" = "SPSC/1 BADREQ 1" ]
 	[ "${lines[1]}" = "unknown operation 'FROB'" ]
 	run QT raw "rand:300"
 	[[ "${lines[0]}" == "SPSC/1 BADREQ 0"* ]]
@@ -240,6 +240,43 @@ mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
 	run spsc-coord serve
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"another spsc-coord is serving this state directory"* ]]
+}
+
+@test "a dead letter keeps its failure stamp when it is received from NAME.dlq" {
+	start_coord
+	spsc-coord create raw --max-receives 1 --visibility 100ms
+	mk -n 1 -e 10 | spsc-coord put raw
+	QT get raw 1 >/dev/null
+	wait_for '[ "$(qstat raw ready)" -eq 1 ]'
+	run QT get raw 1
+	[ "${lines[0]}" = "# SPSC/1 OK 1 n=0 vis=100 ready=0 inflight=0 delayed=0" ]
+	# failure kind 6 is max-receives (spsc-atom(5)); delivery 1 from raw.dlq
+	run QT get raw.dlq 1
+	[[ "${lines[1]}" == *" 1 10 fail=6" ]]
+}
+
+@test "a queue name of the full 200 bytes still gets its NAME.dlq" {
+	start_coord
+	long=$(printf 'q%.0s' $(seq 1 200))
+	spsc-coord create "$long" --max-receives 1 --visibility 100ms
+	mk -n 1 -e 10 | spsc-coord put "$long"
+	QT get "$long" 1 >/dev/null
+	wait_for "[ \"\$(qstat $long ready)\" -eq 1 ]"
+	run QT get "$long" 1
+	[[ "${lines[0]}" == "# SPSC/1 OK 1 n=0 "* ]]
+	[ "$(qstat "$long.dlq" ready)" -eq 1 ]
+}
+
+@test "CREATE with a bad setting changes nothing and creates nothing" {
+	start_coord
+	run QT raw "SPSC/1 CREATE 1 fresh max_receives=0"
+	[ "${lines[0]}" = "SPSC/1 BADREQ 1" ]
+	run QT raw "SPSC/1 CREATE 2 fresh max_receives=4294967296"
+	[ "${lines[0]}" = "SPSC/1 BADREQ 2" ]
+	run spsc-coord status --json
+	[[ "$output" == *'"queues":[]'* ]]
+	run spsc-coord serve --visibility 0
+	[ "$status" -eq 2 ]
 }
 
 @test "only loopback addresses are served unless --allow-remote is given" {

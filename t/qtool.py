@@ -5,7 +5,8 @@ The tests use it to drive the coordinator where the spsc programs would
 hide the details (hold a lease without acking it, touch, nack, send
 malformed messages).  It needs python3-zmq (Debian's /usr/bin/python3).
 
-  qtool.py get QUEUE [MAX] [VIS_MS] [WAIT_MS]   print "ID DELIVERY EVENTS" per atom
+  qtool.py get QUEUE [MAX] [VIS_MS] [WAIT_MS]   print "ID DELIVERY EVENTS [fail=K]"
+                                per atom (K: the failure kind, if any)
   qtool.py ack|nack|touch QUEUE ID DELIVERY [MS]
   qtool.py raw PART...          send parts as given ("hex:..." for bytes,
                                 "rand:N" for N random bytes, "big:N" for N
@@ -52,7 +53,8 @@ def cmd_get(queue, mx="1", vis=None, wait="0"):
     for p in parts:
         ident = p[8:24].hex()
         events, attempt = struct.unpack_from("<II", p, 32)
-        print(ident, attempt, events)
+        fail = p[48]
+        print(ident, attempt, events, *(["fail=%d" % fail] if fail else []))
 
 
 def cmd_settle(op, queue, ident, delivery, ms=None):

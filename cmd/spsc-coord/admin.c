@@ -244,6 +244,14 @@ int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv)
 	struct qclient qc;
 	int rc;
 
+	static const char *const commands[] = { "status", "create", "delete", "purge",
+						"redrive", "peek", "put", NULL };
+	int known = 0;
+
+	for (int i = 0; commands[i]; i++)
+		known |= strcmp(cmd, commands[i]) == 0;
+	if (!known)
+		opt_usage_error("unknown command '%s'", cmd);
 	if (strcmp(cmd, "status") != 0 && (argc < 1 || argc > (strcmp(cmd, "peek") == 0 ? 2 : 1)))
 		opt_usage_error("%s: expected a queue name", cmd);
 	if (strcmp(cmd, "status") != 0 &&

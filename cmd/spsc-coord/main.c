@@ -156,7 +156,12 @@ static void parse_option(struct cli *c, int ch, const char *arg)
 	case OPT_DEDUP: d->dedup_window_ns = opt_duration("--dedup-window", arg); break;
 	case OPT_SEGMENT: o->segment_max = opt_size("--segment-size", arg, 4096, (uint64_t)1 << 32); break;
 	case OPT_MAX_ATOM: o->limit = opt_size("--max-atom", arg, 64, ATOM_LIMIT_MAX); break;
-	case OPT_VIS: d->visibility_ns = opt_duration("--visibility", arg); c->admin.set_vis = 1; break;
+	case OPT_VIS:
+		d->visibility_ns = opt_duration("--visibility", arg);
+		if (d->visibility_ns < NS_PER_MS || d->visibility_ns / NS_PER_MS > UINT32_MAX)
+			opt_usage_error("--visibility: '%s' is out of range (1ms to 49d)", arg);
+		c->admin.set_vis = 1;
+		break;
 	case OPT_MAX_RECV: d->max_receives = (uint32_t)opt_long("--max-receives", arg, 1, 1000000); c->admin.set_recv = 1; break;
 	case OPT_MAX_DEPTH: d->max_depth = (uint64_t)opt_long("--max-depth", arg, 0, (long)1 << 62); c->admin.set_depth = 1; break;
 	case OPT_MAX_BYTES: d->max_bytes = opt_size("--max-bytes", arg, 0, UINT64_MAX); c->admin.set_bytes = 1; break;

@@ -130,6 +130,14 @@ void queues_tick(struct coord *c, int64_t now)
 		queue_expire(q, now);
 		if (now - x->last_tick < NS_PER_SEC)
 			continue;
+		if (x->last_tick == 0) {
+			/* No history yet: rates start at zero, not at the
+			 * totals restored from queues.json. */
+			for (int k = 0; k < RATE_WINDOW; k++) {
+				x->put_hist[k] = q->n.put;
+				x->out_hist[k] = q->n.acked;
+			}
+		}
 		x->last_tick = now;
 		memmove(x->put_hist + 1, x->put_hist, (RATE_WINDOW - 1) * sizeof x->put_hist[0]);
 		memmove(x->out_hist + 1, x->out_hist, (RATE_WINDOW - 1) * sizeof x->out_hist[0]);
@@ -293,21 +301,23 @@ static struct queue *existing(struct request *r)
 }
 
 /* Creates a queue, or changes the settings of one that exists: only the
- * settings named in the request change. */
+ * settings named in the request change, and only if all of them are valid. */
 void op_create(struct request *r)
 {
-	struct queue *q = queue_lookup(r->c, r->h.queue, 0);
-	int created = q == NULL;
 	const struct proto_header *h = &r->h;
+	struct queue *q;
+	int created;
 
+	if ((proto_has(h, "max_receives") &&
+	     (proto_get(h, "max_receives", 0) == 0 || proto_get(h, "max_receives", 0) > 1000000)) ||
+	    (proto_has(h, "vis") && (proto_get(h, "vis", 0) == 0 || proto_get(h, "vis", 0) > UINT32_MAX)) ||
+	    proto_get(h, "retention", 0) > INT64_MAX / NS_PER_MS)
+		return reply_error(r->c, r->identity, h->reqid, ST_BADREQ,
+				   "CREATE takes vis=1..%u (ms), max_receives=1..1000000, retention in ms",
+				   UINT32_MAX);
+	created = (q = queue_lookup(r->c, h->queue, 0)) == NULL;
 	if (created && (q = queue_lookup(r->c, h->queue, 1)) == NULL)
 		return reply_error(r->c, r->identity, h->reqid, ST_ERROR, "out of memory");
-	if (proto_has(h, "max_receives") && proto_get(h, "max_receives", 0) == 0)
-		return reply_error(r->c, r->identity, h->reqid, ST_BADREQ,
-				   "max_receives must be at least 1");
-	if (proto_get(h, "vis", 1) == 0 || proto_get(h, "vis", 1) > UINT32_MAX)
-		return reply_error(r->c, r->identity, h->reqid, ST_BADREQ,
-				   "vis must be 1..%u ms", UINT32_MAX);
 	q->conf.visibility_ns = (int64_t)proto_get(h, "vis", (uint64_t)(q->conf.visibility_ns / NS_PER_MS)) * NS_PER_MS;
 	q->conf.max_receives = (uint32_t)proto_get(h, "max_receives", q->conf.max_receives);
 	q->conf.max_depth = proto_get(h, "max_depth", q->conf.max_depth);

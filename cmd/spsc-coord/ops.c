@@ -111,31 +111,43 @@ int queue_insert_frame(struct coord *c, struct queue *q, uint8_t *buf,
 
 /* Moves an atom that was received max-receives times to NAME.dlq, with
  * the reason and the count stamped in its header. */
-static void dead_letter(struct coord *c, struct queue *q, struct entry *e,
-			int64_t now)
+/*
+ * Moves an atom that was received max-receives times to NAME.dlq, with
+ * the reason and the count stamped in its header.  Returns -1 if it could
+ * not (no memory, or NAME.dlq would not be a valid name): the atom is then
+ * delivered as usual rather than stuck at the head of the queue.
+ */
+static int dead_letter(struct coord *c, struct queue *q, struct entry *e,
+		       int64_t now)
 {
 	char name[256], hex[ATOMID_HEX_LEN + 1];
-	struct queue *dlq;
+	struct queue *dlq = NULL;
 	uint8_t *buf;
 	struct atom a;
 	char why[64];
 
+	atomid_hex(&e->id, hex);
 	snprintf(name, sizeof name, "%s.dlq", q->name);
-	if (strlen(name) > QUEUE_NAME_MAX || (dlq = queue_lookup(c, name, 1)) == NULL)
-		return;
+	if (!queue_name_valid(name, strlen(name)) ||
+	    (dlq = queue_lookup(c, name, 1)) == NULL) {
+		log_error("queue %s: atom %s received %u times, but %s cannot be %s",
+			  q->name, hex, e->deliveries, name,
+			  dlq ? "made (out of memory)" : "a queue (name too long)");
+		return -1;
+	}
 	if ((buf = entry_load(c, q, e, now)) == NULL)
-		return;
+		return 0;	/* corrupt: entry_load removed it */
 	atom_header_restamp(buf, e->deliveries, ATOM_FAIL_RECEIVES, 0);
 	frame_check(c, buf, e->len, &a, why, sizeof why);
 	if (queue_insert_frame(c, dlq, buf, e->len, &a) < 0) {
 		log_error("queue %s: cannot dead-letter: out of memory", q->name);
-		return;
+		return -1;
 	}
-	atomid_hex(&e->id, hex);
 	log_warn("queue %s: atom %s received %u times; moved to %s", q->name,
 		 hex, e->deliveries, name);
 	q->n.dead++;
 	entry_remove(c, q, e, now);
+	return 0;
 }
 
 static void note_consumer(struct coord *c, struct queue *q, zmq_msg_t *id,
@@ -186,16 +198,15 @@ size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
 	while (n < max && bytes < GET_MAX_BYTES && (e = queue_next_ready(q))) {
 		uint8_t rec[20];
 		struct receipt rc;
-		if (e->deliveries >= q->conf.max_receives) {
-			dead_letter(c, q, e, now);
+		if (e->deliveries >= q->conf.max_receives &&
+		    dead_letter(c, q, e, now) == 0)
 			continue;
-		}
 		if ((bufs[n] = entry_load(c, q, e, now)) == NULL)
 			continue;
 		if (e->deliveries > 0)
 			q->n.redelivered++;
 		queue_lease(q, e, now + vis_ns);
-		atom_header_restamp(bufs[n], e->deliveries, 0, 0);
+		atom_header_set_attempt(bufs[n], e->deliveries);
 		rc.id = e->id;
 		rc.delivery = e->deliveries;
 		receipt_encode(&rc, rec);

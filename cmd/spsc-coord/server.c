@@ -205,7 +205,7 @@ static void release_held(struct coord *c)
 /* Reads one multipart message; 0 when none is waiting. */
 static int recv_message(struct coord *c, zmq_msg_t *parts, size_t *n)
 {
-	int more;
+	int more = 0;
 
 	*n = 0;
 	do {
@@ -331,7 +331,7 @@ static int take_lock(const char *home)
 
 static int open_socket(struct coord *c)
 {
-	int linger = 0, hwm = 100000;
+	int linger = 0, hwm = 100000, ipv6 = 1;
 	int64_t maxmsg = (int64_t)c->opt.limit + (1 << 20);
 	char url[4200];
 
@@ -342,6 +342,7 @@ static int open_socket(struct coord *c)
 	if (c->router == NULL)
 		return -1;
 	zmq_setsockopt(c->router, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(c->router, ZMQ_IPV6, &ipv6, sizeof ipv6);	/* [::1] */
 	zmq_setsockopt(c->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
 	zmq_setsockopt(c->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
 	/* Frames a little over the limit still get a TOOBIG reply; only a

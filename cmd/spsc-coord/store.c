@@ -320,6 +320,8 @@ static struct segment *current(struct store *s)
 	return &s->segs[s->nsegs - 1];
 }
 
+static int sync_current(struct store *s);
+
 /*
  * Buffers one record whose body is body followed by body2 (either may be
  * empty); large bodies are referenced, not copied, until store_flush.
@@ -335,7 +337,11 @@ int store_append(struct store *s, int type, const char *queue,
 
 	if (current(s)->size + s->pending + total > s->segment_max &&
 	    current(s)->size + s->pending > SEGMENT_HEAD) {
-		if (store_flush(s) < 0 || segment_create(s, current(s)->seq + 1) < 0)
+		/* A finished segment is synced before the next begins, or an
+		 * interval sync (which only syncs the newest) would miss it. */
+		if (store_flush(s) < 0 ||
+		    (s->fsync != FSYNC_NEVER && s->dirty && sync_current(s) < 0) ||
+		    segment_create(s, current(s)->seq + 1) < 0)
 			return -1;
 	}
 	put32(head, (uint32_t)total);
