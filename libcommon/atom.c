@@ -7,6 +7,7 @@
 
 #include "atom.h"
 #include "crc32c.h"
+#include "le.h"
 #include "fdio.h"
 
 #define READ_BUF (256 * 1024)
@@ -100,40 +101,6 @@ static int scratch_reserve(struct atom_codec *c, size_t len)
 	return 0;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 /*
  * Compresses into the codec's scratch when a level is set and it pays; an
  * atom that zstd cannot shrink goes out raw, so readers never pay for a
@@ -182,17 +149,17 @@ int atom_encode(struct atom_codec *c, const struct atom *a,
 	memcpy(hdr, ATOM_MAGIC, 4);
 	hdr[4] = ATOM_VERSION;
 	hdr[5] = (uint8_t)codec;
-	put16(hdr + 6, ATOM_HEADER_LEN);
+	le_put16(hdr + 6, ATOM_HEADER_LEN);
 	memcpy(hdr + 8, a->id.b, 16);
-	put64(hdr + 24, (uint64_t)a->created_ns);
-	put32(hdr + 32, a->events);
-	put32(hdr + 36, a->attempt);
-	put32(hdr + 40, (uint32_t)*stored);
-	put32(hdr + 44, (uint32_t)a->len);
+	le_put64(hdr + 24, (uint64_t)a->created_ns);
+	le_put32(hdr + 32, a->events);
+	le_put32(hdr + 36, a->attempt);
+	le_put32(hdr + 40, (uint32_t)*stored);
+	le_put32(hdr + 44, (uint32_t)a->len);
 	hdr[48] = a->fail_kind;
-	put32(hdr + 52, (uint32_t)a->fail_code);
-	put32(hdr + 56, crc32c(0, *payload, *stored));
-	put32(hdr + 60, crc32c(0, hdr, ATOM_HEADER_LEN - 4));
+	le_put32(hdr + 52, (uint32_t)a->fail_code);
+	le_put32(hdr + 56, crc32c(0, *payload, *stored));
+	le_put32(hdr + 60, crc32c(0, hdr, ATOM_HEADER_LEN - 4));
 	return 0;
 }
 
@@ -205,18 +172,18 @@ int atom_encode(struct atom_codec *c, const struct atom *a,
 void atom_header_restamp(uint8_t *frame, uint32_t attempt, uint8_t fail_kind,
 			 int32_t fail_code)
 {
-	size_t header_len = get16(frame + 6);
+	size_t header_len = le_get16(frame + 6);
 
-	put32(frame + 36, attempt);
+	le_put32(frame + 36, attempt);
 	frame[48] = fail_kind;
-	put32(frame + 52, (uint32_t)fail_code);
-	put32(frame + header_len - 4, crc32c(0, frame, header_len - 4));
+	le_put32(frame + 52, (uint32_t)fail_code);
+	le_put32(frame + header_len - 4, crc32c(0, frame, header_len - 4));
 }
 
 /* The delivery count alone; a dead letter keeps its failure stamp. */
 void atom_header_set_attempt(uint8_t *frame, uint32_t attempt)
 {
-	atom_header_restamp(frame, attempt, frame[48], (int32_t)get32(frame + 52));
+	atom_header_restamp(frame, attempt, frame[48], (int32_t)le_get32(frame + 52));
 }
 
 /*
@@ -247,22 +214,22 @@ int atom_parse_header(const uint8_t *p, size_t avail, size_t limit,
 			 p[4], ATOM_VERSION);
 		return -1;
 	}
-	f->header_len = get16(p + 6);
+	f->header_len = le_get16(p + 6);
 	if (f->header_len < ATOM_HEADER_LEN || f->header_len > ATOM_HEADER_MAX) {
 		snprintf(why, whylen, "bad header length %zu", f->header_len);
 		return -1;
 	}
 	if (avail < f->header_len)
 		return 1;
-	want = get32(p + f->header_len - 4);
+	want = le_get32(p + f->header_len - 4);
 	if (crc32c(0, p, f->header_len - 4) != want) {
 		snprintf(why, whylen, "header CRC mismatch");
 		return -1;
 	}
 	f->codec = p[5];
-	f->stored = get32(p + 40);
-	f->raw = get32(p + 44);
-	f->payload_crc = get32(p + 56);
+	f->stored = le_get32(p + 40);
+	f->raw = le_get32(p + 44);
+	f->payload_crc = le_get32(p + 56);
 	if (f->codec != ATOM_CODEC_RAW && f->codec != ATOM_CODEC_ZSTD) {
 		snprintf(why, whylen, "unknown codec %d", f->codec);
 		return -1;
@@ -279,11 +246,11 @@ int atom_parse_header(const uint8_t *p, size_t avail, size_t limit,
 		return -1;
 	}
 	memcpy(a->id.b, p + 8, 16);
-	a->created_ns = (int64_t)get64(p + 24);
-	a->events = get32(p + 32);
-	a->attempt = get32(p + 36);
+	a->created_ns = (int64_t)le_get64(p + 24);
+	a->events = le_get32(p + 32);
+	a->attempt = le_get32(p + 36);
 	a->fail_kind = p[48];
-	a->fail_code = (int32_t)get32(p + 52);
+	a->fail_code = (int32_t)le_get32(p + 52);
 	return 0;
 }
 

@@ -2,31 +2,15 @@
 
 #include "atomid.h"
 #include "hash.h"
-
-/* Integers go into ids little-endian on every host: ids are compared
- * across machines and stored on disk. */
-static void put_le64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
+#include "le.h"
 
 /* Two independent 64-bit hashes of the same fields, one per half. */
 static struct atom_id make_id(const void *buf, size_t len)
 {
 	struct atom_id id;
 
-	put_le64(id.b, hash64(buf, len, UINT64_C(0x7370736361746f6d)));
-	put_le64(id.b + 8, hash64(buf, len, UINT64_C(0x61746f6d69643132)));
+	le_put64(id.b, hash64(buf, len, UINT64_C(0x7370736361746f6d)));
+	le_put64(id.b + 8, hash64(buf, len, UINT64_C(0x61746f6d69643132)));
 	return id;
 }
 
@@ -42,12 +26,12 @@ struct atom_id atomid_source(const char *name, const char *label,
 		nl = 256;
 	if (ll > sizeof buf - 256 - sizeof fields) {
 		/* A very long label: keep its hash, not its bytes. */
-		put_le64(buf, hash64(label, ll, 0));
+		le_put64(buf, hash64(label, ll, 0));
 		n = 8;
 		ll = 0;
 	}
 	for (int i = 0; i < 4; i++, n += 8)
-		put_le64(buf + n, fields[i]);
+		le_put64(buf + n, fields[i]);
 	memcpy(buf + n, name, nl);
 	n += nl;
 	memcpy(buf + n, label, ll);
@@ -61,8 +45,8 @@ struct atom_id atomid_child(const struct atom_id *parent, uint64_t salt,
 	unsigned char buf[32];
 
 	memcpy(buf, parent->b, 16);
-	put_le64(buf + 16, salt);
-	put_le64(buf + 24, ordinal);
+	le_put64(buf + 16, salt);
+	le_put64(buf + 24, ordinal);
 	return make_id(buf, sizeof buf);
 }
 
@@ -122,5 +106,5 @@ int atomid_equal(const struct atom_id *a, const struct atom_id *b)
 /* Ids are already uniform hashes: their first 8 bytes are a fine key. */
 uint64_t atomid_hash(const struct atom_id *id)
 {
-	return get_le64(id->b);
+	return le_get64(id->b);
 }

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "le.h"
 
 #define K1 UINT64_C(0x9E3779B97F4A7C15)
 #define K2 UINT64_C(0xC2B2AE3D27D4EB4F)
@@ -16,24 +17,14 @@ uint64_t hash_mix64(uint64_t x)
 	return x;
 }
 
-/* Little-endian loads whatever the host: ids are part of the on-disk
- * contract and must be the same on every machine. */
-static uint64_t load64(const unsigned char *p, size_t n)
-{
-	uint64_t w = 0;
-
-	for (size_t i = 0; i < n; i++)
-		w |= (uint64_t)p[i] << (8 * i);
-	return w;
-}
-
 static uint64_t rotl(uint64_t x, int r)
 {
 	return (x << r) | (x >> (64 - r));
 }
 
 /*
- * Eight bytes at a time into a multiply-rotate state, then the tail bytes
+ * Eight bytes at a time (little-endian on every host: ids derive from this
+ * hash and must be the same everywhere) into a multiply-rotate state, then the tail bytes
  * and the length, then a final mix.  The length goes in so that inputs that
  * differ only by trailing zero bytes still hash differently.
  */
@@ -44,12 +35,12 @@ uint64_t hash64(const void *buf, size_t len, uint64_t seed)
 	uint64_t w;
 
 	while (len >= 8) {
-		w = load64(p, 8);
+		w = le_get64(p);
 		h = rotl(h ^ (w * K2), 31) * K1;
 		p += 8;
 		len -= 8;
 	}
-	w = load64(p, len);
+	w = le_getn(p, len);
 	h = rotl(h ^ (w * K2), 27) * K1;
 	return hash_mix64(h);
 }

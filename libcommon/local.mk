@@ -12,6 +12,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/hist.c libcommon/hist.h \
 	libcommon/home.c libcommon/home.h \
 	libcommon/key.c libcommon/key.h \
+	libcommon/le.h \
 	libcommon/log.c libcommon/log.h \
 	libcommon/opt.c libcommon/opt.h \
 	libcommon/proto.c libcommon/proto.h \

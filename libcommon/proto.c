@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "le.h"
 #include "proto.h"
 
 static const char *op_names[OP_COUNT] = {
@@ -174,13 +175,11 @@ int proto_has(const struct proto_header *h, const char *key)
 void receipt_encode(const struct receipt *r, uint8_t out[RECEIPT_WIRE])
 {
 	memcpy(out, r->id.b, 16);
-	for (int i = 0; i < 4; i++)
-		out[16 + i] = (uint8_t)(r->delivery >> (8 * i));
+	le_put32(out + 16, r->delivery);
 }
 
 void receipt_decode(const uint8_t in[RECEIPT_WIRE], struct receipt *r)
 {
 	memcpy(r->id.b, in, 16);
-	r->delivery = (uint32_t)in[16] | (uint32_t)in[17] << 8 |
-		      (uint32_t)in[18] << 16 | (uint32_t)in[19] << 24;
+	r->delivery = le_get32(in + 16);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "le.h"
 #include "fdio.h"
 #include "log.h"
 #include "store.h"
@@ -17,18 +18,6 @@
 
 #define SEGMENT_MAGIC "SPSCLOG1"
 #define SMALL_BODY 256
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
 static void segment_path(const struct store *s, uint64_t seq, char *buf,
 			 size_t len)
@@ -108,13 +97,13 @@ static size_t record_check(const uint8_t *p, size_t avail, char *why,
 		snprintf(why, whylen, "torn record head (%zu bytes)", avail);
 		return 0;
 	}
-	len = get32(p);
+	len = le_get32(p);
 	if (len < RECORD_HEAD || len > avail) {
 		snprintf(why, whylen, "record length %" PRIu32 " runs past the end (%zu bytes left)",
 			 len, avail);
 		return 0;
 	}
-	if (crc32c(0, p + 8, len - 8) != get32(p + 4)) {
+	if (crc32c(0, p + 8, len - 8) != le_get32(p + 4)) {
 		snprintf(why, whylen, "record CRC mismatch");
 		return 0;
 	}
@@ -344,7 +333,7 @@ int store_append(struct store *s, int type, const char *queue,
 		    segment_create(s, current(s)->seq + 1) < 0)
 			return -1;
 	}
-	put32(head, (uint32_t)total);
+	le_put32(head, (uint32_t)total);
 	head[8] = (uint8_t)type;
 	head[9] = (uint8_t)qlen;
 	head[10] = head[11] = 0;
@@ -352,7 +341,7 @@ int store_append(struct store *s, int type, const char *queue,
 	crc = crc32c(0, head + 8, RECORD_HEAD - 8 + qlen);
 	crc = crc32c(crc, body, len);
 	crc = crc32c(crc, body2, len2);
-	put32(head + 4, crc);
+	le_put32(head + 4, crc);
 	if (buffer_bytes(s, head, RECORD_HEAD + qlen) < 0 ||
 	    buffer_bytes(s, body, len) < 0 || buffer_bytes(s, body2, len2) < 0) {
 		snprintf(s->err, sizeof s->err, "out of memory buffering a record");

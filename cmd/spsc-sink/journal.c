@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "le.h"
 #include "journal.h"
 
 #define JOURNAL_MAGIC "SPSC-IDS"
@@ -21,29 +22,6 @@ struct jrec {
 	uint64_t len;
 	uint32_t data_crc;
 };
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -102,11 +80,11 @@ static void encode_header(uint8_t h[JOURNAL_HEADER_LEN], const struct journal *j
 {
 	memset(h, 0, JOURNAL_HEADER_LEN);
 	memcpy(h, JOURNAL_MAGIC, 8);
-	put32(h + 8, JOURNAL_VERSION);
-	put32(h + 12, JOURNAL_RECORD_LEN);
-	put64(h + 16, j->base);
-	put32(h + 24, j->kind);
-	put32(h + 28, crc32c(0, h, 28));
+	le_put32(h + 8, JOURNAL_VERSION);
+	le_put32(h + 12, JOURNAL_RECORD_LEN);
+	le_put64(h + 16, j->base);
+	le_put32(h + 24, j->kind);
+	le_put32(h + 28, crc32c(0, h, 28));
 }
 
 static const char *kind_name(uint32_t kind)
@@ -117,21 +95,21 @@ static const char *kind_name(uint32_t kind)
 static void encode_record(uint8_t p[JOURNAL_RECORD_LEN], const struct jrec *r)
 {
 	memcpy(p, r->id.b, 16);
-	put64(p + 16, r->offset);
-	put64(p + 24, r->len);
-	put32(p + 32, r->data_crc);
-	put32(p + 36, crc32c(0, p, 36));
+	le_put64(p + 16, r->offset);
+	le_put64(p + 24, r->len);
+	le_put32(p + 32, r->data_crc);
+	le_put32(p + 36, crc32c(0, p, 36));
 }
 
 /* 1 if the record's own CRC holds (r is then filled in), else 0. */
 static int decode_record(const uint8_t p[JOURNAL_RECORD_LEN], struct jrec *r)
 {
-	if (crc32c(0, p, 36) != get32(p + 36))
+	if (crc32c(0, p, 36) != le_get32(p + 36))
 		return 0;
 	memcpy(r->id.b, p, 16);
-	r->offset = get64(p + 16);
-	r->len = get64(p + 24);
-	r->data_crc = get32(p + 32);
+	r->offset = le_get64(p + 16);
+	r->len = le_get64(p + 24);
+	r->data_crc = le_get32(p + 32);
 	return 1;
 }
 
@@ -207,20 +185,20 @@ static int load_header(struct journal *j, uint64_t size, uint64_t datasize,
 				    j->path, strerror(errno));
 		return write_header(j, err, errlen);
 	}
-	if (crc32c(0, h, 28) != get32(h + 28))
+	if (crc32c(0, h, 28) != le_get32(h + 28))
 		return fail(err, errlen, "%s: journal header CRC mismatch", j->path);
-	if (get32(h + 8) != JOURNAL_VERSION)
+	if (le_get32(h + 8) != JOURNAL_VERSION)
 		return fail(err, errlen, "%s: journal version %u is not supported (this program knows %u)",
-			    j->path, get32(h + 8), JOURNAL_VERSION);
-	if (get32(h + 12) != JOURNAL_RECORD_LEN)
+			    j->path, le_get32(h + 8), JOURNAL_VERSION);
+	if (le_get32(h + 12) != JOURNAL_RECORD_LEN)
 		return fail(err, errlen, "%s: bad journal record length %u",
-			    j->path, get32(h + 12));
+			    j->path, le_get32(h + 12));
 	/* A stream's offsets mean nothing for a file: taken for one, they
 	 * would all be dropped, and the stream's record lost with them. */
-	if (get32(h + 24) != j->kind)
+	if (le_get32(h + 24) != j->kind)
 		return fail(err, errlen, "%s: this journal belongs to %s, not to %s",
-			    j->path, kind_name(get32(h + 24)), kind_name(j->kind));
-	j->base = get64(h + 16);
+			    j->path, kind_name(le_get32(h + 24)), kind_name(j->kind));
+	j->base = le_get64(h + 16);
 	return 0;
 }
 
