@@ -9,6 +9,7 @@
 #include "crc32c.h"
 #include "le.h"
 #include "fdio.h"
+#include "grow.h"
 
 #define READ_BUF (256 * 1024)
 
@@ -36,19 +37,7 @@ void atom_reset(struct atom *a)
 
 int atom_reserve(struct atom *a, size_t len)
 {
-	size_t cap = a->cap ? a->cap : 4096;
-	char *p;
-
-	if (len <= a->cap)
-		return 0;
-	while (cap < len)
-		cap = cap > SIZE_MAX / 2 ? len : cap * 2;
-	p = realloc(a->data, cap);
-	if (p == NULL)
-		return -1;
-	a->data = p;
-	a->cap = cap;
-	return 0;
+	return grow(&a->data, &a->cap, len, 1);
 }
 
 int atom_append(struct atom *a, const void *buf, size_t len)
@@ -89,16 +78,7 @@ void atom_codec_free(struct atom_codec *c)
 
 static int scratch_reserve(struct atom_codec *c, size_t len)
 {
-	char *p;
-
-	if (len <= c->scratch_cap)
-		return 0;
-	p = realloc(c->scratch, len);
-	if (p == NULL)
-		return -1;
-	c->scratch = p;
-	c->scratch_cap = len;
-	return 0;
+	return grow(&c->scratch, &c->scratch_cap, len, 1);
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "endpoint_queue.h"
+#include "grow.h"
 #include "log.h"
 #include "qclient.h"
 #include "stop.h"
@@ -170,14 +171,9 @@ static int encode(struct endpoint *ep, const struct atom *a, size_t *len)
 			 ep->name, strerror(errno));
 		return -1;
 	}
-	if (l->frame_cap < sizeof hdr + stored) {
-		uint8_t *p = realloc(l->frame, sizeof hdr + stored);
-		if (p == NULL) {
-			snprintf(ep->err, sizeof ep->err, "%s: out of memory", ep->name);
-			return -1;
-		}
-		l->frame = p;
-		l->frame_cap = sizeof hdr + stored;
+	if (grow(&l->frame, &l->frame_cap, sizeof hdr + stored, 1) < 0) {
+		snprintf(ep->err, sizeof ep->err, "%s: out of memory", ep->name);
+		return -1;
 	}
 	memcpy(l->frame, hdr, sizeof hdr);
 	memcpy(l->frame + sizeof hdr, payload, stored);

@@ -8,6 +8,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/endpoint_queue.c libcommon/endpoint_queue.h \
 	libcommon/event.c libcommon/event.h \
 	libcommon/fdio.c libcommon/fdio.h \
+	libcommon/grow.c libcommon/grow.h \
 	libcommon/hash.c libcommon/hash.h \
 	libcommon/hist.c libcommon/hist.h \
 	libcommon/home.c libcommon/home.h \

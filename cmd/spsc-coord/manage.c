@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "coord.h"
+#include "grow.h"
 #include "log.h"
 #include "ops.h"
 #include "units.h"
@@ -29,18 +30,11 @@ static struct queue *queue_create(struct coord *c, const char *name)
 	struct queue *q;
 	struct queue_extra *x;
 
-	if (c->nqueues == c->queues_cap) {
-		size_t cap = c->queues_cap ? 2 * c->queues_cap : 16;
-		struct queue **qs = realloc(c->queues, cap * sizeof *qs);
-		struct queue_extra **xs;
-		if (qs == NULL)
-			return NULL;
-		c->queues = qs;
-		if ((xs = realloc(c->extras, cap * sizeof *xs)) == NULL)
-			return NULL;
-		c->extras = xs;
-		c->queues_cap = cap;
-	}
+	size_t xcap = c->queues_cap;
+
+	if (grow(&c->extras, &xcap, c->nqueues + 1, sizeof *c->extras) < 0 ||
+	    grow(&c->queues, &c->queues_cap, c->nqueues + 1, sizeof *c->queues) < 0)
+		return NULL;
 	q = queue_new(name, &c->opt.defaults);
 	x = calloc(1, sizeof *x);
 	if (q == NULL || x == NULL) {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "queue.h"
 
 #define GONE_MAX 1000000
@@ -171,14 +172,8 @@ static void heap_down(struct queue *q, size_t i)
 
 static int heap_push(struct queue *q, struct entry *e)
 {
-	if (q->ntimers == q->timers_cap) {
-		size_t cap = q->timers_cap ? 2 * q->timers_cap : 256;
-		struct entry **p = realloc(q->timers, cap * sizeof *p);
-		if (p == NULL)
-			return -1;
-		q->timers = p;
-		q->timers_cap = cap;
-	}
+	if (grow(&q->timers, &q->timers_cap, q->ntimers + 1, sizeof *q->timers) < 0)
+		return -1;
 	q->timers[q->ntimers] = e;
 	heap_up(q, q->ntimers++);
 	return 0;

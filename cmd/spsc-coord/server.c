@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "coord.h"
+#include "grow.h"
 #include "log.h"
 #include "units.h"
 
@@ -58,15 +59,7 @@ static void free_buffer(void *data, void *hint)
 
 static int parts_reserve(struct reply *r)
 {
-	if (r->nparts == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 8;
-		zmq_msg_t *p = realloc(r->parts, cap * sizeof *p);
-		if (p == NULL)
-			return -1;
-		r->parts = p;
-		r->cap = cap;
-	}
-	return 0;
+	return grow(&r->parts, &r->cap, r->nparts + 1, sizeof *r->parts);
 }
 
 int reply_add(struct reply *r, const void *data, size_t len)
@@ -97,14 +90,8 @@ struct reply *reply_begin(struct coord *c, zmq_msg_t *identity,
 	struct reply *r;
 	size_t n;
 
-	if (c->nreplies == c->replies_cap) {
-		size_t cap = c->replies_cap ? 2 * c->replies_cap : 64;
-		struct reply *p = realloc(c->replies, cap * sizeof *p);
-		if (p == NULL)
-			return NULL;
-		c->replies = p;
-		c->replies_cap = cap;
-	}
+	if (grow(&c->replies, &c->replies_cap, c->nreplies + 1, sizeof *c->replies) < 0)
+		return NULL;
 	r = &c->replies[c->nreplies];
 	memset(r, 0, sizeof *r);
 	if (parts_reserve(r) < 0)
@@ -144,14 +131,8 @@ void reply_error(struct coord *c, zmq_msg_t *identity, uint64_t reqid,
 
 int coord_hold(struct coord *c, zmq_msg_t *msg)
 {
-	if (c->nheld == c->held_cap) {
-		size_t cap = c->held_cap ? 2 * c->held_cap : 256;
-		zmq_msg_t *p = realloc(c->held, cap * sizeof *p);
-		if (p == NULL)
-			return -1;
-		c->held = p;
-		c->held_cap = cap;
-	}
+	if (grow(&c->held, &c->held_cap, c->nheld + 1, sizeof *c->held) < 0)
+		return -1;
 	zmq_msg_init(&c->held[c->nheld]);
 	zmq_msg_move(&c->held[c->nheld++], msg);
 	return 0;
@@ -159,15 +140,9 @@ int coord_hold(struct coord *c, zmq_msg_t *msg)
 
 int coord_keep_buffer(struct coord *c, void *buf)
 {
-	if (c->nbufs == c->bufs_cap) {
-		size_t cap = c->bufs_cap ? 2 * c->bufs_cap : 64;
-		void **p = realloc(c->bufs, cap * sizeof *p);
-		if (p == NULL) {
-			free(buf);
-			return -1;
-		}
-		c->bufs = p;
-		c->bufs_cap = cap;
+	if (grow(&c->bufs, &c->bufs_cap, c->nbufs + 1, sizeof *c->bufs) < 0) {
+		free(buf);
+		return -1;
 	}
 	c->bufs[c->nbufs++] = buf;
 	return 0;

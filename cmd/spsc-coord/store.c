@@ -12,6 +12,7 @@
 #include "crc32c.h"
 #include "le.h"
 #include "fdio.h"
+#include "grow.h"
 #include "log.h"
 #include "store.h"
 #include "units.h"
@@ -47,14 +48,8 @@ static int sync_dir(struct store *s)
 static struct segment *segment_push(struct store *s, uint64_t seq, int fd,
 				    uint64_t size)
 {
-	if (s->nsegs == s->segs_cap) {
-		size_t cap = s->segs_cap ? 2 * s->segs_cap : 16;
-		struct segment *p = realloc(s->segs, cap * sizeof *p);
-		if (p == NULL)
-			return NULL;
-		s->segs = p;
-		s->segs_cap = cap;
-	}
+	if (grow(&s->segs, &s->segs_cap, s->nsegs + 1, sizeof *s->segs) < 0)
+		return NULL;
 	s->segs[s->nsegs] = (struct segment){ .seq = seq, .fd = fd, .size = size };
 	return &s->segs[s->nsegs++];
 }
@@ -189,15 +184,10 @@ static int list_segments(struct store *s, uint64_t **out, size_t *n)
 		if (sscanf(e->d_name, "%20" SCNu64 "%7s", &seq, tail) != 2 ||
 		    strcmp(tail, ".seg") != 0)
 			continue;
-		if (*n == cap) {
-			uint64_t *p = realloc(seqs, (cap = cap ? 2 * cap : 64) * sizeof *p);
-			if (p == NULL) {
-				free(seqs);
-				closedir(d);
-				errno = ENOMEM;
-				return fail(s, "listing", s->dir);
-			}
-			seqs = p;
+		if (grow(&seqs, &cap, *n + 1, sizeof *seqs) < 0) {
+			free(seqs);
+			closedir(d);
+			return fail(s, "listing", s->dir);
 		}
 		seqs[(*n)++] = seq;
 	}
@@ -253,33 +243,12 @@ int store_open(struct store *s, const char *dir, uint64_t segment_max,
 	return segment_create(s, s->nsegs ? s->segs[s->nsegs - 1].seq + 1 : 1);
 }
 
-static int hbuf_reserve(struct store *s, size_t more)
-{
-	if (s->hlen + more > s->hcap) {
-		size_t cap = s->hcap ? s->hcap : 65536;
-		uint8_t *p;
-		while (cap < s->hlen + more)
-			cap *= 2;
-		if ((p = realloc(s->hbuf, cap)) == NULL)
-			return -1;
-		s->hbuf = p;
-		s->hcap = cap;
-	}
-	return 0;
-}
-
 static int piece_add(struct store *s, const void *ptr, size_t off, size_t len)
 {
 	if (len == 0)
 		return 0;
-	if (s->npieces == s->pieces_cap) {
-		size_t cap = s->pieces_cap ? 2 * s->pieces_cap : 256;
-		struct piece *p = realloc(s->pieces, cap * sizeof *p);
-		if (p == NULL)
-			return -1;
-		s->pieces = p;
-		s->pieces_cap = cap;
-	}
+	if (grow(&s->pieces, &s->pieces_cap, s->npieces + 1, sizeof *s->pieces) < 0)
+		return -1;
 	s->pieces[s->npieces++] = (struct piece){ ptr, off, len };
 	return 0;
 }
@@ -292,7 +261,7 @@ static int buffer_bytes(struct store *s, const void *p, size_t len)
 		return 0;
 	if (len > SMALL_BODY)
 		return piece_add(s, p, 0, len);
-	if (hbuf_reserve(s, len) < 0)
+	if (grow(&s->hbuf, &s->hcap, s->hlen + len, 1) < 0)
 		return -1;
 	memcpy(s->hbuf + s->hlen, p, len);
 	if (s->npieces && s->pieces[s->npieces - 1].ptr == NULL &&
@@ -377,14 +346,9 @@ int store_flush(struct store *s)
 
 	if (s->pending == 0)
 		return 0;
-	if (s->iov_cap < s->npieces) {
-		struct iovec *p = realloc(s->iov, s->npieces * sizeof *p);
-		if (p == NULL) {
-			snprintf(s->err, sizeof s->err, "out of memory flushing");
-			return -1;
-		}
-		s->iov = p;
-		s->iov_cap = s->npieces;
+	if (grow(&s->iov, &s->iov_cap, s->npieces, sizeof *s->iov) < 0) {
+		snprintf(s->err, sizeof s->err, "out of memory flushing");
+		return -1;
 	}
 	for (size_t i = 0; i < s->npieces; i++) {
 		struct piece *pc = &s->pieces[i];
