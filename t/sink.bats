@@ -256,7 +256,9 @@ files_over() {
 }
 
 @test "stdout: a reader that goes away (EPIPE) ends the sink with exit 1, no signal" {
-	mkatoms -n 100 -e 1000 > in.atoms
+	# Several MB, far more than the 1 MiB the sink may grow its pipe to,
+	# so the reader is gone before the sink could finish.
+	mkatoms -n 1000 -e 1000 > in.atoms
 	run bash -c 'spsc-sink < in.atoms 2>err | head -1; echo "rc=${PIPESTATUS[0]}"'
 	[ "${lines[0]}" = "t 0 0" ]
 	[ "${lines[1]}" = "rc=1" ]
