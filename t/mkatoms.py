@@ -17,6 +17,7 @@ give identical frames: duplicates, as a rerun upstream would send them.
 """
 import argparse
 import hashlib
+import os
 import struct
 import subprocess
 import sys
@@ -25,27 +26,12 @@ import time
 HEADER_LEN = 64
 
 
-def _table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
-        table.append(c)
-    return table
+# One CRC32C for every test helper: the one written from spsc-atom(5).
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from atomread import crc32c  # noqa: E402
 
 
-TABLE = _table()
-
-
-def crc32c(data, crc=0):
-    crc ^= 0xFFFFFFFF
-    for b in data:
-        crc = (crc >> 8) ^ TABLE[(crc ^ b) & 0xFF]
-    return crc ^ 0xFFFFFFFF
-
-
-assert crc32c(b"123456789") == 0xE3069283
 
 
 def atom_id(args, k):

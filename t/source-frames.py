@@ -8,29 +8,16 @@
 Every header and payload CRC is checked independently of the C code; any
 damage is an error (exit 1).  zstd payloads are decoded with `zstd -d`.
 """
+import os
 import struct
 import subprocess
 import sys
 
 
-def crc32c_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-TABLE = crc32c_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
+# One CRC32C for every test helper: the one written from spsc-atom(5).
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from atomread import crc32c  # noqa: E402
 
 
 def frames(buf):
