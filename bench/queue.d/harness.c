@@ -34,6 +34,7 @@
 #define NS_PER_SEC INT64_C(1000000000)
 #define READY_TIMEOUT_MS 60000
 #define GRACE_SEC 60		/* past --max-time, before a run is killed */
+#define STALL_SEC 30		/* no atom stored or acknowledged this long: failed */
 #define MAX_CHILDREN 64
 
 /* Lives in a shared mapping: every process of the run sees it. */
@@ -48,6 +49,7 @@ struct shared {
 	_Atomic uint64_t dups;
 	_Atomic uint64_t bad;
 	_Atomic int64_t end_ns;
+	_Atomic int64_t progress_ns;	/* the last PUT or ACK that moved atoms */
 	_Atomic int failed;
 	_Atomic uint8_t seen[];		/* one bit per atom ordinal */
 };
@@ -228,6 +230,7 @@ static int run_producer(void *conn)
 		}
 		next += (uint64_t)n;
 		atomic_store(&sh->produced, next);
+		atomic_store(&sh->progress_ns, qb_now_ns());
 	}
 	atomic_store(&sh->producer_done, 1);
 	maybe_finish();
@@ -267,18 +270,25 @@ bad:
 static int run_consumer(void *conn)
 {
 	while (atomic_load(&sh->end_ns) == 0 && !atomic_load(&sh->failed)) {
+		int64_t now = qb_now_ns();
 		int n;
-		if (qb_now_ns() > sh->give_up_ns) {
-			qb_error("consumer: %" PRIu64 " of %" PRIu64 " atoms acknowledged when time ran out",
-				 atomic_load(&sh->acked), atomic_load(&sh->produced));
+		/* A server that stops handing out atoms fails the run soon,
+		 * not at the give-up time meant for slow ones. */
+		if (now > sh->give_up_ns ||
+		    now - atomic_load(&sh->progress_ns) > STALL_SEC * NS_PER_SEC) {
+			qb_error("consumer: %" PRIu64 " of %" PRIu64 " atoms acknowledged, none for %d s",
+				 atomic_load(&sh->acked), atomic_load(&sh->produced),
+				 (int)((now - atomic_load(&sh->progress_ns)) / NS_PER_SEC));
 			return -1;
 		}
 		n = qb_driver.take(conn, conf.batch, conf.wait_ms, check_atom, NULL);
 		if (n < 0)
 			return -1;
 		atomic_fetch_add(&sh->acked, (uint64_t)n);
-		if (n > 0)
+		if (n > 0) {
 			atomic_fetch_add(&sh->takes, 1);
+			atomic_store(&sh->progress_ns, qb_now_ns());
+		}
 		maybe_finish();
 	}
 	return 0;
@@ -495,6 +505,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sh->start_ns = qb_now_ns();
+	atomic_store(&sh->progress_ns, sh->start_ns);
 	sh->stop_putting_ns = sh->start_ns + max_time * NS_PER_SEC;
 	sh->give_up_ns = sh->stop_putting_ns + GRACE_SEC * NS_PER_SEC;
 	close(go[1]);		/* every child's read() returns: go */
