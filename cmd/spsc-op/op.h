@@ -110,7 +110,6 @@ struct op {
 	int input_done;
 	int draining;		/* SIGTERM or SIGINT: finish, then exit */
 	int queue_in;		/* input is a queue: ack, nack, touch */
-	int64_t queue_retry_at;	/* an empty queue is asked again then */
 	int fatal;		/* output or dead-letter failure: stop */
 	int status;		/* exit status so far */
 

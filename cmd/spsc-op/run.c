@@ -20,10 +20,15 @@
 
 /* Without a pidfd a child's exit is noticed by looking: this often. */
 #define NO_PIDFD_POLL_NS (20 * NS_PER_MS)
-/* An empty queue is asked again this often while children run... */
-#define QUEUE_RETRY_NS (50 * NS_PER_MS)
-/* ...and long-polled this long at a time when none do. */
+/*
+ * How long a GET on an empty queue may wait in the coordinator: long when
+ * no atom is in hand (idle warm children need no care), short while atoms
+ * are in flight, since their pipes and deadlines wait meanwhile.  Either
+ * way the coordinator answers the moment an atom arrives, so a new atom is
+ * picked up at once; nothing sleeps on our side.
+ */
 #define QUEUE_LONG_POLL_NS (1000 * NS_PER_MS)
+#define QUEUE_BUSY_POLL_NS (2 * NS_PER_MS)
 
 static volatile sig_atomic_t got_signal;
 
@@ -108,12 +113,17 @@ static int children_live(const struct op *op)
 	return 0;
 }
 
-static int busy(const struct op *op)
+static int atoms_in_hand(const struct op *op)
 {
 	for (size_t i = 0; i < op->ntasks; i++)
 		if (op->tasks[i].state != TASK_FREE)
 			return 1;
-	return children_live(op);
+	return 0;
+}
+
+static int busy(const struct op *op)
+{
+	return atoms_in_hand(op) || children_live(op);
 }
 
 /* Warm children with nothing left to do are told to exit. */
@@ -135,21 +145,19 @@ static int take_input(struct op *op, int64_t now, const sigset_t *while_waiting)
 	sigset_t saved;
 	int rc;
 
+	(void)now;
 	if (!op_want_input(op))
 		return 0;
 	if (!op->queue_in)
 		return endpoint_pending(&op->in) && op_read_input(op, 0) != 0;
-	if (!children_live(op)) {
+	if (!atoms_in_hand(op)) {
 		/* Nothing else to do: wait on the queue, interruptibly. */
 		(void)sigprocmask(SIG_SETMASK, while_waiting, &saved);
 		(void)op_read_input(op, QUEUE_LONG_POLL_NS);
 		(void)sigprocmask(SIG_SETMASK, &saved, NULL);
 		return 1;
 	}
-	if (now < op->queue_retry_at)
-		return 0;
-	if ((rc = op_read_input(op, 0)) == 0)
-		op->queue_retry_at = now + QUEUE_RETRY_NS;
+	rc = op_read_input(op, QUEUE_BUSY_POLL_NS);
 	return rc != 0;
 }
 
@@ -181,8 +189,10 @@ static int wait_ms(struct op *op, int64_t now, int no_pidfd)
 		if (t < next)
 			next = t;
 	}
-	if (op->queue_in && op_want_input(op) && op->queue_retry_at < next)
-		next = op->queue_retry_at;
+	/* A queue wants asking again at once: the GET itself does the
+	 * waiting (QUEUE_BUSY_POLL_NS), in the coordinator. */
+	if (op->queue_in && op_want_input(op))
+		next = now;
 	if (no_pidfd && now + NO_PIDFD_POLL_NS < next)
 		next = now + NO_PIDFD_POLL_NS;
 	if (next == INT64_MAX || next == CHILD_NEVER)
