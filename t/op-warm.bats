@@ -3,22 +3,6 @@
 # echoed marker line; the man page's examples, restarts and deadlines.
 load helpers
 
-atoms() {
-	python3 "$SPSC_SRCDIR/t/atomread.py" --write "$@"
-}
-
-events() {
-	python3 "$SPSC_SRCDIR/t/atomread.py" --events "$@"
-}
-
-headers() {
-	python3 "$SPSC_SRCDIR/t/atomread.py" --headers "$@"
-}
-
-field() {
-	sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p"
-}
-
 # Six atoms of two events, lower case.
 six_atoms() {
 	printf '%s\n' ab cd ef gh ij kl mn op qr st uv wx | atoms -n 2 "$@"

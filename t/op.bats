@@ -3,26 +3,6 @@
 # failures, retries, dead letters, deadlines and concurrency.
 load helpers
 
-# atoms [ATOMREAD --write OPTIONS]: frame the lines on stdin into atoms.
-atoms() {
-	python3 "$SPSC_SRCDIR/t/atomread.py" --write "$@"
-}
-
-# events [FILE]: the events of a stream of atoms, byte for byte.
-events() {
-	python3 "$SPSC_SRCDIR/t/atomread.py" --events "$@"
-}
-
-# headers [FILE]: one line per atom, "atom id=... created_ns=... | frame".
-headers() {
-	python3 "$SPSC_SRCDIR/t/atomread.py" --headers "$@"
-}
-
-# field NAME: the value of NAME=... in each header line on stdin.
-field() {
-	sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p"
-}
-
 # wait_gone PID: the process ends soon (or is at most a zombie waiting for
 # init to reap it).
 wait_gone() {
