@@ -203,6 +203,26 @@ static int load_header(struct journal *j, uint64_t size, uint64_t datasize,
 }
 
 /*
+ * Reads records i.. in one pread, at most SCAN_RECORDS of them (*n says
+ * how many); NULL on a read error.  Both passes over the journal use it.
+ */
+static const uint8_t *read_chunk(struct journal *j, uint64_t i, uint64_t count,
+				 uint64_t *n, char *err, size_t errlen)
+{
+	static uint8_t buf[SCAN_RECORDS * JOURNAL_RECORD_LEN];
+	ssize_t got;
+
+	*n = count - i < SCAN_RECORDS ? count - i : SCAN_RECORDS;
+	got = pread_full(j->fd, buf, *n * JOURNAL_RECORD_LEN, record_pos(i));
+	if (got != (ssize_t)(*n * JOURNAL_RECORD_LEN)) {
+		fail(err, errlen, "%s: read error: %s", j->path,
+		     got < 0 ? strerror(errno) : "file shrank");
+		return NULL;
+	}
+	return buf;
+}
+
+/*
  * First pass over the records: how many lead the journal intact and in
  * order (*valid), and how many of those end inside a data file of datasize
  * bytes (*fit).  Damaged records are tolerated only as a tail, which is
@@ -213,18 +233,14 @@ static int scan_records(struct journal *j, uint64_t count, uint64_t datasize,
 			uint64_t *valid, uint64_t *fit, char *err,
 			size_t errlen)
 {
-	static uint8_t buf[SCAN_RECORDS * JOURNAL_RECORD_LEN];
-	uint64_t end = j->base, first_bad = UINT64_MAX;
+	uint64_t end = j->base, first_bad = UINT64_MAX, n;
 	struct jrec r;
 
 	*valid = *fit = 0;
-	for (uint64_t i = 0; i < count; i += SCAN_RECORDS) {
-		uint64_t n = count - i < SCAN_RECORDS ? count - i : SCAN_RECORDS;
-		ssize_t got = pread_full(j->fd, buf, n * JOURNAL_RECORD_LEN,
-					 record_pos(i));
-		if (got != (ssize_t)(n * JOURNAL_RECORD_LEN))
-			return fail(err, errlen, "%s: read error: %s", j->path,
-				    got < 0 ? strerror(errno) : "file shrank");
+	for (uint64_t i = 0; i < count; i += n) {
+		const uint8_t *buf = read_chunk(j, i, count, &n, err, errlen);
+		if (buf == NULL)
+			return -1;
 		for (uint64_t k = 0; k < n; k++) {
 			if (!decode_record(buf + k * JOURNAL_RECORD_LEN, &r)) {
 				if (first_bad == UINT64_MAX)
@@ -304,16 +320,13 @@ static int verify_tail(struct journal *j, int datafd, uint64_t *kept,
 static int load_ids(struct journal *j, uint64_t count, struct idset *seen,
 		    char *err, size_t errlen)
 {
-	static uint8_t buf[SCAN_RECORDS * JOURNAL_RECORD_LEN];
 	struct jrec r;
+	uint64_t n;
 
-	for (uint64_t i = 0; i < count; i += SCAN_RECORDS) {
-		uint64_t n = count - i < SCAN_RECORDS ? count - i : SCAN_RECORDS;
-		ssize_t got = pread_full(j->fd, buf, n * JOURNAL_RECORD_LEN,
-					 record_pos(i));
-		if (got != (ssize_t)(n * JOURNAL_RECORD_LEN))
-			return fail(err, errlen, "%s: read error: %s", j->path,
-				    got < 0 ? strerror(errno) : "file shrank");
+	for (uint64_t i = 0; i < count; i += n) {
+		const uint8_t *buf = read_chunk(j, i, count, &n, err, errlen);
+		if (buf == NULL)
+			return -1;
 		for (uint64_t k = 0; k < n; k++) {
 			if (!decode_record(buf + k * JOURNAL_RECORD_LEN, &r))
 				return fail(err, errlen, "%s: record %llu changed while being read",
