@@ -59,16 +59,4 @@ echo "queues after the map:"
 spsc-coord status raw words
 spsc-sink -i words --drain >"$work/words"
 
-grep -v '^$' "$work/words" | sort | uniq -c | sort -k1,1nr -k2,2 >"$work/counts"
-printf 'top %d of %d words (%d distinct):\n' "$top" \
-	"$(awk '{ n += $1 } END { print n }' "$work/counts")" "$(wc -l <"$work/counts")"
-head -n "$top" "$work/counts" | awk '{ printf "%8d  %s\n", $1, $2 }'
-
-tr -cs A-Za-z '\n' <"$work/corpus.txt" | tr A-Z a-z | grep -v '^$' |
-	sort | uniq -c | sort -k1,1nr -k2,2 >"$work/plain"
-if cmp -s "$work/counts" "$work/plain"; then
-	echo "same counts as plain tr | sort | uniq -c: yes"
-else
-	echo "same counts as plain tr | sort | uniq -c: NO"
-	exit 1
-fi
+"$here/reduce.sh" "$work/words" "$work/corpus.txt" "$top"

@@ -25,20 +25,4 @@ spsc-source -n 500 --name wordcount "$work/corpus.txt" |
 	spsc-op -j 2 --shell -- "tr -cs A-Za-z '\n' | tr A-Z a-z" |
 	spsc-sink --stats >"$work/words"
 
-# The reduce.  (Once spsc-shuffle exists this becomes a keyed stage.)
-grep -v '^$' "$work/words" | sort | uniq -c | sort -k1,1nr -k2,2 >"$work/counts"
-
-printf 'top %d of %d words (%d distinct) in %d lines:\n' "$top" \
-	"$(awk '{ n += $1 } END { print n }' "$work/counts")" \
-	"$(wc -l <"$work/counts")" "$(wc -l <"$work/corpus.txt")"
-head -n "$top" "$work/counts" | awk '{ printf "%8d  %s\n", $1, $2 }'
-
-# The same count without spsc: the pipeline must agree with it exactly.
-tr -cs A-Za-z '\n' <"$work/corpus.txt" | tr A-Z a-z | grep -v '^$' |
-	sort | uniq -c | sort -k1,1nr -k2,2 >"$work/plain"
-if cmp -s "$work/counts" "$work/plain"; then
-	echo "same counts as plain tr | sort | uniq -c: yes"
-else
-	echo "same counts as plain tr | sort | uniq -c: NO"
-	exit 1
-fi
+"$here/reduce.sh" "$work/words" "$work/corpus.txt" "$top"
