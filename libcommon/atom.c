@@ -264,7 +264,9 @@ int atom_load_payload(struct atom_codec *c, const struct atom_frame *f,
 						 : "wrong decoded length");
 			return -1;
 		}
-	} else if (stored != a->data) {
+	} else if (stored != a->data && f->raw > 0) {
+		/* An atom with no events may have no buffer at all: memcpy
+		 * must not see a null pointer, even for zero bytes. */
 		memcpy(a->data, stored, f->raw);
 	}
 	a->len = f->raw;

@@ -85,7 +85,8 @@ static int call(struct endpoint *ep, struct proto_header *h,
 		snprintf(ep->err, sizeof ep->err, "%.200s: %.300s", ep->name, l->qc.err);
 		return -1;
 	}
-	if (rep->h.code != ST_OK && rep->h.code != ST_FULL && rep->h.code != ST_STALE) {
+	if (rep->h.code != ST_OK && rep->h.code != ST_FULL &&
+	    rep->h.code != ST_NOSPACE && rep->h.code != ST_STALE) {
 		snprintf(ep->err, sizeof ep->err, "%s: coordinator says %s: %s",
 			 ep->name, proto_status_name(rep->h.code),
 			 qreply_message(rep, msg, sizeof msg));
@@ -181,8 +182,9 @@ static int encode(struct endpoint *ep, const struct atom *a, size_t *len)
 	return 0;
 }
 
-/* Returns once the coordinator has logged the atom.  A full queue is
- * back-pressure, not an error: wait and retry, never drop. */
+/* Returns once the coordinator has logged the atom.  A full queue, or a
+ * coordinator whose disk is full, is back-pressure, not an error: wait
+ * and retry, never drop. */
 int equeue_write(struct endpoint *ep, const struct atom *a)
 {
 	struct queue_link *l = ep->link;
@@ -196,15 +198,17 @@ int equeue_write(struct endpoint *ep, const struct atom *a)
 	for (;;) {
 		struct proto_header h = { .code = OP_PUT };
 		struct qreply rep;
-		int full;
+		int code;
 		if (call(ep, &h, &part, 1, 0, &rep) < 0)
 			return -1;
-		full = rep.h.code == ST_FULL;
+		code = rep.h.code;
 		qreply_free(&rep);
-		if (!full)
+		if (code != ST_FULL && code != ST_NOSPACE)
 			return 0;
 		if (!warned++)
-			log_warn("%s: queue full; waiting for consumers", ep->name);
+			log_warn("%s: %s; waiting for consumers", ep->name,
+				 code == ST_FULL ? "queue full"
+						 : "coordinator's disk is full");
 		zmq_poll(NULL, 0, backoff);
 		backoff = backoff * 2 > FULL_BACKOFF_MAX_MS ? FULL_BACKOFF_MAX_MS : backoff * 2;
 	}

@@ -43,7 +43,9 @@ enum proto_status {
 	ST_TOOBIG,	/* a frame over the coordinator's size limit */
 	ST_STALE,	/* TOUCH/NACK on a delivery that is no longer current */
 	ST_BADATOM,	/* a frame failed its CRC or format checks */
-	ST_ERROR,	/* the coordinator failed (disk full, ...) */
+	ST_ERROR,	/* the coordinator failed (out of memory, ...) */
+	ST_NOSPACE,	/* PUT refused: the coordinator's disk is full; back
+			 * off and retry, consumers can still drain */
 	ST_COUNT
 };
 
