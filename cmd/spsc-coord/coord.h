@@ -1,7 +1,10 @@
 /*
  * coord: the state of a running `spsc-coord serve`, shared by the event
- * loop (server.c), the request handlers (ops.c) and the queue settings
- * file (conf.c).
+ * loop (server.c), the request handlers (ops.c, manage.c), the replies
+ * (reply.c) and the queue settings file (conf.c).
+ *
+ * Calls go one way: server.c calls the handlers and reply.c; the handlers
+ * call reply.c; reply.c calls neither.
  */
 #ifndef SPSC_COORD_H
 #define SPSC_COORD_H
@@ -14,6 +17,7 @@
 #include "atom.h"
 #include "proto.h"
 #include "queue.h"
+#include "reply.h"
 #include "store.h"
 
 #define MAX_BINDS 8
@@ -30,12 +34,6 @@ struct serve_opts {
 	uint64_t segment_max;
 	size_t limit;
 	struct queue_conf defaults;
-};
-
-/* A request being answered: the client's identity, then our parts. */
-struct reply {
-	zmq_msg_t *parts;
-	size_t nparts, cap;
 };
 
 /* A GET that found nothing and may wait (long poll). */
@@ -86,15 +84,6 @@ extern volatile sig_atomic_t coord_stopping;
 
 /* server.c */
 int serve(struct serve_opts *o);
-struct reply *reply_begin(struct coord *c, zmq_msg_t *identity,
-			  const struct proto_header *h);
-int reply_add(struct reply *r, const void *data, size_t len);
-int reply_add_owned(struct reply *r, void *data, size_t len);
-void reply_error(struct coord *c, zmq_msg_t *identity, uint64_t reqid,
-		 int status, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-int coord_hold(struct coord *c, zmq_msg_t *msg);
-int coord_keep_buffer(struct coord *c, void *buf);
 
 /* ops.c */
 void handle_request(struct coord *c, zmq_msg_t *parts, size_t nparts);

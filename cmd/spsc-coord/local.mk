@@ -7,5 +7,6 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/manage.c \
 	cmd/spsc-coord/ops.c cmd/spsc-coord/ops.h \
 	cmd/spsc-coord/queue.c cmd/spsc-coord/queue.h \
+	cmd/spsc-coord/reply.c cmd/spsc-coord/reply.h \
 	cmd/spsc-coord/server.c \
 	cmd/spsc-coord/store.c cmd/spsc-coord/store.h

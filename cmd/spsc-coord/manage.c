@@ -12,6 +12,7 @@
 #include "grow.h"
 #include "log.h"
 #include "ops.h"
+#include "reply.h"
 #include "units.h"
 
 #define CONSUMER_SEEN_NS (30 * NS_PER_SEC)

@@ -13,6 +13,7 @@
 #include "crc32c.h"
 #include "log.h"
 #include "ops.h"
+#include "reply.h"
 #include "units.h"
 
 #define GET_MAX_ATOMS 1000
