@@ -43,15 +43,22 @@ static int lookup(const char *word, const char *const *names, int n)
 	return -1;
 }
 
+/* Stores only a whole number: strtoull's clamped ULLONG_MAX for "2^64",
+ * or the 12 of "12abc", must not become the request id that an error
+ * reply echoes (a header unreadable as far as its id is answered id 0). */
 static int parse_u64(const char *s, uint64_t *v)
 {
+	unsigned long long n;
 	char *end;
 
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0' ? 0 : -1;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*v = n;
+	return 0;
 }
 
 static int bad(char *err, size_t errlen, const char *what, const char *word)
