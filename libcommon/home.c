@@ -7,7 +7,9 @@
 #include "home.h"
 
 /* mkdir -p with mode 0700 for the directories we create: state is
- * private to its user. */
+ * private to its user.  The last one is set to exactly 0700, whatever the
+ * umask took away: spsc-coord serve refuses a state directory open to
+ * group or others, and needs to write to its own. */
 static int make_dirs(char *path)
 {
 	for (char *p = path + 1; *p; p++) {
@@ -20,7 +22,9 @@ static int make_dirs(char *path)
 		}
 		*p = '/';
 	}
-	return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
+	if (mkdir(path, 0700) == 0)
+		return chmod(path, 0700);
+	return errno == EEXIST ? 0 : -1;
 }
 
 /* Fills buf with the state directory; with create, makes it.  -1 with

@@ -4,6 +4,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/atomid.c libcommon/atomid.h \
 	libcommon/child.c libcommon/child.h \
 	libcommon/crc32c.c libcommon/crc32c.h \
+	libcommon/curvekey.c libcommon/curvekey.h \
 	libcommon/endpoint.c libcommon/endpoint.h \
 	libcommon/endpoint_queue.c libcommon/endpoint_queue.h \
 	libcommon/event.c libcommon/event.h \

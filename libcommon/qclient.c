@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curvekey.h"
 #include "home.h"
 #include "log.h"
 #include "qclient.h"
@@ -11,6 +12,7 @@
 #define ATTEMPT_NS (2 * NS_PER_SEC)	/* reply wait beyond the long poll */
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
+#define MONITOR_URL "inproc://qclient-monitor"	/* one per context */
 
 static int64_t give_up_time(void)
 {
@@ -20,6 +22,69 @@ static int64_t give_up_time(void)
 	if (env && parse_duration(env, &ns) == 0)
 		return ns;
 	return 30 * NS_PER_SEC;
+}
+
+/* A handshake that fails (a CURVE key refused, CURVE on one side only)
+ * looks like silence to a DEALER, which just reconnects.  A monitor
+ * tells the two apart, so that giving up can say what is wrong.  Without
+ * it only the hint is lost, so a failure here is not an error. */
+static void monitor_open(struct qclient *qc)
+{
+	int linger = 0;
+	int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+		     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+
+	if (zmq_socket_monitor(qc->sock, MONITOR_URL, events) < 0 ||
+	    (qc->mon = zmq_socket(qc->zctx, ZMQ_PAIR)) == NULL)
+		return;
+	zmq_setsockopt(qc->mon, ZMQ_LINGER, &linger, sizeof linger);
+	if (zmq_connect(qc->mon, MONITOR_URL) < 0) {
+		zmq_close(qc->mon);
+		qc->mon = NULL;
+	}
+}
+
+/* Reads the events waiting; remembers the last handshake failure, which
+ * a later success clears. */
+static void monitor_drain(struct qclient *qc)
+{
+	for (int more = 0; qc->mon;) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, qc->mon, more ? 0 : ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			return;
+		}
+		if (!more && zmq_msg_size(&m) >= 6) {
+			uint16_t ev;
+			memcpy(&ev, zmq_msg_data(&m), 2);
+			memcpy(&qc->hs_value, (char *)zmq_msg_data(&m) + 2, 4);
+			qc->hs_event = ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? 0 : ev;
+		}
+		more = zmq_msg_more(&m);	/* the endpoint follows the event */
+		zmq_msg_close(&m);
+	}
+}
+
+/* What the last failed handshake says about the keys, or NULL. */
+static const char *handshake_hint(struct qclient *qc)
+{
+	monitor_drain(qc);
+	if (qc->hs_event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+		return "the coordinator refused this client's CURVE key "
+		       "(is the public key of SPSC_CURVE_KEY in its --clients directory?)";
+	if (qc->hs_event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+	    qc->hs_value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+		return qc->curve
+		       ? "the handshake failed: the coordinator does not use CURVE here "
+			 "(unset SPSC_CURVE_KEY and SPSC_CURVE_SERVERKEY)"
+		       : "the handshake failed: the coordinator requires CURVE "
+			 "(set SPSC_CURVE_SERVERKEY and SPSC_CURVE_KEY)";
+	if (qc->hs_event)
+		return qc->curve
+		       ? "the CURVE handshake failed (is SPSC_CURVE_SERVERKEY the coordinator's public key?)"
+		       : "the handshake failed";
+	return NULL;
 }
 
 int qclient_open(struct qclient *qc, const char *url)
@@ -49,6 +114,12 @@ int qclient_open(struct qclient *qc, const char *url)
 	zmq_setsockopt(qc->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
 	zmq_setsockopt(qc->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
 	zmq_setsockopt(qc->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+	if ((qc->curve = curvekey_client_setup(qc->sock, qc->url, qc->err, sizeof qc->err)) < 0) {
+		qclient_close(qc);
+		return -1;
+	}
+	if (strncmp(qc->url, "ipc://", 6) != 0)
+		monitor_open(qc);
 	if (zmq_connect(qc->sock, qc->url) < 0) {
 		snprintf(qc->err, sizeof qc->err, "%.300s: %s", qc->url, zmq_strerror(errno));
 		qclient_close(qc);
@@ -59,11 +130,13 @@ int qclient_open(struct qclient *qc, const char *url)
 
 void qclient_close(struct qclient *qc)
 {
+	if (qc->mon)
+		zmq_close(qc->mon);
 	if (qc->sock)
 		zmq_close(qc->sock);
 	if (qc->zctx)
 		zmq_ctx_term(qc->zctx);
-	qc->sock = qc->zctx = NULL;
+	qc->mon = qc->sock = qc->zctx = NULL;
 }
 
 void qreply_free(struct qreply *rep)
@@ -178,9 +251,12 @@ int qclient_call(struct qclient *qc, struct proto_header *req,
 		if (rc == 1)
 			return 0;
 		if (rc < 0 || mono_ns() >= give_up) {
+			const char *hint = handshake_hint(qc);
 			snprintf(qc->err, sizeof qc->err,
-				 "coordinator at %.300s did not answer for %.0fs (is 'spsc-coord serve' running?)",
-				 qc->url, (double)(mono_ns() - start) / 1e9);
+				 "coordinator at %.300s did not answer for %.0fs%s%s",
+				 qc->url, (double)(mono_ns() - start) / 1e9,
+				 hint ? ": " : " (is 'spsc-coord serve' running?)",
+				 hint ? hint : "");
 			return -1;
 		}
 		if (!warned++)

@@ -9,6 +9,9 @@
  * operation is idempotent or harmless to repeat: PUT de-duplicates by atom
  * id, ACK of a gone atom is a no-op, and an atom leased by a lost GET
  * comes back when its lease runs out.
+ *
+ * On a URL other than ipc://, SPSC_CURVE_SERVERKEY and SPSC_CURVE_KEY
+ * make the connection a CURVE one (see curvekey.h).
  */
 #ifndef SPSC_QCLIENT_H
 #define SPSC_QCLIENT_H
@@ -24,6 +27,10 @@
 struct qclient {
 	void *zctx;
 	void *sock;
+	void *mon;		/* handshake events of sock (not for ipc) */
+	int curve;		/* CURVE keys from SPSC_CURVE_* are in use */
+	int hs_event;		/* last handshake failure seen; 0: none */
+	uint32_t hs_value;
 	char url[4200];
 	uint64_t next_reqid;
 	int64_t give_up_ns;

@@ -11,7 +11,9 @@ coord_setup() {
 	export SPSC_HOME="$TMP/h"
 	export SPSC_CONNECT_TIMEOUT=20s
 	unset SPSC_COORD
-	mkdir -p "$SPSC_HOME"
+	# 0700 as spsc makes it: serve refuses a state directory open to
+	# group or others.
+	mkdir -p -m 700 "$SPSC_HOME"
 	BG_PIDS=""
 }
 

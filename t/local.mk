@@ -2,7 +2,7 @@
 # that every test case is counted on its own.
 include t/unit/local.mk
 
-BATS_TESTS += t/cli.bats t/pipeline.bats t/badinput.bats t/coord.bats t/chaos.bats t/queue-dag.bats
+BATS_TESTS += t/cli.bats t/pipeline.bats t/badinput.bats t/coord.bats t/coord-security.bats t/chaos.bats t/queue-dag.bats
 TESTS += $(UNIT_TESTS) $(BATS_TESTS)
 EXTRA_DIST += $(BATS_TESTS) t/helpers.bash t/coord_helpers.bash t/qtool.py
 

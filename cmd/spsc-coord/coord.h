@@ -29,6 +29,8 @@ struct serve_opts {
 	const char *binds[MAX_BINDS];
 	int nbinds;
 	int allow_remote;
+	const char *curve_key;	/* --curve: secret key file; NULL: no CURVE */
+	const char *curve_clients;	/* --clients: DIR of client *.pub */
 	enum fsync_policy fsync;
 	int64_t fsync_interval_ns;
 	uint64_t segment_max;

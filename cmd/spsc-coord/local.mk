@@ -4,6 +4,8 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/admin.c cmd/spsc-coord/admin.h \
 	cmd/spsc-coord/conf.c \
 	cmd/spsc-coord/coord.h \
+	cmd/spsc-coord/curve.c cmd/spsc-coord/curve.h \
+	cmd/spsc-coord/listen.c cmd/spsc-coord/listen.h \
 	cmd/spsc-coord/manage.c \
 	cmd/spsc-coord/ops.c cmd/spsc-coord/ops.h \
 	cmd/spsc-coord/queue.c cmd/spsc-coord/queue.h \

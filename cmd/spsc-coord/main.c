@@ -7,14 +7,18 @@
  *   spsc-coord delete|purge|redrive QUEUE
  *   spsc-coord peek QUEUE [N]           print events without consuming
  *   spsc-coord put QUEUE                store framed atoms from stdin
+ *   spsc-coord keygen PREFIX            write a CURVE key pair
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "admin.h"
 #include "coord.h"
+#include "curve.h"
 #include "fdio.h"
 #include "home.h"
 #include "log.h"
@@ -35,12 +39,18 @@ static const char usage[] =
 	"  redrive QUEUE          move QUEUE.dlq back into QUEUE\n"
 	"  peek QUEUE [N]         print the events of the first N ready atoms\n"
 	"  put QUEUE              store the framed atoms read from stdin\n"
+	"  keygen PREFIX          write a CURVE key pair: PREFIX.key (secret) and\n"
+	"                         PREFIX.pub\n"
 	"\n"
 	"Options for serve:\n"
 	"      --home DIR             state directory (default: $SPSC_HOME)\n"
 	"      --bind URL             also listen on URL, e.g. tcp://127.0.0.1:7878\n"
-	"                             (repeatable; loopback only without --allow-remote)\n"
-	"      --allow-remote         allow --bind on non-loopback addresses\n"
+	"                             (repeatable; loopback or ipc://PATH only without\n"
+	"                             --allow-remote or --curve)\n"
+	"      --allow-remote         allow --bind on any address, unauthenticated\n"
+	"      --curve KEYFILE        CURVE on every address but ipc, with the secret\n"
+	"                             key in KEYFILE (needs --clients)\n"
+	"      --clients DIR          with --curve: admit the public keys in DIR/*.pub\n"
 	"      --fsync POLICY         always, interval[=MS] (default interval=1000)\n"
 	"                             or never\n"
 	"      --dedup-window DUR     remember acked ids this long (default 10m)\n"
@@ -59,11 +69,14 @@ static const char usage[] =
 	"      --watch[=DUR]          status: refresh every DUR (default 1s)\n"
 	"      --help                 show this help and exit\n"
 	"      --version              show the version and exit\n"
+	"Clients use CURVE on tcp when SPSC_CURVE_SERVERKEY (the coordinator's\n"
+	"public key) and SPSC_CURVE_KEY (their secret key file) are set.\n"
 	"\n"
 	"Exit status: 0 ok, 1 failure, 2 usage error.\n";
 
 enum {
 	OPT_HOME = 256, OPT_BIND, OPT_ALLOW_REMOTE, OPT_FSYNC, OPT_DEDUP,
+	OPT_CURVE, OPT_CLIENTS,
 	OPT_SEGMENT, OPT_MAX_ATOM, OPT_VIS, OPT_MAX_RECV, OPT_MAX_DEPTH,
 	OPT_MAX_BYTES, OPT_RETENTION, OPT_JSON, OPT_WATCH, OPT_HELP, OPT_VERSION
 };
@@ -72,6 +85,8 @@ static const struct option longopts[] = {
 	{ "home", required_argument, NULL, OPT_HOME },
 	{ "bind", required_argument, NULL, OPT_BIND },
 	{ "allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE },
+	{ "curve", required_argument, NULL, OPT_CURVE },
+	{ "clients", required_argument, NULL, OPT_CLIENTS },
 	{ "fsync", required_argument, NULL, OPT_FSYNC },
 	{ "dedup-window", required_argument, NULL, OPT_DEDUP },
 	{ "segment-size", required_argument, NULL, OPT_SEGMENT },
@@ -104,22 +119,60 @@ static void parse_fsync(struct serve_opts *o, const char *arg)
 		opt_usage_error("--fsync: '%s' is not always, interval[=MS] or never", arg);
 }
 
-/* A bind address is loopback or ipc unless the user says otherwise:
- * the coordinator takes commands from whoever can connect. */
-static void check_bind(const char *url, int allow_remote)
+static void warn_open(const char *url)
 {
-	const char *host;
+	log_warn("--bind %s: no CURVE here: whoever can reach it can read, change and delete every queue, "
+		 "and the traffic is unauthenticated and unencrypted (see --curve)", url);
+}
 
-	if (strncmp(url, "ipc://", 6) == 0 || allow_remote)
+/* The coordinator takes every command from whoever connects.  Who can:
+ * to an ipc socket in a directory, whoever its file permissions let in;
+ * to loopback TCP, every local user, unless --curve requires keys.
+ * Anything else -- other hosts, or an abstract socket (ipc://@NAME), which
+ * has no permissions at all -- needs --allow-remote, or --curve where
+ * CURVE applies (every address but ipc), and is warned about without. */
+static void check_bind(const char *url, const struct serve_opts *o)
+{
+	const char *host = url + 6;
+
+	if (strncmp(url, "ipc://", 6) == 0) {
+		if (url[6] != '@')
+			return;
+		if (!o->allow_remote)
+			opt_usage_error("--bind: '%s' is an abstract socket, which every local process can connect to (it has no file permissions); use ipc://PATH, or add --allow-remote",
+					url);
+		warn_open(url);
 		return;
-	if (strncmp(url, "tcp://", 6) != 0)
+	}
+	if (strncmp(url, "tcp://", 6) == 0 &&
+	    (strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
+	     strncmp(host, "[::1]:", 6) == 0))
+		return;
+	if (o->curve_key)
+		return;
+	if (!o->allow_remote && strncmp(url, "tcp://", 6) != 0)
 		opt_usage_error("--bind: '%s': use tcp://127.0.0.1:PORT or ipc://PATH", url);
-	host = url + 6;
-	if (strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
-	    strncmp(host, "[::1]:", 6) == 0)
-		return;
-	opt_usage_error("--bind: '%s' is not a loopback address; add --allow-remote to listen on it",
-			url);
+	if (!o->allow_remote)
+		opt_usage_error("--bind: '%s' is not a loopback address; add --allow-remote to listen on it, or --curve and --clients to require keys",
+				url);
+	warn_open(url);
+}
+
+/* The state directory holds the socket, the log and the queue table:
+ * whoever can enter it may reach them, and whoever can write to it may
+ * replace them.  spsc_home makes it 0700; one made otherwise must be as
+ * private. */
+static void check_home(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		die(EXIT_FAIL, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		die(EXIT_FAIL, "%s: the state directory is not a directory", dir);
+	if (st.st_mode & 077)
+		die(EXIT_FAIL, "%s: the state directory has mode %04o, open to group or others; run 'chmod 700 %s'",
+		    dir, (unsigned)(st.st_mode & 07777), dir);
 }
 
 static void env_defaults(struct queue_conf *d)
@@ -152,6 +205,8 @@ static void parse_option(struct cli *c, int ch, const char *arg)
 		o->binds[o->nbinds++] = arg;
 		break;
 	case OPT_ALLOW_REMOTE: o->allow_remote = 1; break;
+	case OPT_CURVE: o->curve_key = arg; break;
+	case OPT_CLIENTS: o->curve_clients = arg; break;
 	case OPT_FSYNC: parse_fsync(o, arg); break;
 	case OPT_DEDUP: d->dedup_window_ns = opt_duration("--dedup-window", arg); break;
 	case OPT_SEGMENT: o->segment_max = opt_size("--segment-size", arg, 4096, (uint64_t)1 << 32); break;
@@ -179,13 +234,18 @@ static int run_serve(struct cli *c)
 {
 	struct serve_opts *o = &c->serve;
 
+	if (!o->curve_key != !o->curve_clients)
+		opt_usage_error("--curve and --clients go together: the secret key file, and the directory of client public keys");
 	for (int i = 0; i < o->nbinds; i++)
-		check_bind(o->binds[i], o->allow_remote);
+		check_bind(o->binds[i], o);
 	if (o->home[0] == '\0' && spsc_home(o->home, sizeof o->home, 1) < 0)
 		die(EXIT_FAIL, "cannot make the state directory: %m (set SPSC_HOME)");
 	if (strlen(o->home) > 90)
 		die(EXIT_FAIL, "%s: state directory path too long for an ipc socket (at most 90 bytes)",
 		    o->home);
+	check_home(o->home);
+	if (o->curve_key && curve_server_check(o->curve_key, o->curve_clients) < 0)
+		return EXIT_FAIL;
 	return serve(o) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -216,7 +276,7 @@ int main(int argc, char **argv)
 		parse_option(&c, ch, optarg);
 	}
 	if (optind >= argc)
-		opt_usage_error("missing command (serve, status, create, delete, purge, redrive, peek, put)");
+		opt_usage_error("missing command (serve, status, create, delete, purge, redrive, peek, put, keygen)");
 	/* Options may also follow the command ("spsc-coord status --json",
 	 * "create q --visibility 5s"): parse the rest as its own argv, whose
 	 * argv[0] is the command; optind = 0 restarts glibc's getopt. */
@@ -229,6 +289,11 @@ int main(int argc, char **argv)
 		parse_option(&c, ch, optarg);
 	}
 	base += optind;
+	if (strcmp(cmd, "keygen") == 0) {
+		if (argc - base != 1 || argv[base][0] == '\0')
+			opt_usage_error("keygen: expected one PREFIX (it writes PREFIX.key and PREFIX.pub)");
+		return curve_keygen(argv[base]) == 0 ? EXIT_OK : EXIT_FAIL;
+	}
 	if (strcmp(cmd, "serve") == 0) {
 		if (base < argc)
 			opt_usage_error("serve takes no arguments");

@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "coord.h"
+#include "curve.h"
+#include "listen.h"
 #include "log.h"
 #include "reply.h"
 #include "units.h"
@@ -181,7 +183,6 @@ static int open_socket(struct coord *c)
 {
 	int linger = 0, hwm = 100000, ipv6 = 1;
 	int64_t maxmsg = (int64_t)c->opt.limit + (1 << 20);
-	char url[4200];
 
 	c->zctx = zmq_ctx_new();
 	if (c->zctx == NULL)
@@ -197,20 +198,9 @@ static int open_socket(struct coord *c)
 	 * message far past it is cut off by ZeroMQ itself. */
 	maxmsg = maxmsg * 2;
 	zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-	snprintf(url, sizeof url, "ipc://%s/coord.sock", c->opt.home);
-	if (zmq_bind(c->router, url) < 0) {
-		log_error("bind %s: %s", url, zmq_strerror(errno));
-		return -1;
-	}
-	log_info("listening on %s", url);
-	for (int i = 0; i < c->opt.nbinds; i++) {
-		if (zmq_bind(c->router, c->opt.binds[i]) < 0) {
-			log_error("bind %s: %s", c->opt.binds[i], zmq_strerror(errno));
-			return -1;
-		}
-		log_info("listening on %s", c->opt.binds[i]);
-	}
-	return 0;
+	/* The options above hold for every endpoint; listen.c binds the ipc
+	 * ones, then with --curve makes the rest CURVE endpoints. */
+	return listen_all(c->zctx, c->router, &c->opt);
 }
 
 static void shutdown_coord(struct coord *c, int lockfd)
@@ -227,7 +217,8 @@ static void shutdown_coord(struct coord *c, int lockfd)
 		(void)unlink(sock);
 	}
 	if (c->zctx)
-		zmq_ctx_term(c->zctx);
+		zmq_ctx_term(c->zctx);	/* also ends the ZAP thread's socket */
+	curve_server_join();
 	store_close(&c->store);
 	for (size_t i = 0; i < c->nqueues; i++) {
 		queue_free(c->queues[i]);

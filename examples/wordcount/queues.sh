@@ -31,7 +31,7 @@ trap 'exit 143' TERM
 awk -f "$here/gen-corpus.awk" "$here/words.txt" >"$work/corpus.txt"
 
 # A coordinator of our own, with its state in $work.
-mkdir -p "$SPSC_HOME"
+mkdir -p -m 700 "$SPSC_HOME"	# serve refuses one open to others
 spsc-coord serve 2>"$work/coord.log" &
 pids="$pids $!"
 i=0
