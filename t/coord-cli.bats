@@ -111,7 +111,7 @@ present() {
 	ops=$(sed -n '/op_names\[OP_COUNT\]/,/};/p' "$proto_c" | grep -oE '"[A-Z]+"' | tr -d '"')
 	codes=$(sed -n '/status_names\[ST_COUNT\]/,/};/p' "$proto_c" | grep -oE '"[A-Z]+"' | tr -d '"')
 	[ "$(echo "$ops" | wc -w)" -eq 11 ]
-	[ "$(echo "$codes" | wc -w)" -eq 8 ]
+	[ "$(echo "$codes" | wc -w)" -ge 9 ]
 	for op in $ops; do
 		grep -qx "\.SS $op" "$PROTO" || { echo "no section for $op"; return 1; }
 	done
@@ -143,17 +143,25 @@ present() {
 		'4096, the header included' 'A receipt is 20 bytes:'
 }
 
-@test "the log format of cmd/spsc-coord/store.h is the one spsc-protocol(7) states" {
+@test "the log format of cmd/spsc-coord/segment.h is the one spsc-protocol(7) states" {
 	src="$SPSC_SRCDIR/cmd/spsc-coord"
-	types=$(grep -oE 'REC_[A-Z]+ = [0-9]+' "$src/store.h" | sed -E 's/REC_([A-Z]+) = ([0-9]+)/\2 \1/' |
+	types=$(grep -oE 'REC_[A-Z]+ = [0-9]+' "$src/segment.h" | sed -E 's/REC_([A-Z]+) = ([0-9]+)/\2 \1/' |
 		paste -sd, | sed 's/,/, /g')
-	[ "$types" = "1 PUT, 2 ACK, 3 RECV, 4 PURGE" ]
-	grep -q '^#define RECORD_HEAD 12$' "$src/store.h"
-	grep -q '^#define SEGMENT_HEAD 16$' "$src/store.h"
-	grep -q '^#define SEGMENT_MAGIC "SPSCLOG1"$' "$src/store.c"
+	[ "$types" = "1 PUT, 2 ACK, 3 RECV, 4 PURGE, 5 MOVE" ]
+	reasons=$(grep -oE 'ACK_[A-Z]+ = [0-9]+' "$src/segment.h" | grep -oE '[0-9]+$' | paste -sd' ')
+	[ "$reasons" = "0 1 2 3 4" ]
+	grep -q '^#define RECORD_HEAD 12$' "$src/segment.h"
+	grep -q '^#define SEGMENT_HEAD 16$' "$src/segment.h"
+	grep -q '^#define RECORD_MARK 0xA75Cu$' "$src/segment.h"
+	grep -q '^#define SEGMENT_MAGIC "SPSCLOG2"$' "$src/segment.h"
+	grep -q '^#define SEGMENT_MAGIC_V1 "SPSCLOG1"$' "$src/segment.h"
 	grep -q '"%s/%020" PRIu64 ".seg"' "$src/store.c"
-	present "$PROTO" "type: $types" 'magic: "SPSCLOG1"' 'these 12 bytes included' \
+	present "$PROTO" "type: $types" 'magic: "SPSCLOG2" (or "SPSCLOG1")' \
+		'record mark: 0xA75C, the bytes 5C A7' 'these 12 bytes included' \
 		'16-byte header' 'sequence number in 20' '00000000000000000001.seg'
+	# One entry per ACK reason in the ACK body.
+	acks=$(sed -n '/^\.B 2 ACK$/,/^\.B 3 RECV$/p' "$PROTO" | grep -cE '^\.B [0-9]$')
+	[ "$acks" -eq 5 ]
 }
 
 @test "spsc-coord(1) and spsc-protocol(7) are installed with the other pages" {

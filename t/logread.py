@@ -10,23 +10,31 @@ from spsc-atom(5).
                              restart, in queue order: "QUEUE ID DELIVERIES EVENTS"
   logread.py --records DIR   every record: "SEQ OFFSET TYPE QUEUE DETAIL"
 
-DIR is the log directory ($SPSC_HOME/log).  A torn or corrupt record ends its
-segment, as it does for the coordinator, and is reported on stderr as
-"logread: PATH: byte OFFSET: REASON"; reading goes on with the next segment.
-A file that is not a segment is an error (exit 1).
+DIR is the log directory ($SPSC_HOME/log).  Segments "SPSCLOG2" (records
+with the mark 5C A7) and "SPSCLOG1" (mark 00 00) are both read.  Bytes that
+are not a whole, intact record are a damaged run: it is reported on stderr
+as "logread: PATH: byte OFFSET: REASON", and reading goes on at the next
+offset where the mark is present and an intact record begins.  A bad segment
+header is a damaged run at byte 0, after which the segment is read as a
+"SPSCLOG2" one; a file shorter than a segment header is reported as damage
+only when a later segment holds records.  Damage is not an error: the exit
+status is 0 unless DIR cannot be read.
 """
 
 import os
 import struct
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from atomread import crc32c  # noqa: E402
 
-MAGIC = b"SPSCLOG1"
+MARKS = {b"SPSCLOG2": b"\x5c\xa7", b"SPSCLOG1": b"\x00\x00"}
 SEGMENT_HEAD = 16
 RECORD_HEAD = 12
-TYPES = {1: "PUT", 2: "ACK", 3: "RECV", 4: "PURGE"}
+TYPES = {1: "PUT", 2: "ACK", 3: "RECV", 4: "PURGE", 5: "MOVE"}
+REASONS = {0: "consumed", 1: "dead-lettered", 2: "expired", 3: "corrupt",
+           4: "redriven"}
 
 
 def segments(directory):
@@ -36,35 +44,64 @@ def segments(directory):
     return sorted(names, key=lambda n: int(n[:20]))
 
 
-def records(path):
-    """Yields (offset, type, queue, body) for each good record; stops at
-    the first bad one, reporting it."""
-    with open(path, "rb") as f:
-        data = f.read()
+def check(data, o, mark):
+    """Why the bytes at o are not a whole, intact record, or None."""
+    left = len(data) - o
+    if left < RECORD_HEAD:
+        return "torn record head (%d bytes)" % left
+    length, crc = struct.unpack_from("<II", data, o)
+    if data[o + 10:o + 12] != mark:
+        return "no record mark"
+    if length < RECORD_HEAD or length > left:
+        return "record length %d runs past the end (%d bytes left)" % (length, left)
+    if crc32c(data[o + 8:o + length]) != crc:
+        return "record CRC mismatch"
+    rtype, qlen = data[o + 8], data[o + 9]
+    if qlen == 0 or RECORD_HEAD + qlen > length or rtype not in TYPES:
+        return "malformed record (type %d)" % rtype
+    return None
+
+
+def resync(data, off, mark):
+    """The next offset after off where the mark is present and an intact
+    record begins; the size of the segment if there is none."""
+    at = off + 1
+    while at + RECORD_HEAD <= len(data):
+        at = data.find(mark, at + 10)  # the mark is at bytes 10 and 11
+        if at < 0:
+            break
+        at -= 10
+        if at + RECORD_HEAD > len(data):
+            break
+        if check(data, at, mark) is None:
+            return at
+        at += 1
+    return len(data)
+
+
+def damage(path, off, why):
+    print("logread: %s: byte %d: %s" % (path, off, why), file=sys.stderr)
+
+
+def records(path, data):
+    """Yields (offset, type, queue, body) for each intact record, reporting
+    each damaged run and going on after it."""
     if len(data) < SEGMENT_HEAD:
         return
-    if data[:8] != MAGIC:
-        sys.exit("logread: %s: not a segment file" % path)
+    mark = MARKS.get(data[:8])
+    if mark is None:
+        damage(path, 0, "bad segment header")
+        mark = MARKS[b"SPSCLOG2"]
     off = SEGMENT_HEAD
     while off < len(data):
-        left = len(data) - off
-        why = None
-        if left < RECORD_HEAD:
-            why = "torn record head (%d bytes)" % left
-        else:
-            length, crc = struct.unpack_from("<II", data, off)
-            if length < RECORD_HEAD or length > left:
-                why = "record length %d runs past the end (%d bytes left)" % (length, left)
-            elif crc32c(data[off + 8:off + length]) != crc:
-                why = "record CRC mismatch"
-            else:
-                rtype, qlen = data[off + 8], data[off + 9]
-                if RECORD_HEAD + qlen > length or rtype not in TYPES:
-                    why = "malformed record (type %d)" % rtype
+        why = check(data, off, mark)
         if why:
-            print("logread: %s: byte %d: %s" % (path, off, why), file=sys.stderr)
-            return
-        queue = data[off + 12:off + 12 + qlen].decode()
+            damage(path, off, why)
+            off = resync(data, off, mark)
+            continue
+        length = struct.unpack_from("<I", data, off)[0]
+        rtype, qlen = data[off + 8], data[off + 9]
+        queue = data[off + 12:off + 12 + qlen].decode(errors="replace")
         yield off, rtype, queue, data[off + 12 + qlen:off + length]
         off += length
 
@@ -89,13 +126,21 @@ def frame_fields(frame):
     return frame[8:24], struct.unpack_from("<I", frame, 32)[0]
 
 
+def reason(body):
+    """An ACK's reason: its 17th byte, 0 (consumed) for a 16-byte ACK."""
+    return body[16] if len(body) > 16 else 0
+
+
 def replay(queues, rtype, queue, body):
     """Applies one record, by the rules of spsc-protocol(7), STORAGE."""
-    q = queues.setdefault(queue, {})  # id -> Atom, in PUT order
-    if rtype == 1:
-        fields = frame_fields(body)
+    q = queues.setdefault(queue, {})  # id -> Atom, in the order queued
+    if rtype in (1, 5):
+        frame = body if rtype == 1 else body[4:]
+        fields = frame_fields(frame)
         if fields and fields[0] not in q:
-            q[fields[0]] = Atom(*fields)
+            q[fields[0]] = atom = Atom(*fields)
+            if rtype == 5 and len(body) >= 4:
+                atom.deliveries = struct.unpack_from("<I", body, 0)[0]
     elif rtype == 2:
         q.pop(body[:16], None)
     elif rtype == 3:
@@ -107,11 +152,15 @@ def replay(queues, rtype, queue, body):
 
 
 def detail(rtype, body):
-    if rtype == 1:
-        fields = frame_fields(body)
-        return "%s events=%d bytes=%d" % (fields[0].hex(), fields[1], len(body)) if fields else "unreadable frame"
+    if rtype in (1, 5):
+        frame = body if rtype == 1 else body[4:]
+        fields = frame_fields(frame)
+        text = "%s events=%d bytes=%d" % (fields[0].hex(), fields[1], len(frame)) if fields else "unreadable frame"
+        if rtype == 5:
+            text += " delivery=%d" % (struct.unpack_from("<I", body, 0)[0] if len(body) >= 4 else 0)
+        return text
     if rtype == 2:
-        return body[:16].hex()
+        return "%s %s" % (body[:16].hex(), REASONS.get(reason(body), "reason=%d" % reason(body)))
     if rtype == 3:
         return "%s delivery=%d" % (body[:16].hex(), struct.unpack_from("<I", body, 16)[0])
     return ""
@@ -123,9 +172,19 @@ def main(argv):
     if len(args) != 1:
         sys.exit(__doc__)
     queues = {}
-    for name in segments(args[0]):
+    try:
+        names = segments(args[0])
+        files = []
+        for name in names:
+            with open(os.path.join(args[0], name), "rb") as f:
+                files.append((name, f.read()))
+    except OSError as e:
+        sys.exit("logread: %s" % e)
+    for i, (name, data) in enumerate(files):
         path = os.path.join(args[0], name)
-        for off, rtype, queue, body in records(path):
+        if len(data) < SEGMENT_HEAD and any(len(d) > SEGMENT_HEAD for _, d in files[i + 1:]):
+            damage(path, 0, "%d bytes, shorter than a segment header" % len(data))
+        for off, rtype, queue, body in records(path, data):
             if show_records:
                 print(int(name[:20]), off, TYPES[rtype], queue, detail(rtype, body))
             replay(queues, rtype, queue, body)
