@@ -44,8 +44,21 @@ static void monitor_open(struct qclient *qc)
 	}
 }
 
-/* Reads the events waiting; remembers the last handshake failure, which
- * a later success clears. */
+/* How much a handshake failure says: a refused key, then CURVE on one
+ * side only, then a connection closed mid-handshake (which is what the
+ * peer's side of the same failures sometimes looks like). */
+static int hs_rank(int event, uint32_t value)
+{
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+		return 3;
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+	    value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+		return 2;
+	return event != 0;
+}
+
+/* Reads the events waiting; remembers the most telling handshake failure
+ * since the last success. */
 static void monitor_drain(struct qclient *qc)
 {
 	for (int more = 0; qc->mon;) {
@@ -57,33 +70,45 @@ static void monitor_drain(struct qclient *qc)
 		}
 		if (!more && zmq_msg_size(&m) >= 6) {
 			uint16_t ev;
+			uint32_t value;
 			memcpy(&ev, zmq_msg_data(&m), 2);
-			memcpy(&qc->hs_value, (char *)zmq_msg_data(&m) + 2, 4);
-			qc->hs_event = ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? 0 : ev;
+			memcpy(&value, (char *)zmq_msg_data(&m) + 2, 4);
+			if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+				qc->hs_event = 0;
+			else if (hs_rank(ev, value) >= hs_rank(qc->hs_event, qc->hs_value)) {
+				qc->hs_event = ev;
+				qc->hs_value = value;
+			}
 		}
 		more = zmq_msg_more(&m);	/* the endpoint follows the event */
 		zmq_msg_close(&m);
 	}
 }
 
-/* What the last failed handshake says about the keys, or NULL. */
+/* What the failed handshakes say about the keys, or NULL. */
 static const char *handshake_hint(struct qclient *qc)
 {
 	monitor_drain(qc);
-	if (qc->hs_event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+	if (qc->hs_event)
+		log_debug("%.300s: handshake failed: event 0x%x, value 0x%x", qc->url,
+			  (unsigned)qc->hs_event, (unsigned)qc->hs_value);
+	switch (hs_rank(qc->hs_event, qc->hs_value)) {
+	case 3:
 		return "the coordinator refused this client's CURVE key "
 		       "(is the public key of SPSC_CURVE_KEY in its --clients directory?)";
-	if (qc->hs_event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
-	    qc->hs_value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+	case 2:
 		return qc->curve
 		       ? "the handshake failed: the coordinator does not use CURVE here "
 			 "(unset SPSC_CURVE_KEY and SPSC_CURVE_SERVERKEY)"
 		       : "the handshake failed: the coordinator requires CURVE "
 			 "(set SPSC_CURVE_SERVERKEY and SPSC_CURVE_KEY)";
-	if (qc->hs_event)
+	case 1:
 		return qc->curve
-		       ? "the CURVE handshake failed (is SPSC_CURVE_SERVERKEY the coordinator's public key?)"
-		       : "the handshake failed";
+		       ? "the CURVE handshake failed (is SPSC_CURVE_SERVERKEY the coordinator's public key, "
+			 "and this client's listed?)"
+		       : "the handshake failed (if the coordinator uses CURVE, "
+			 "set SPSC_CURVE_SERVERKEY and SPSC_CURVE_KEY)";
+	}
 	return NULL;
 }
 
@@ -262,6 +287,7 @@ int qclient_call(struct qclient *qc, struct proto_header *req,
 		if (!warned++)
 			log_warn("coordinator at %.300s not answering; retrying for up to %.0fs",
 				 qc->url, (double)qc->give_up_ns / 1e9);
+		monitor_drain(qc);	/* so its queue never fills and drops events */
 		zmq_poll(NULL, 0, backoff);
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 	}

@@ -126,7 +126,7 @@ as_bob() { SPSC_CURVE_SERVERKEY=$TMP/srv.pub SPSC_CURVE_KEY=$TMP/bob.key "$@"; }
 	export SPSC_CONNECT_TIMEOUT=2s
 	run spsc-coord status -c "$URL"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"coordinator at $URL did not answer for 2s: the handshake failed: the coordinator requires CURVE"* ]]
+	[[ "$output" == *"coordinator at $URL did not answer for 2s: the handshake failed"*"set SPSC_CURVE_SERVERKEY and SPSC_CURVE_KEY"* ]]
 	mk -n 1 > a.atoms
 	run spsc-coord put "raw@$URL" < a.atoms
 	[ "$status" -eq 1 ]
