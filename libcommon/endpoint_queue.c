@@ -177,7 +177,8 @@ static int encode(struct endpoint *ep, const struct atom *a, size_t *len)
 		return -1;
 	}
 	memcpy(l->frame, hdr, sizeof hdr);
-	memcpy(l->frame + sizeof hdr, payload, stored);
+	if (stored > 0)		/* an empty atom may have no payload buffer */
+		memcpy(l->frame + sizeof hdr, payload, stored);
 	*len = sizeof hdr + stored;
 	return 0;
 }

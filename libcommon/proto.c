@@ -15,7 +15,7 @@ static const char *op_names[OP_COUNT] = {
 
 static const char *status_names[ST_COUNT] = {
 	"OK", "FULL", "BADREQ", "NOQUEUE", "TOOBIG", "STALE", "BADATOM",
-	"ERROR", "NOSPACE",
+	"ERROR", "NOSPACE", "LIMIT",
 };
 
 /* Which ops name a queue as their third word. */

@@ -46,6 +46,8 @@ enum proto_status {
 	ST_ERROR,	/* the coordinator failed (out of memory, ...) */
 	ST_NOSPACE,	/* PUT refused: the coordinator's disk is full; back
 			 * off and retry, consumers can still drain */
+	ST_LIMIT,	/* a coordinator-wide limit was reached (queues,
+			 * waiting GETs); the message names it */
 	ST_COUNT
 };
 

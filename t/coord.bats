@@ -188,35 +188,6 @@ mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
 	[ "$(echo "$output" | awk '$2 == 1' | wc -l)" -eq 17 ]
 }
 
-@test "a torn tail is truncated, logged, and every complete atom is served" {
-	start_coord
-	mk -n 50 -e 4 | spsc-coord put raw
-	crash_coord
-	seg=$(ls "$SPSC_HOME"/log/*.seg | tail -n 1)
-	[ "$(stat -c %s "$seg")" -gt 1000 ]
-	head -c 777 /dev/urandom >> "$seg"
-	start_coord
-	grep -q "truncating 777 bytes" "$TMP/coord.log"
-	[ "$(qstat raw ready)" -eq 50 ]
-	run spsc-coord peek raw 1000
-	[ "${#lines[@]}" -eq 200 ]
-}
-
-@test "a corrupt record in the middle is cut off there, never handed out" {
-	start_coord
-	mk -n 10 -e 4 | spsc-coord put raw
-	crash_coord
-	seg=$(ls "$SPSC_HOME"/log/*.seg | tail -n 1)
-	size=$(stat -c %s "$seg")
-	printf 'XXXX' | dd of="$seg" bs=1 seek=$((size / 2)) conv=notrunc status=none
-	start_coord
-	grep -q "record CRC mismatch; truncating" "$TMP/coord.log"
-	n=$(qstat raw ready)
-	[ "$n" -ge 3 ] && [ "$n" -lt 10 ]
-	run spsc-coord peek raw 1000
-	[ "${#lines[@]}" -eq $((n * 4)) ]
-}
-
 @test "fully acked segments are reclaimed" {
 	start_coord --segment-size 8k
 	mk -n 300 -e 20 | spsc-coord put raw

@@ -102,6 +102,13 @@ int conf_load(struct coord *c)
 		cJSON_Delete(root);
 		return -1;
 	}
+	/* Without a log position (older files) no record is counted again:
+	 * the totals stay as saved. */
+	c->totals_at.seq = UINT64_MAX;
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(root, "log_segment"))) {
+		c->totals_at.seq = (uint64_t)num(root, "log_segment", 0);
+		c->totals_at.off = (uint64_t)num(root, "log_offset", 0);
+	}
 	cJSON_ArrayForEach(o, qs)
 		if (load_queue(c, o) < 0)
 			log_warn("%s: skipping a malformed queue entry", path);
@@ -133,6 +140,13 @@ int conf_save(struct coord *c, int sync)
 	char path[4200], tmp[4200];
 	cJSON *root = cJSON_CreateObject();
 	cJSON *qs = cJSON_AddArrayToObject(root, "queues");
+	struct record_pos end;
+
+	/* The totals count every record up to here; a replay after a crash
+	 * counts the ones after (replay.c). */
+	store_end(&c->store, &end);
+	cJSON_AddNumberToObject(root, "log_segment", (double)end.seq);
+	cJSON_AddNumberToObject(root, "log_offset", (double)end.off);
 	char *text;
 	int fd, rc = -1;
 

@@ -2,13 +2,26 @@ bin_PROGRAMS += spsc-coord
 spsc_coord_SOURCES = \
 	cmd/spsc-coord/main.c \
 	cmd/spsc-coord/admin.c cmd/spsc-coord/admin.h \
+	cmd/spsc-coord/compact.c \
 	cmd/spsc-coord/conf.c \
+	cmd/spsc-coord/fsck.c cmd/spsc-coord/fsck.h \
+	cmd/spsc-coord/lock.c cmd/spsc-coord/lock.h \
 	cmd/spsc-coord/coord.h \
 	cmd/spsc-coord/curve.c cmd/spsc-coord/curve.h \
 	cmd/spsc-coord/listen.c cmd/spsc-coord/listen.h \
 	cmd/spsc-coord/manage.c \
 	cmd/spsc-coord/ops.c cmd/spsc-coord/ops.h \
+	cmd/spsc-coord/qtable.c cmd/spsc-coord/qtable.h \
 	cmd/spsc-coord/queue.c cmd/spsc-coord/queue.h \
+	cmd/spsc-coord/replay.c \
 	cmd/spsc-coord/reply.c cmd/spsc-coord/reply.h \
+	cmd/spsc-coord/segment.c cmd/spsc-coord/segment.h \
 	cmd/spsc-coord/server.c \
-	cmd/spsc-coord/store.c cmd/spsc-coord/store.h
+	cmd/spsc-coord/store.c cmd/spsc-coord/store.h \
+	cmd/spsc-coord/table.c \
+	cmd/spsc-coord/waiters.c cmd/spsc-coord/waiters.h
+
+UNIT_TESTS += t/unit/test-qtable
+t_unit_test_qtable_SOURCES = t/unit/test-qtable.c t/unit/tap.h \
+	cmd/spsc-coord/qtable.c cmd/spsc-coord/qtable.h
+t_unit_test_qtable_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cmd/spsc-coord

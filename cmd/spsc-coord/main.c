@@ -19,6 +19,7 @@
 #include "admin.h"
 #include "coord.h"
 #include "curve.h"
+#include "fsck.h"
 #include "fdio.h"
 #include "home.h"
 #include "log.h"
@@ -41,6 +42,8 @@ static const char usage[] =
 	"  put QUEUE              store the framed atoms read from stdin\n"
 	"  keygen PREFIX          write a CURVE key pair: PREFIX.key (secret) and\n"
 	"                         PREFIX.pub\n"
+	"  fsck [--repair]        check the log of a stopped coordinator; with\n"
+	"                         --repair, go on without its damaged records\n"
 	"\n"
 	"Options for serve:\n"
 	"      --home DIR             state directory (default: $SPSC_HOME)\n"
@@ -56,6 +59,8 @@ static const char usage[] =
 	"      --dedup-window DUR     remember acked ids this long (default 10m)\n"
 	"      --segment-size SIZE    log segment size (default 64M)\n"
 	"      --max-atom SIZE        largest frame accepted (default 64M)\n"
+	"      --max-queues N         queues clients may make (default 10000)\n"
+	"      --max-waiters N        GETs waiting for atoms at once (default 10000)\n"
 	"Queue settings (serve: defaults for new queues; create: this queue):\n"
 	"      --visibility DUR       lease of a GET (default 30s)\n"
 	"      --max-receives N       deliveries before NAME.dlq (default 5)\n"
@@ -72,13 +77,15 @@ static const char usage[] =
 	"Clients use CURVE on tcp when SPSC_CURVE_SERVERKEY (the coordinator's\n"
 	"public key) and SPSC_CURVE_KEY (their secret key file) are set.\n"
 	"\n"
-	"Exit status: 0 ok, 1 failure, 2 usage error.\n";
+	"Exit status: 0 ok, 1 failure, 2 usage error, 3 the log is damaged\n"
+	"(serve will not start, fsck found damage): see spsc-coord fsck.\n";
 
 enum {
 	OPT_HOME = 256, OPT_BIND, OPT_ALLOW_REMOTE, OPT_FSYNC, OPT_DEDUP,
 	OPT_CURVE, OPT_CLIENTS,
 	OPT_SEGMENT, OPT_MAX_ATOM, OPT_VIS, OPT_MAX_RECV, OPT_MAX_DEPTH,
-	OPT_MAX_BYTES, OPT_RETENTION, OPT_JSON, OPT_WATCH, OPT_HELP, OPT_VERSION
+	OPT_MAX_BYTES, OPT_RETENTION, OPT_JSON, OPT_WATCH, OPT_HELP, OPT_VERSION,
+	OPT_REPAIR, OPT_MAX_QUEUES, OPT_MAX_WAITERS
 };
 
 static const struct option longopts[] = {
@@ -91,6 +98,8 @@ static const struct option longopts[] = {
 	{ "dedup-window", required_argument, NULL, OPT_DEDUP },
 	{ "segment-size", required_argument, NULL, OPT_SEGMENT },
 	{ "max-atom", required_argument, NULL, OPT_MAX_ATOM },
+	{ "max-queues", required_argument, NULL, OPT_MAX_QUEUES },
+	{ "max-waiters", required_argument, NULL, OPT_MAX_WAITERS },
 	{ "visibility", required_argument, NULL, OPT_VIS },
 	{ "max-receives", required_argument, NULL, OPT_MAX_RECV },
 	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
@@ -101,6 +110,7 @@ static const struct option longopts[] = {
 	{ "watch", optional_argument, NULL, OPT_WATCH },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "repair", no_argument, NULL, OPT_REPAIR },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -190,6 +200,7 @@ static void env_defaults(struct queue_conf *d)
 struct cli {
 	struct serve_opts serve;
 	struct admin_opts admin;
+	int repair;		/* fsck --repair */
 };
 
 static void parse_option(struct cli *c, int ch, const char *arg)
@@ -211,6 +222,8 @@ static void parse_option(struct cli *c, int ch, const char *arg)
 	case OPT_DEDUP: d->dedup_window_ns = opt_duration("--dedup-window", arg); break;
 	case OPT_SEGMENT: o->segment_max = opt_size("--segment-size", arg, 4096, (uint64_t)1 << 32); break;
 	case OPT_MAX_ATOM: o->limit = opt_size("--max-atom", arg, 64, ATOM_LIMIT_MAX); break;
+	case OPT_MAX_QUEUES: o->max_queues = (size_t)opt_long("--max-queues", arg, 1, 10000000); break;
+	case OPT_MAX_WAITERS: o->max_waiters = (size_t)opt_long("--max-waiters", arg, 1, 10000000); break;
 	case OPT_VIS:
 		d->visibility_ns = opt_duration("--visibility", arg);
 		if (d->visibility_ns < NS_PER_MS || d->visibility_ns / NS_PER_MS > UINT32_MAX)
@@ -226,6 +239,7 @@ static void parse_option(struct cli *c, int ch, const char *arg)
 	case OPT_WATCH: c->admin.watch_ns = arg ? opt_duration("--watch", arg) : NS_PER_SEC; break;
 	case OPT_HELP: opt_help(usage);
 	case OPT_VERSION: opt_version();
+	case OPT_REPAIR: c->repair = 1; break;
 	default: opt_usage_error("unknown option");
 	}
 }
@@ -233,6 +247,7 @@ static void parse_option(struct cli *c, int ch, const char *arg)
 static int run_serve(struct cli *c)
 {
 	struct serve_opts *o = &c->serve;
+	int rc;
 
 	if (!o->curve_key != !o->curve_clients)
 		opt_usage_error("--curve and --clients go together: the secret key file, and the directory of client public keys");
@@ -246,7 +261,19 @@ static int run_serve(struct cli *c)
 	check_home(o->home);
 	if (o->curve_key && curve_server_check(o->curve_key, o->curve_clients) < 0)
 		return EXIT_FAIL;
-	return serve(o) == 0 ? EXIT_OK : EXIT_FAIL;
+	rc = serve(o);
+	return rc == 0 ? EXIT_OK : rc == -EXIT_LOG_DAMAGED ? EXIT_LOG_DAMAGED : EXIT_FAIL;
+}
+
+static int run_fsck(struct cli *c, int extra)
+{
+	char *home = c->serve.home;
+
+	if (extra)
+		opt_usage_error("fsck takes no arguments");
+	if (home[0] == '\0' && spsc_home(home, sizeof c->serve.home, 0) < 0)
+		die(EXIT_FAIL, "no state directory: %m (set SPSC_HOME or --home)");
+	return fsck_main(home, c->repair);
 }
 
 int main(int argc, char **argv)
@@ -257,6 +284,8 @@ int main(int argc, char **argv)
 			.fsync_interval_ns = 1000 * NS_PER_MS,
 			.segment_max = (uint64_t)64 << 20,
 			.limit = ATOM_DEFAULT_LIMIT,
+			.max_queues = MAX_QUEUES_DEFAULT,
+			.max_waiters = MAX_WAITERS_DEFAULT,
 			.defaults = {
 				.visibility_ns = 30 * NS_PER_SEC,
 				.max_receives = 5,
@@ -276,7 +305,7 @@ int main(int argc, char **argv)
 		parse_option(&c, ch, optarg);
 	}
 	if (optind >= argc)
-		opt_usage_error("missing command (serve, status, create, delete, purge, redrive, peek, put, keygen)");
+		opt_usage_error("missing command (serve, status, create, delete, purge, redrive, peek, put, keygen, fsck)");
 	/* Options may also follow the command ("spsc-coord status --json",
 	 * "create q --visibility 5s"): parse the rest as its own argv, whose
 	 * argv[0] is the command; optind = 0 restarts glibc's getopt. */
@@ -289,6 +318,8 @@ int main(int argc, char **argv)
 		parse_option(&c, ch, optarg);
 	}
 	base += optind;
+	if (strcmp(cmd, "fsck") == 0)
+		return run_fsck(&c, base < argc);
 	if (strcmp(cmd, "keygen") == 0) {
 		if (argc - base != 1 || argv[base][0] == '\0')
 			opt_usage_error("keygen: expected one PREFIX (it writes PREFIX.key and PREFIX.pub)");

@@ -1,6 +1,6 @@
 /*
- * manage: the queue table, the per-second tick, log replay, and the
- * management requests (STATUS, CREATE, DELETE, PURGE, REDRIVE, PEEK).
+ * manage: the timers of the queues, and the management requests (STATUS,
+ * CREATE, DELETE, PURGE, REDRIVE, PEEK).
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "coord.h"
-#include "grow.h"
 #include "log.h"
 #include "ops.h"
 #include "reply.h"
@@ -17,70 +16,11 @@
 
 #define CONSUMER_SEEN_NS (30 * NS_PER_SEC)
 #define PEEK_MAX 1000
-
-size_t queue_index(struct coord *c, const struct queue *q)
-{
-	for (size_t i = 0; i < c->nqueues; i++)
-		if (c->queues[i] == q)
-			return i;
-	return 0;
-}
-
-static struct queue *queue_create(struct coord *c, const char *name)
-{
-	struct queue *q;
-	struct queue_extra *x;
-
-	size_t xcap = c->queues_cap;
-
-	if (grow(&c->extras, &xcap, c->nqueues + 1, sizeof *c->extras) < 0 ||
-	    grow(&c->queues, &c->queues_cap, c->nqueues + 1, sizeof *c->queues) < 0)
-		return NULL;
-	q = queue_new(name, &c->opt.defaults);
-	x = calloc(1, sizeof *x);
-	if (q == NULL || x == NULL) {
-		queue_free(q);
-		free(x);
-		return NULL;
-	}
-	c->queues[c->nqueues] = q;
-	c->extras[c->nqueues++] = x;
-	c->conf_dirty = 1;
-	return q;
-}
-
-void queue_destroy(struct coord *c, struct queue *q)
-{
-	size_t i = queue_index(c, q);
-
-	queue_free(q);
-	free(c->extras[i]);
-	c->nqueues--;
-	memmove(c->queues + i, c->queues + i + 1, (c->nqueues - i) * sizeof *c->queues);
-	memmove(c->extras + i, c->extras + i + 1, (c->nqueues - i) * sizeof *c->extras);
-	c->conf_dirty = 1;
-}
-
-/* After a replay: a queue the log mentions but queues.json does not, with
- * nothing left in it, was deleted before the crash; forget it. */
-void queues_forget_unlisted(struct coord *c)
-{
-	for (size_t i = c->nqueues; i-- > 0;)
-		if (!c->extras[i]->configured && queue_depth(c->queues[i]) == 0)
-			queue_destroy(c, c->queues[i]);
-}
-
-struct queue *queue_lookup(struct coord *c, const char *name, int create)
-{
-	for (size_t i = 0; i < c->nqueues; i++)
-		if (strcmp(c->queues[i]->name, name) == 0)
-			return c->queues[i];
-	return create ? queue_create(c, name) : NULL;
-}
+#define PEEK_MAX_BYTES ((size_t)16 << 20)	/* as a GET reply */
 
 /* Takes every atom out of q; with log, writes a PURGE record so a replay
  * drops what came before it.  Returns how many went. */
-static uint64_t purge_entries(struct coord *c, struct queue *q, int log)
+uint64_t purge_entries(struct coord *c, struct queue *q, int log)
 {
 	uint64_t n = 0;
 
@@ -93,7 +33,7 @@ static uint64_t purge_entries(struct coord *c, struct queue *q, int log)
 			i++;
 			continue;
 		}
-		store_unref(&c->store, e->pos.seq);
+		store_unref(&c->store, e->pos.seq, e->len);
 		queue_drop(q, e);
 		n++;
 	}
@@ -112,83 +52,22 @@ static void expire_retention(struct coord *c, struct queue *q, int64_t now)
 		atomid_hex(&e->id, hex);
 		log_warn("queue %s: atom %s passed its retention; removed", q->name, hex);
 		q->n.expired++;
-		entry_remove(c, q, e, now);
+		entry_remove(c, q, e, now, ACK_EXPIRED);
 	}
 }
 
-/* Lease expiry on every turn; retention and rate history once a second. */
+/* Leases and delays that ran out, ids past the de-duplication window,
+ * and retention: only in the queues whose time has come (table.c). */
 void queues_tick(struct coord *c, int64_t now)
 {
-	for (size_t i = 0; i < c->nqueues; i++) {
-		struct queue *q = c->queues[i];
-		struct queue_extra *x = c->extras[i];
-		queue_expire(q, now);
-		if (now - x->last_tick < NS_PER_SEC)
-			continue;
-		if (x->last_tick == 0) {
-			/* No history yet: rates start at zero, not at the
-			 * totals restored from queues.json. */
-			for (int k = 0; k < RATE_WINDOW; k++) {
-				x->put_hist[k] = q->n.put;
-				x->out_hist[k] = q->n.acked;
-			}
-		}
-		x->last_tick = now;
-		memmove(x->put_hist + 1, x->put_hist, (RATE_WINDOW - 1) * sizeof x->put_hist[0]);
-		memmove(x->out_hist + 1, x->out_hist, (RATE_WINDOW - 1) * sizeof x->out_hist[0]);
-		x->put_hist[0] = q->n.put;
-		x->out_hist[0] = q->n.acked;
-		expire_retention(c, q, now);
-	}
-}
+	struct queue_extra *x;
 
-void replay_record(void *ctx, int type, const char *name, const uint8_t *body,
-		   size_t len, const struct record_pos *pos)
-{
-	struct coord *c = ctx;
-	struct queue *q = queue_lookup(c, name, 1);
-	int64_t now = mono_ns();
-	struct entry *e;
-	struct atom a;
-	char why[128];
-
-	if (q == NULL)
-		return;
-	switch (type) {
-	case REC_PUT:
-		if (frame_check(c, body, len, &a, why, sizeof why) != 0 &&
-		    atom_parse_header(body, len, SIZE_MAX, &a, &(struct atom_frame){ 0 },
-				      why, sizeof why) != 0)
-			return;
-		if ((e = queue_find(q, &a.id)) != NULL) {
-			if (e->state != E_GONE)
-				return;
-			queue_drop(q, e);
+	while ((x = queues_due(c, now)) != NULL) {
+		queue_expire(x->q, now);
+		if (x->q->conf.retention_ns && now - x->retention_checked >= NS_PER_SEC) {
+			x->retention_checked = now;
+			expire_retention(c, x->q, now);
 		}
-		if (queue_put(q, &a.id, pos, (uint32_t)len, a.events, a.created_ns))
-			store_ref(&c->store, pos->seq);
-		q->n.put--;	/* totals count this run's traffic */
-		break;
-	case REC_ACK:
-	case REC_RECV:
-		if (len < 16)
-			return;
-		e = queue_find(q, (const struct atom_id *)body);
-		if (e == NULL || e->state == E_GONE)
-			return;
-		if (type == REC_ACK) {
-			store_unref(&c->store, e->pos.seq);
-			queue_forget(q, e, now);
-		} else if (len >= RECEIPT_WIRE) {
-			struct receipt rc;
-			receipt_decode(body, &rc);
-			if (rc.delivery > e->deliveries)
-				e->deliveries = rc.delivery;
-		}
-		break;
-	case REC_PURGE:
-		purge_entries(c, q, 0);
-		break;
 	}
 }
 
@@ -196,8 +75,8 @@ static uint64_t consumers(const struct queue_extra *x, int64_t now)
 {
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < CONSUMERS_MAX; i++)
-		n += x->consumers[i].len && now - x->consumers[i].seen < CONSUMER_SEEN_NS;
+	for (size_t i = 0; i < x->nconsumers; i++)
+		n += now - x->consumers[i].seen < CONSUMER_SEEN_NS;
 	return n;
 }
 
@@ -211,7 +90,8 @@ static cJSON *queue_json(struct coord *c, size_t i, int64_t now)
 	int64_t age = head ? (wall_ns() - head->put_wall) / NS_PER_MS : 0;
 
 	snprintf(name, sizeof name, "%s.dlq", q->name);
-	dlq = queue_lookup(c, name, 0);
+	dlq = queue_named(c, name);
+	queue_roll_rates(x, now);
 	cJSON_AddStringToObject(o, "name", q->name);
 	cJSON_AddNumberToObject(o, "ready", (double)q->n.ready);
 	cJSON_AddNumberToObject(o, "inflight", (double)q->n.inflight);
@@ -310,9 +190,8 @@ void op_create(struct request *r)
 		return reply_error(r->c, r->identity, h->reqid, ST_BADREQ,
 				   "CREATE takes vis=1..%u (ms), max_receives=1..1000000, retention in ms",
 				   UINT32_MAX);
-	created = (q = queue_lookup(r->c, h->queue, 0)) == NULL;
-	if (created && (q = queue_lookup(r->c, h->queue, 1)) == NULL)
-		return reply_error(r->c, r->identity, h->reqid, ST_ERROR, "out of memory");
+	if ((q = client_queue(r, &created)) == NULL)
+		return;
 	q->conf.visibility_ns = (int64_t)proto_get(h, "vis", (uint64_t)(q->conf.visibility_ns / NS_PER_MS)) * NS_PER_MS;
 	q->conf.max_receives = (uint32_t)proto_get(h, "max_receives", q->conf.max_receives);
 	q->conf.max_depth = proto_get(h, "max_depth", q->conf.max_depth);
@@ -334,6 +213,7 @@ void op_delete(struct request *r)
 	queue_destroy(c, q);
 	log_info("queue %s deleted with %llu atoms", r->h.queue, (unsigned long long)n);
 	reply_counts(r, "purged", n);
+	waiters_deleted(c, r->h.queue);
 }
 
 void op_purge(struct request *r)
@@ -345,20 +225,21 @@ void op_purge(struct request *r)
 }
 
 /* Moves every ready atom of NAME.dlq back into NAME, failure stamp and
- * delivery count cleared, so they get a fresh set of receives. */
+ * delivery count cleared, so they get a fresh set of receives.  NAME is
+ * made only if there is something to move. */
 void op_redrive(struct request *r)
 {
 	struct coord *c = r->c;
-	struct queue *q = queue_lookup(c, r->h.queue, 1), *dlq;
+	struct queue *q, *dlq;
 	char name[256], why[64];
 	uint64_t moved = 0;
 	struct entry *e;
 
 	snprintf(name, sizeof name, "%s.dlq", r->h.queue);
-	if (q == NULL)
-		return reply_error(c, r->identity, r->h.reqid, ST_ERROR, "out of memory");
-	if ((dlq = queue_lookup(c, name, 0)) == NULL)
+	if ((dlq = queue_lookup(c, name, 0)) == NULL || dlq->n.ready == 0)
 		return reply_counts(r, "moved", 0);
+	if ((q = client_queue(r, NULL)) == NULL)
+		return;
 	while ((e = queue_next_ready(dlq)) != NULL) {
 		uint8_t *buf = entry_load(c, dlq, e, r->now);
 		struct atom a;
@@ -367,8 +248,13 @@ void op_redrive(struct request *r)
 		atom_header_restamp(buf, 0, ATOM_FAIL_NONE, 0);
 		frame_check(c, buf, e->len, &a, why, sizeof why);
 		if (queue_insert_frame(c, q, buf, e->len, &a) < 0)
-			return reply_error(c, r->identity, r->h.reqid, ST_ERROR, "out of memory");
-		entry_remove(c, dlq, e, r->now);
+			return reply_error(c, r->identity, r->h.reqid,
+					   c->store.nospace ? ST_NOSPACE : ST_ERROR,
+					   "moved %llu, then: %s",
+					   (unsigned long long)moved,
+					   c->store.nospace ? "the coordinator's disk is full"
+							    : "out of memory");
+		entry_remove(c, dlq, e, r->now, ACK_MOVED);
 		dlq->n.acked++;
 		moved++;
 	}
@@ -382,6 +268,7 @@ void op_peek(struct request *r)
 	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = r->h.reqid };
 	struct queue *q = existing(r);
 	uint64_t want = proto_get(&r->h, "n", 10), n = 0;
+	size_t bytes = 0;
 	uint8_t *bufs[PEEK_MAX];
 	uint32_t lens[PEEK_MAX];
 	struct reply *rep;
@@ -391,10 +278,13 @@ void op_peek(struct request *r)
 	if (want == 0 || want > PEEK_MAX)
 		return reply_error(c, r->identity, r->h.reqid, ST_BADREQ,
 				   "PEEK takes n=1..%d", PEEK_MAX);
-	for (struct entry *e = queue_next_ready(q), *next; e && n < want; e = next) {
+	for (struct entry *e = queue_next_ready(q), *next;
+	     e && n < want && bytes < PEEK_MAX_BYTES; e = next) {
 		next = e->next;
-		if ((bufs[n] = entry_load(c, q, e, r->now)) != NULL)
+		if ((bufs[n] = entry_load(c, q, e, r->now)) != NULL) {
+			bytes += e->len;
 			lens[n++] = e->len;
+		}
 	}
 	proto_set(&h, "n", n);
 	rep = reply_begin(c, r->identity, &h);

@@ -11,6 +11,8 @@
 #include "coord.h"
 #include "endpoint.h"
 #include "crc32c.h"
+#include "grow.h"
+#include "hash.h"
 #include "log.h"
 #include "ops.h"
 #include "reply.h"
@@ -19,10 +21,57 @@
 #define GET_MAX_ATOMS 1000
 #define GET_MAX_BYTES ((size_t)16 << 20)
 #define WAIT_MAX_MS 60000
+#define RECEIPTS_MAX 10000	/* per ACK, NACK or TOUCH */
 
 static void oom(struct request *r)
 {
 	reply_error(r->c, r->identity, r->h.reqid, ST_ERROR, "out of memory");
+}
+
+/*
+ * The queue a request writes to (PUT, CREATE, REDRIVE), made with the
+ * defaults if there is none and clients may still make queues: at most
+ * --max-queues, counting every queue (those of queues.json and the
+ * dead-letter queues too).  NULL once the reply (LIMIT, or ERROR) is
+ * built.  Dead-lettering does not come here: it makes NAME.dlq whatever
+ * the count, because refusing it would leave an exhausted atom nowhere to
+ * go.  So the dead-letter queues may take the count past the limit, at
+ * most one for each queue clients made, and then clients make no more
+ * until some are deleted.
+ */
+struct queue *client_queue(struct request *r, int *created)
+{
+	struct coord *c = r->c;
+	struct queue *q = queue_lookup(c, r->h.queue, 0);
+
+	if (created)
+		*created = q == NULL;
+	if (q)
+		return q;
+	if (c->nqueues >= c->opt.max_queues) {
+		reply_error(c, r->identity, r->h.reqid, ST_LIMIT,
+			    "too many queues (limit %zu); raise --max-queues or delete queues",
+			    c->opt.max_queues);
+		return NULL;
+	}
+	if ((q = queue_lookup(c, r->h.queue, 1)) == NULL)
+		oom(r);
+	return q;
+}
+
+/* A PUT that the log has no room for: back-pressure while the disk is
+ * full (consumers can still ACK and free it), an error otherwise. */
+static void no_room(struct request *r)
+{
+	struct store *s = &r->c->store;
+
+	if (s->nospace)
+		reply_error(r->c, r->identity, r->h.reqid, ST_NOSPACE,
+			    "the coordinator's disk is full (%s); retry once consumers free space",
+			    s->dir);
+	else
+		reply_error(r->c, r->identity, r->h.reqid, ST_ERROR, "%s", s->err);
+	s->err[0] = '\0';
 }
 
 /* Checks a frame from a client or from the log; 0 if it may be stored or
@@ -56,13 +105,16 @@ int frame_check(struct coord *c, const uint8_t *buf, size_t len,
 	return 0;
 }
 
-/* The atom has left q for good: log it, release its segment, remember
- * its id for the de-duplication window. */
+/* The atom has left q for good: log it and why (the counters rebuilt
+ * after a crash need the reason), release its segment, remember its id
+ * for the de-duplication window. */
 void entry_remove(struct coord *c, struct queue *q, struct entry *e,
-		  int64_t now)
+		  int64_t now, enum ack_reason why)
 {
-	store_append(&c->store, REC_ACK, q->name, e->id.b, 16, NULL, 0, NULL);
-	store_unref(&c->store, e->pos.seq);
+	uint8_t reason = (uint8_t)why;
+
+	store_append(&c->store, REC_ACK, q->name, e->id.b, 16, &reason, 1, NULL);
+	store_unref(&c->store, e->pos.seq, e->len);
 	queue_forget(q, e, now);
 }
 
@@ -83,13 +135,14 @@ uint8_t *entry_load(struct coord *c, struct queue *q, struct entry *e,
 		  buf ? (c->store.err[0] ? c->store.err : why) : "out of memory");
 	c->store.err[0] = '\0';
 	free(buf);
-	entry_remove(c, q, e, now);
+	entry_remove(c, q, e, now, ACK_CORRUPT);
 	return NULL;
 }
 
 /* Stores a frame (owned by buf, kept until the flush) in q under id,
  * replacing a forgotten id, skipping one still queued.  For moves between
- * queues: dead-lettering and redrive. */
+ * queues: dead-lettering and redrive.  Like a PUT, a move needs room in
+ * the log; -1 (buf freed) if the disk is full or memory runs out. */
 int queue_insert_frame(struct coord *c, struct queue *q, uint8_t *buf,
 		       uint32_t len, const struct atom *a)
 {
@@ -100,13 +153,17 @@ int queue_insert_frame(struct coord *c, struct queue *q, uint8_t *buf,
 		free(buf);
 		return 0;
 	}
+	if (store_room(&c->store, store_record_size(q->name, len), 1) < 0) {
+		free(buf);
+		return -1;
+	}
 	if (old)
 		queue_drop(q, old);
-	if (store_append(&c->store, REC_PUT, q->name, buf, len, NULL, 0, &pos) < 0 ||
-	    coord_keep_buffer(c, buf) < 0 ||
+	if (coord_keep_buffer(c, buf) < 0 ||
+	    store_append(&c->store, REC_PUT, q->name, buf, len, NULL, 0, &pos) < 0 ||
 	    queue_put(q, &a->id, &pos, len, a->events, wall_ns()) == NULL)
 		return -1;
-	store_ref(&c->store, pos.seq);
+	store_ref(&c->store, pos.seq, len);
 	return 0;
 }
 
@@ -133,7 +190,8 @@ static int dead_letter(struct coord *c, struct queue *q, struct entry *e,
 	    (dlq = queue_lookup(c, name, 1)) == NULL) {
 		log_error("queue %s: atom %s received %u times, but %s cannot be %s",
 			  q->name, hex, e->deliveries, name,
-			  dlq ? "made (out of memory)" : "a queue (name too long)");
+			  queue_name_valid(name, strlen(name)) ? "made (out of memory)"
+							       : "a queue (name too long)");
 		return -1;
 	}
 	if ((buf = entry_load(c, q, e, now)) == NULL)
@@ -141,49 +199,60 @@ static int dead_letter(struct coord *c, struct queue *q, struct entry *e,
 	atom_header_restamp(buf, e->deliveries, ATOM_FAIL_RECEIVES, 0);
 	frame_check(c, buf, e->len, &a, why, sizeof why);
 	if (queue_insert_frame(c, dlq, buf, e->len, &a) < 0) {
-		log_error("queue %s: cannot dead-letter: out of memory", q->name);
+		log_error("queue %s: cannot dead-letter atom %s: %s", q->name, hex,
+			  c->store.nospace ? "the disk is full" : "out of memory");
+		c->store.err[0] = '\0';
 		return -1;
 	}
 	log_warn("queue %s: atom %s received %u times; moved to %s", q->name,
 		 hex, e->deliveries, name);
 	q->n.dead++;
-	entry_remove(c, q, e, now);
+	entry_remove(c, q, e, now, ACK_DEAD);
 	return 0;
 }
 
+/*
+ * Counts the connection as a consumer of q, for status.  A queue keeps at
+ * most CONSUMERS_MAX, each a hash of its routing id (16 bytes, made on
+ * the queue's first GET); past that the one seen longest ago is replaced.
+ */
 static void note_consumer(struct coord *c, struct queue *q, zmq_msg_t *id,
 			  int64_t now)
 {
-	struct queue_extra *x = c->extras[queue_index(c, q)];
-	size_t len = zmq_msg_size(id), oldest = 0;
+	struct queue_extra *x = queue_extra_of(c, q);
+	uint64_t h = hash64(zmq_msg_data(id), zmq_msg_size(id), c->seed);
+	size_t oldest = 0;
 
-	if (len > sizeof x->consumers[0].id)
-		return;
-	for (size_t i = 0; i < CONSUMERS_MAX; i++) {
-		if (x->consumers[i].len == len &&
-		    memcmp(x->consumers[i].id, zmq_msg_data(id), len) == 0) {
+	for (size_t i = 0; i < x->nconsumers; i++) {
+		if (x->consumers[i].id == h) {
 			x->consumers[i].seen = now;
 			return;
 		}
 		if (x->consumers[i].seen < x->consumers[oldest].seen)
 			oldest = i;
 	}
-	memcpy(x->consumers[oldest].id, zmq_msg_data(id), len);
-	x->consumers[oldest].len = len;
+	if (x->nconsumers < CONSUMERS_MAX &&
+	    grow(&x->consumers, &x->consumers_cap, x->nconsumers + 1,
+		 sizeof *x->consumers) == 0)
+		oldest = x->nconsumers++;
+	else if (x->nconsumers == 0)
+		return;		/* no memory for the first: not counted */
+	x->consumers[oldest].id = h;
 	x->consumers[oldest].seen = now;
 }
 
+/* q NULL: a queue that does not exist, which looks empty. */
 static void count_header(struct proto_header *h, const struct queue *q)
 {
-	proto_set(h, "ready", q->n.ready);
-	proto_set(h, "inflight", q->n.inflight);
-	proto_set(h, "delayed", q->n.delayed);
+	proto_set(h, "ready", q ? q->n.ready : 0);
+	proto_set(h, "inflight", q ? q->n.inflight : 0);
+	proto_set(h, "delayed", q ? q->n.delayed : 0);
 }
 
 /*
  * Leases up to max ready atoms of q and answers identity with them.
  * Returns how many were sent; with none and may_wait, sends nothing (the
- * caller parks a waiter).
+ * caller parks a waiter).  q may be NULL, a queue not made yet: no atoms.
  */
 size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
 	       uint64_t reqid, uint32_t max, int64_t vis_ns, int may_wait)
@@ -196,7 +265,7 @@ size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
 	struct entry *e;
 	struct reply *r;
 
-	while (n < max && bytes < GET_MAX_BYTES && (e = queue_next_ready(q))) {
+	while (q && n < max && bytes < GET_MAX_BYTES && (e = queue_next_ready(q))) {
 		uint8_t rec[20];
 		struct receipt rc;
 		if (e->deliveries >= q->conf.max_receives &&
@@ -232,66 +301,93 @@ size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
 	return n;
 }
 
+/*
+ * A GET never makes a queue: on a queue that does not exist it finds
+ * nothing, and waits if asked to, so a consumer may start before its
+ * producer.  The first PUT makes the queue and serves the waiter.
+ */
 static void op_get(struct request *r)
 {
 	struct coord *c = r->c;
-	struct queue *q = queue_lookup(c, r->h.queue, 1);
+	struct queue *q = queue_lookup(c, r->h.queue, 0);
+	int64_t def_vis = (q ? q->conf : c->opt.defaults).visibility_ns;
 	uint64_t max = proto_get(&r->h, "max", 1);
 	uint64_t wait = proto_get(&r->h, "wait", 0);
-	uint64_t vis;
+	uint64_t vis = proto_get(&r->h, "vis", (uint64_t)(def_vis / NS_PER_MS));
 	struct waiter *w;
 
-	if (q == NULL)
-		return oom(r);
-	vis = proto_get(&r->h, "vis", (uint64_t)(q->conf.visibility_ns / NS_PER_MS));
 	if (max == 0 || max > GET_MAX_ATOMS || wait > WAIT_MAX_MS || vis == 0 ||
 	    vis > UINT32_MAX)
 		return reply_error(c, r->identity, r->h.reqid, ST_BADREQ,
 				   "GET takes max=1..%d wait=0..%d vis=1..%u (ms)",
 				   GET_MAX_ATOMS, WAIT_MAX_MS, UINT32_MAX);
-	note_consumer(c, q, r->identity, r->now);
+	if (q)
+		note_consumer(c, q, r->identity, r->now);
 	if (deliver(c, q, r->identity, r->h.reqid, (uint32_t)max,
 		    (int64_t)vis * NS_PER_MS, wait > 0) > 0 || wait == 0)
 		return;
-	if ((w = calloc(1, sizeof *w)) == NULL)
+	if (c->waiters.n >= c->opt.max_waiters)
+		return reply_error(c, r->identity, r->h.reqid, ST_LIMIT,
+				   "too many waiting GETs (limit %zu); raise --max-waiters",
+				   c->opt.max_waiters);
+	w = waiters_add(&c->waiters, r->h.queue, r->identity,
+			r->now + (int64_t)wait * NS_PER_MS);
+	if (w == NULL)
 		return oom(r);
-	zmq_msg_init(&w->identity);
-	zmq_msg_copy(&w->identity, r->identity);
 	w->reqid = r->h.reqid;
-	snprintf(w->queue, sizeof w->queue, "%s", q->name);
 	w->max = (uint32_t)max;
-	w->vis_ns = (int64_t)vis * NS_PER_MS;
-	w->deadline = r->now + (int64_t)wait * NS_PER_MS;
-	w->next = c->waiters;
-	c->waiters = w;
+	w->vis_ns = proto_has(&r->h, "vis") ? (int64_t)vis * NS_PER_MS : 0;
 }
 
-/* Answers parked GETs that can now be served or whose wait is over. */
+static int64_t waiter_vis(const struct waiter *w, const struct queue *q,
+			  const struct coord *c)
+{
+	if (w->vis_ns)
+		return w->vis_ns;
+	return (q ? q->conf : c->opt.defaults).visibility_ns;
+}
+
+/*
+ * Answers parked GETs: those on the queues touched in this turn (put,
+ * returned, leases run out, made) while atoms are ready, oldest first;
+ * then those whose wait is over, with what there is.  Waiters on idle
+ * queues are not looked at (waiters.h).
+ */
 void serve_waiters(struct coord *c, int64_t now)
 {
-	struct waiter **link = &c->waiters;
+	struct waiter *w;
 
-	while (*link) {
-		struct waiter *w = *link;
-		struct queue *q = queue_lookup(c, w->queue, 0);
-		int done = 1;
-		if (q == NULL)
-			reply_error(c, &w->identity, w->reqid, ST_NOQUEUE,
-				    "queue %s was deleted", w->queue);
-		else
-			done = deliver(c, q, &w->identity, w->reqid, w->max,
-				       w->vis_ns, now < w->deadline) > 0 ||
-			       now >= w->deadline;
-		if (!done) {
-			link = &w->next;
-			continue;
+	/* Dead-lettering may touch more queues meanwhile: index, not pointer. */
+	for (size_t i = 0; i < c->ntouched; i++) {
+		struct queue *q = c->touched[i]->q;
+		while (q->n.ready > 0 &&
+		       (w = waiters_first(&c->waiters, q->name)) != NULL) {
+			if (deliver(c, q, &w->identity, w->reqid, w->max,
+				    waiter_vis(w, q, c), 1) == 0)
+				break;
+			waiters_remove(&c->waiters, w);
 		}
-		*link = w->next;
-		zmq_msg_close(&w->identity);
-		free(w);
+	}
+	while ((w = waiters_expired(&c->waiters, now)) != NULL) {
+		struct queue *q = queue_lookup(c, w->queue, 0);
+		deliver(c, q, &w->identity, w->reqid, w->max, waiter_vis(w, q, c), 0);
+		waiters_remove(&c->waiters, w);
 	}
 }
 
+/* The queue name was deleted: its waiters hear so (NOQUEUE). */
+void waiters_deleted(struct coord *c, const char *name)
+{
+	struct waiter *w;
+
+	while ((w = waiters_first(&c->waiters, name)) != NULL) {
+		reply_error(c, &w->identity, w->reqid, ST_NOQUEUE,
+			    "queue %s was deleted", name);
+		waiters_remove(&c->waiters, w);
+	}
+}
+
+/* q NULL: a queue not made yet, where every frame is fresh. */
 static int check_frames(struct request *r, struct queue *q, uint64_t *fresh,
 			uint64_t *bytes)
 {
@@ -308,7 +404,7 @@ static int check_frames(struct request *r, struct queue *q, uint64_t *fresh,
 				    "part %zu: %s", i + 2, why);
 			return -1;
 		}
-		if (queue_find(q, &a.id) == NULL) {
+		if (q == NULL || queue_find(q, &a.id) == NULL) {
 			(*fresh)++;
 			*bytes += len;
 		}
@@ -326,15 +422,15 @@ static void op_put(struct request *r)
 {
 	struct coord *c = r->c;
 	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = r->h.reqid };
-	struct queue *q = queue_lookup(c, r->h.queue, 1);
+	struct queue *q = queue_lookup(c, r->h.queue, 0);
 	uint64_t fresh, bytes, dups = 0;
 
-	if (q == NULL)
-		return oom(r);
 	if (r->nbody == 0)
 		return reply_error(c, r->identity, r->h.reqid, ST_BADREQ,
 				   "PUT needs at least one atom frame");
 	if (check_frames(r, q, &fresh, &bytes) < 0)
+		return;
+	if (q == NULL && (q = client_queue(r, NULL)) == NULL)
 		return;
 	if ((q->conf.max_depth && queue_depth(q) + fresh > q->conf.max_depth) ||
 	    (q->conf.max_bytes && q->n.bytes + bytes > q->conf.max_bytes))
@@ -342,6 +438,8 @@ static void op_put(struct request *r)
 				   "queue %s is full (%llu atoms, %llu bytes)",
 				   q->name, (unsigned long long)queue_depth(q),
 				   (unsigned long long)q->n.bytes);
+	if (fresh && store_room(&c->store, bytes + fresh * store_record_size(q->name, 0), 1) < 0)
+		return no_room(r);
 	for (size_t i = 0; i < r->nbody; i++) {
 		const uint8_t *p = zmq_msg_data(&r->body[i]);
 		uint32_t len = (uint32_t)zmq_msg_size(&r->body[i]);
@@ -360,7 +458,7 @@ static void op_put(struct request *r)
 		if (store_append(&c->store, REC_PUT, q->name, p, len, NULL, 0, &pos) < 0 ||
 		    queue_put(q, &a.id, &pos, len, a.events, wall_ns()) == NULL)
 			return oom(r);
-		store_ref(&c->store, pos.seq);
+		store_ref(&c->store, pos.seq, len);
 	}
 	proto_set(&h, "stored", r->nbody - dups);
 	proto_set(&h, "dups", dups);
@@ -376,6 +474,14 @@ static int receipts(struct request *r, struct queue **q)
 		reply_error(r->c, r->identity, r->h.reqid, ST_BADREQ,
 			    "%s needs one part of 20-byte receipts",
 			    proto_op_name(r->h.code));
+		return -1;
+	}
+	/* A bound on the work of one request, so that no client holds up
+	 * the loop for long: 10000 receipts take about a millisecond. */
+	if (len / RECEIPT_WIRE > RECEIPTS_MAX) {
+		reply_error(r->c, r->identity, r->h.reqid, ST_BADREQ,
+			    "%s takes at most %d receipts", proto_op_name(r->h.code),
+			    RECEIPTS_MAX);
 		return -1;
 	}
 	if ((*q = queue_lookup(r->c, r->h.queue, 0)) == NULL) {
@@ -408,7 +514,7 @@ static void op_ack(struct request *r)
 		struct entry *e = receipt_at(r, q, i, &rc);
 		if (e == NULL || e->state == E_GONE)
 			continue;
-		entry_remove(r->c, q, e, r->now);
+		entry_remove(r->c, q, e, r->now, ACK_CONSUMED);
 		q->n.acked++;
 		acked++;
 	}

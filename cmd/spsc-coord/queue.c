@@ -15,7 +15,9 @@ struct queue *queue_new(const char *name, const struct queue_conf *conf)
 		return NULL;
 	snprintf(q->name, sizeof q->name, "%s", name);
 	q->conf = *conf;
-	q->nslots = 1024;
+	/* Small at first, doubling as atoms come: an idle queue costs under
+	 * a kilobyte, so ten thousand of them fit in a few megabytes. */
+	q->nslots = 16;
 	q->slots = calloc(q->nslots, sizeof *q->slots);
 	if (q->slots == NULL) {
 		free(q);

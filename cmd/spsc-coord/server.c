@@ -26,6 +26,7 @@
 #include "coord.h"
 #include "curve.h"
 #include "listen.h"
+#include "lock.h"
 #include "log.h"
 #include "reply.h"
 #include "units.h"
@@ -76,18 +77,19 @@ static int recv_message(struct coord *c, zmq_msg_t *parts, size_t *n)
 	return 1;
 }
 
+/* How long the loop may sleep: until the first queue timer, the first
+ * waiter's deadline, the next sync or the next save of the totals.  Each
+ * is the top of a heap or a field: no walk over the queues or waiters. */
 static int64_t next_timeout_ms(struct coord *c, int64_t now)
 {
 	int64_t due = now + MAX_WAIT_MS * NS_PER_MS;
 
-	for (size_t i = 0; i < c->nqueues; i++) {
-		int64_t d = queue_next_due(c->queues[i]);
-		if (d < due)
-			due = d;
-	}
-	for (struct waiter *w = c->waiters; w; w = w->next)
-		if (w->deadline < due)
-			due = w->deadline;
+	if (queues_next_due(c) < due)
+		due = queues_next_due(c);
+	if (waiters_next_deadline(&c->waiters) < due)
+		due = waiters_next_deadline(&c->waiters);
+	if (c->totals_dirty && c->totals_saved + TOTALS_EVERY < due)
+		due = c->totals_saved + TOTALS_EVERY;
 	if (c->store.fsync == FSYNC_INTERVAL && c->store.dirty &&
 	    c->store.last_sync_ns + c->store.fsync_interval_ns < due)
 		due = c->store.last_sync_ns + c->store.fsync_interval_ns;
@@ -95,9 +97,14 @@ static int64_t next_timeout_ms(struct coord *c, int64_t now)
 }
 
 /*
- * Settings are saved (and synced) as soon as they change.  Totals change
- * on every request, so they are saved at most every TOTALS_EVERY, unsynced:
- * a crash may lose that much counting, never an atom or a setting.
+ * Settings are saved and synced in the turn they change, before the
+ * replies go: a client told "created" or "deleted" can count on it.
+ * Totals change on every request that writes the log, and a queue made by
+ * a PUT (or a move, or the replay) is implied by its records in the log,
+ * so those are saved at most every TOTALS_EVERY, unsynced, in one write
+ * for any number of new queues.  A crash may lose that much counting,
+ * never an atom or a setting: the replay makes a queue for every PUT
+ * record, and keeps it while it holds atoms (queues_forget_unlisted).
  */
 static void save_conf(struct coord *c)
 {
@@ -111,21 +118,44 @@ static void save_conf(struct coord *c)
 		if (conf_save(c, 0) == 0)
 			c->totals_dirty = 0;
 		c->totals_saved = now;
-	}
+	} else
+		return;
+	log_debug("queue table saved: %zu queues in %.1f ms", c->nqueues,
+		  (double)(mono_ns() - now) / NS_PER_MS);
+}
+
+/*
+ * Deletes the segments no atom needs any more.  The totals are saved
+ * first: a replay after a crash counts the records written since the last
+ * save (replay.c), and could not count those of a deleted segment.  A
+ * failed save (a full disk) does not hold deletion back: space matters
+ * more than exact counting.
+ */
+static void reclaim(struct coord *c)
+{
+	if (!store_reclaimable(&c->store))
+		return;
+	if (conf_save(c, c->conf_dirty) == 0)
+		c->conf_dirty = c->totals_dirty = 0;
+	c->totals_saved = mono_ns();
+	store_reclaim(&c->store);
 }
 
 /* Writes the turn's records; a failure is fatal (see spsc-coord(1),
  * DURABILITY): replies are not sent, and a restart replays the log. */
 static int commit_turn(struct coord *c)
 {
+	if (c->store.pending > 0)
+		c->totals_dirty = 1;
 	if (store_flush(&c->store) < 0 || store_sync_due(&c->store, mono_ns()) < 0) {
 		log_error("%s; stopping without answering the last requests",
 			  c->store.err);
 		return -1;
 	}
+	save_conf(c);
+	reclaim(c);
 	replies_send(c);
 	replies_release(c);
-	save_conf(c);
 	return 0;
 }
 
@@ -149,34 +179,16 @@ static int turn(struct coord *c, zmq_msg_t *parts)
 		if (rc == 0)
 			break;
 		handle_request(c, parts, n);
-		c->totals_dirty = 1;
 		for (size_t k = 0; k < n; k++)
 			zmq_msg_close(&parts[k]);
 	}
 	now = mono_ns();
 	queues_tick(c, now);
 	serve_waiters(c, now);
+	queues_settle(c);
+	compact_tick(c);
+	store_retry_space(&c->store, now);
 	return commit_turn(c);
-}
-
-static int take_lock(const char *home)
-{
-	char path[4200];
-	int fd;
-
-	snprintf(path, sizeof path, "%s/coord.lock", home);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_error("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		log_error("%s: another spsc-coord is serving this state directory",
-			  home);
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 static int open_socket(struct coord *c)
@@ -205,11 +217,7 @@ static int open_socket(struct coord *c)
 
 static void shutdown_coord(struct coord *c, int lockfd)
 {
-	for (struct waiter *w = c->waiters, *next; w; w = next) {
-		next = w->next;
-		zmq_msg_close(&w->identity);
-		free(w);
-	}
+	waiters_free(&c->waiters);
 	if (c->router) {
 		char sock[4200];
 		zmq_close(c->router);
@@ -220,12 +228,7 @@ static void shutdown_coord(struct coord *c, int lockfd)
 		zmq_ctx_term(c->zctx);	/* also ends the ZAP thread's socket */
 	curve_server_join();
 	store_close(&c->store);
-	for (size_t i = 0; i < c->nqueues; i++) {
-		queue_free(c->queues[i]);
-		free(c->extras[i]);
-	}
-	free(c->queues);
-	free(c->extras);
+	table_free(c);
 	replies_free(c);
 	atom_codec_free(&c->codec);
 	if (lockfd >= 0)
@@ -241,20 +244,30 @@ int serve(struct serve_opts *o)
 
 	memset(&c, 0, sizeof c);
 	c.opt = *o;
+	table_init(&c);
 	atom_codec_init(&c.codec, 0, o->limit);
 	catch_signals();
-	if ((lockfd = take_lock(o->home)) < 0)
+	if ((lockfd = coord_lock(o->home)) < 0)
 		return -1;
 	snprintf(dir, sizeof dir, "%s/log", o->home);
 	if (conf_load(&c) < 0 ||
 	    store_open(&c.store, dir, o->segment_max, o->fsync,
 		       o->fsync_interval_ns, replay_record, &c) < 0) {
+		int damaged = c.store.damaged;
 		if (c.store.err[0])
 			log_error("%s", c.store.err);
+		if (damaged)
+			log_error("atoms put or acknowledged there would be lost or come back, so nothing was changed: "
+				  "'spsc-coord fsck' shows what is at stake, 'spsc-coord fsck --repair' goes on without it");
 		shutdown_coord(&c, lockfd);
-		return -1;
+		return damaged ? -EXIT_LOG_DAMAGED : -1;
 	}
 	queues_forget_unlisted(&c);
+	queues_start_rates(&c, mono_ns());
+	queues_settle(&c);
+	if (c.nqueues >= o->max_queues)
+		log_warn("%zu queues, and --max-queues is %zu: clients cannot make more until some are deleted",
+			 c.nqueues, o->max_queues);
 	parts = calloc(PROTO_PARTS_MAX + 2, sizeof *parts);
 	if (parts && open_socket(&c) == 0) {
 		while (!coord_stopping)
@@ -267,7 +280,8 @@ int serve(struct serve_opts *o)
 			log_info("stopped: log flushed");
 	}
 	free(parts);
-	conf_save(&c, 1);
+	if (rc == 0)	/* else the log may end before what the totals saw */
+		conf_save(&c, 1);
 	shutdown_coord(&c, lockfd);
 	return rc;
 }

@@ -10,15 +10,15 @@
 #include <unistd.h>
 
 #include "crc32c.h"
-#include "le.h"
 #include "fdio.h"
+#include "le.h"
 #include "grow.h"
 #include "log.h"
 #include "store.h"
 #include "units.h"
 
-#define SEGMENT_MAGIC "SPSCLOG1"
 #define SMALL_BODY 256
+#define SPACE_RETRY_NS NS_PER_SEC
 
 static void segment_path(const struct store *s, uint64_t seq, char *buf,
 			 size_t len)
@@ -45,16 +45,45 @@ static int sync_dir(struct store *s)
 	return rc < 0 ? fail(s, "fsync", s->dir) : 0;
 }
 
-static struct segment *segment_push(struct store *s, uint64_t seq, int fd,
-				    uint64_t size)
+static struct segment *segment_push(struct store *s, struct segment seg)
 {
 	if (grow(&s->segs, &s->segs_cap, s->nsegs + 1, sizeof *s->segs) < 0)
 		return NULL;
-	s->segs[s->nsegs] = (struct segment){ .seq = seq, .fd = fd, .size = size };
+	s->segs[s->nsegs] = seg;
 	return &s->segs[s->nsegs++];
 }
 
-static int segment_create(struct store *s, uint64_t seq)
+static struct segment *current(struct store *s)
+{
+	return &s->segs[s->nsegs - 1];
+}
+
+/*
+ * Allocates a segment's blocks ahead of the writes (KEEP_SIZE: the file's
+ * length stays that of its records).  ENOSPC is the answer that matters;
+ * a filesystem that cannot allocate ahead is remembered, and writes on it
+ * can still fail for want of space (see spsc-coord(1), DISK SPACE).
+ */
+static int reserve(struct store *s, struct segment *seg, uint64_t bytes)
+{
+	if (!s->prealloc || bytes <= seg->reserved)
+		return 0;
+	if (fallocate(seg->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)bytes) == 0) {
+		seg->reserved = bytes;
+		return 0;
+	}
+	if (errno == EOPNOTSUPP || errno == ENOSYS) {
+		log_warn("%s: the filesystem cannot allocate ahead; a full disk will stop the coordinator",
+			 s->dir);
+		s->prealloc = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* Makes segment seq with room for bytes; ENOSPC leaves no file behind. */
+static int segment_make(struct store *s, uint64_t seq, uint64_t bytes,
+			struct segment *out)
 {
 	uint8_t head[SEGMENT_HEAD];
 	char path[4200];
@@ -64,98 +93,181 @@ static int segment_create(struct store *s, uint64_t seq)
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fail(s, "create", path);
-	memcpy(head, SEGMENT_MAGIC, 8);
-	for (int i = 0; i < 8; i++)
-		head[8 + i] = (uint8_t)(seq >> (8 * i));
-	if (fd_write_all(fd, head, sizeof head) < 0) {
+	*out = (struct segment){ .seq = seq, .fd = fd, .size = SEGMENT_HEAD };
+	segment_header(head, seq);
+	if (reserve(s, out, bytes) < 0 || fd_write_all(fd, head, sizeof head) < 0) {
+		int saved = errno;
 		close(fd);
-		return fail(s, "write", path);
+		(void)unlink(path);
+		errno = saved;
+		out->fd = -1;
+		return fail(s, "create", path);
 	}
-	if (segment_push(s, seq, fd, SEGMENT_HEAD) == NULL) {
-		close(fd);
-		errno = ENOMEM;
-		return fail(s, "segment table", path);
-	}
+	if (!s->prealloc)
+		out->reserved = UINT64_MAX;
 	return s->fsync == FSYNC_NEVER ? 0 : sync_dir(s);
 }
 
-/*
- * Checks one record at off; returns its length, or 0 with why set if the
- * bytes there are not a whole, intact record.
- */
-static size_t record_check(const uint8_t *p, size_t avail, char *why,
-			   size_t whylen)
+/* Keeps one empty segment ready, so that the next switch needs no new
+ * space.  Failing to make it is how a full disk is first noticed. */
+static void make_spare(struct store *s)
 {
-	uint32_t len;
-
-	if (avail < RECORD_HEAD) {
-		snprintf(why, whylen, "torn record head (%zu bytes)", avail);
-		return 0;
+	if (s->spare.fd >= 0)
+		return;
+	s->space_tried = mono_ns();
+	if (segment_make(s, current(s)->seq + 1, s->segment_max, &s->spare) == 0) {
+		if (s->nospace)
+			log_info("%s: disk space is back; taking PUTs again", s->dir);
+		s->nospace = 0;
+		return;
 	}
-	len = le_get32(p);
-	if (len < RECORD_HEAD || len > avail) {
-		snprintf(why, whylen, "record length %" PRIu32 " runs past the end (%zu bytes left)",
-			 len, avail);
-		return 0;
-	}
-	if (crc32c(0, p + 8, len - 8) != le_get32(p + 4)) {
-		snprintf(why, whylen, "record CRC mismatch");
-		return 0;
-	}
-	if (RECORD_HEAD + (size_t)p[9] > len || p[8] < REC_PUT || p[8] > REC_PURGE) {
-		snprintf(why, whylen, "malformed record (type %u)", p[8]);
-		return 0;
-	}
-	return len;
+	s->spare.fd = -1;
+	if (!s->nospace)
+		log_warn("%s; refusing PUTs until consumers free space", s->err);
+	s->nospace = 1;
+	s->err[0] = '\0';
 }
 
-/* Replays one segment; truncates it at the first bad record. */
-static int segment_replay(struct store *s, struct segment *seg,
-			  const char *path, replay_fn fn, void *ctx)
+static int sync_current(struct store *s)
 {
+	char path[4200];
+
+	if (fdatasync(current(s)->fd) < 0) {
+		segment_path(s, current(s)->seq, path, sizeof path);
+		return fail(s, "fdatasync", path);
+	}
+	s->dirty = 0;
+	s->last_sync_ns = mono_ns();
+	return 0;
+}
+
+/*
+ * Starts a new segment with room for bytes.  A finished segment is synced
+ * before the next begins, or an interval sync (which only syncs the
+ * newest) would miss it.
+ */
+static int next_segment(struct store *s, uint64_t bytes)
+{
+	struct segment seg;
+
+	if (store_flush(s) < 0 ||
+	    (s->fsync != FSYNC_NEVER && s->dirty && sync_current(s) < 0))
+		return -1;
+	if (s->spare.fd >= 0 && bytes <= s->spare.reserved) {
+		seg = s->spare;
+		s->spare.fd = -1;
+	} else {
+		if (s->spare.fd >= 0) {	/* too small for this record */
+			char path[4200];
+			segment_path(s, s->spare.seq, path, sizeof path);
+			close(s->spare.fd);
+			(void)unlink(path);
+			s->spare.fd = -1;
+		}
+		if (segment_make(s, current(s)->seq + 1, bytes, &seg) < 0)
+			return -1;
+	}
+	if (segment_push(s, seg) == NULL) {
+		errno = ENOMEM;
+		return fail(s, "segment table", s->dir);
+	}
+	make_spare(s);
+	return 0;
+}
+
+/* What a record of this queue and body length takes in the log. */
+uint64_t store_record_size(const char *queue, size_t body)
+{
+	return RECORD_HEAD + strlen(queue) + body;
+}
+
+/*
+ * Makes sure that bytes of records can be appended, starting a segment if
+ * need be.  A PUT (is_put) must also leave a reserve when there is no
+ * spare, so that the ACKs which free space can always be written.
+ * Returns -1 with errno ENOSPC when the disk is full.
+ */
+int store_room(struct store *s, uint64_t bytes, int is_put)
+{
+	struct segment *cur = current(s);
+	uint64_t used = cur->size + s->pending;
+	uint64_t keep = is_put && s->spare.fd < 0 ? s->segment_max / 4 : 0;
+	uint64_t limit = s->segment_max < cur->reserved ? s->segment_max : cur->reserved;
+
+	if (used + bytes + keep <= limit || (used == SEGMENT_HEAD && !keep &&
+					     used + bytes <= cur->reserved))
+		return 0;
+	if (used == SEGMENT_HEAD && !keep) {
+		/* A record larger than a segment gets a segment of its own. */
+		if (reserve(s, cur, used + bytes) == 0)
+			return 0;
+		return fail(s, "allocate", s->dir);
+	}
+	if (is_put && s->nospace) {
+		errno = ENOSPC;
+		return fail(s, "no spare segment", s->dir);
+	}
+	if (next_segment(s, SEGMENT_HEAD + bytes > s->segment_max ?
+			 SEGMENT_HEAD + bytes : s->segment_max) < 0)
+		return -1;
+	/* In the new segment, a PUT may still find no spare behind it. */
+	return is_put ? store_room(s, bytes, 1) : 0;
+}
+
+/* Walks one segment, handing each record to fn.  *damage is set to the
+ * first damaged run, if any (the walk goes on past it to count what is
+ * at stake, but the caller decides whether that is acceptable). */
+/* Gives back the blocks allocated ahead past a segment's last record: a
+ * crash leaves them behind in the segment it was writing. */
+static void release_tail(struct segment *seg)
+{
+	if (seg->size >= SEGMENT_HEAD)
+		(void)fallocate(seg->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				(off_t)seg->size, (off_t)1 << 40);
+}
+
+static int segment_replay(struct store *s, struct segment *seg,
+			  const char *path, replay_fn fn, void *ctx,
+			  struct log_damage *damage, size_t *after)
+{
+	struct segment_map m;
+	struct log_record rec;
+	struct log_damage dmg;
 	struct stat st;
 	uint8_t *map;
 	size_t off = SEGMENT_HEAD;
-	char why[160];
+	enum scan_step step;
 
+	damage->len = 0;
+	*after = 0;
 	if (fstat(seg->fd, &st) < 0)
 		return fail(s, "stat", path);
-	if ((size_t)st.st_size < SEGMENT_HEAD) {
-		log_warn("%s: segment shorter than its header; removed", path);
-		seg->size = 0;
+	seg->size = (uint64_t)st.st_size;
+	if ((size_t)st.st_size < SEGMENT_HEAD)
 		return 0;
-	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, seg->fd, 0);
 	if (map == MAP_FAILED)
 		return fail(s, "mmap", path);
-	if (memcmp(map, SEGMENT_MAGIC, 8) != 0) {
+	segment_map_init(&m, map, (size_t)st.st_size);
+	if (m.version == 0) {
 		munmap(map, (size_t)st.st_size);
+		s->damaged = 1;
 		errno = EINVAL;
-		return fail(s, "not a segment file", path);
+		return fail(s, "not a segment file (bad magic); run 'spsc-coord fsck'", path);
 	}
-	while (off < (size_t)st.st_size) {
-		size_t len = record_check(map + off, (size_t)st.st_size - off,
-					  why, sizeof why);
-		char queue[256];
-		struct record_pos pos;
-		if (len == 0) {
-			log_warn("%s: byte %zu: %s; truncating %zu bytes",
-				 path, off, why, (size_t)st.st_size - off);
-			if (ftruncate(seg->fd, (off_t)off) < 0) {
-				munmap(map, (size_t)st.st_size);
-				return fail(s, "truncate", path);
-			}
-			break;
+	while ((step = segment_next(&m, &off, &rec, &dmg)) != SCAN_END) {
+		struct record_pos pos = { seg->seq, rec.body_off };
+		if (step == SCAN_DAMAGE) {
+			if (damage->len == 0)
+				*damage = dmg;
+			continue;
 		}
-		memcpy(queue, map + off + RECORD_HEAD, map[off + 9]);
-		queue[map[off + 9]] = '\0';
-		pos.seq = seg->seq;
-		pos.off = off + RECORD_HEAD + map[off + 9];
-		fn(ctx, map[off + 8], queue, map + pos.off, off + len - pos.off,
-		   &pos);
-		off += len;
+		if (damage->len) {
+			(*after)++;
+			continue;
+		}
+		fn(ctx, rec.type, rec.queue, rec.body, rec.body_len, &pos);
 	}
-	seg->size = off;
 	munmap(map, (size_t)st.st_size);
 	return 0;
 }
@@ -168,16 +280,17 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Finds the segment numbers in the directory, sorted. */
-static int list_segments(struct store *s, uint64_t **out, size_t *n)
+int store_list(const char *dir, uint64_t **out, size_t *n)
 {
-	DIR *d = opendir(s->dir);
+	DIR *d = opendir(dir);
 	struct dirent *e;
 	uint64_t *seqs = NULL;
 	size_t cap = 0;
 
 	*n = 0;
+	*out = NULL;
 	if (d == NULL)
-		return fail(s, "open", s->dir);
+		return -1;
 	while ((e = readdir(d)) != NULL) {
 		uint64_t seq;
 		char tail[8];
@@ -187,7 +300,7 @@ static int list_segments(struct store *s, uint64_t **out, size_t *n)
 		if (grow(&seqs, &cap, *n + 1, sizeof *seqs) < 0) {
 			free(seqs);
 			closedir(d);
-			return fail(s, "listing", s->dir);
+			return -1;
 		}
 		seqs[(*n)++] = seq;
 	}
@@ -198,49 +311,140 @@ static int list_segments(struct store *s, uint64_t **out, size_t *n)
 	return 0;
 }
 
-static int replay_all(struct store *s, replay_fn fn, void *ctx)
+/* 1 if no segment after index i holds a record: i is the log's tail. */
+static int is_tail(const struct store *s, size_t i)
 {
-	uint64_t *seqs;
-	size_t n;
+	for (size_t k = i + 1; k < s->nsegs; k++)
+		if (s->segs[k].size > SEGMENT_HEAD)
+			return 0;
+	return 1;
+}
+
+/*
+ * Damage is fatal to a start unless it is a torn write at the very end of
+ * the log.  Nothing is changed on disk here: the tail is cut only once
+ * every segment has been read.
+ */
+static int judge_damage(struct store *s, size_t i, const struct log_damage *d,
+			size_t after, uint64_t *cut)
+{
 	char path[4200];
 
-	if (list_segments(s, &seqs, &n) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct segment *seg;
+	segment_path(s, s->segs[i].seq, path, sizeof path);
+	if (d->at_end && after == 0 && is_tail(s, i)) {
+		log_warn("%s: byte %zu: %s; a torn write at the end of the log: cutting %zu bytes",
+			 path, d->off, d->why, d->len);
+		*cut = d->off;
+		return 0;
+	}
+	s->damaged = 1;
+	snprintf(s->err, sizeof s->err,
+		 "%s: byte %zu: %s; %zu damaged bytes%s, followed by %zu intact records%s",
+		 path, d->off, d->why, d->len,
+		 d->at_end ? " to the end of the segment" : "", after,
+		 is_tail(s, i) ? "" : " (and later segments)");
+	return -1;
+}
+
+static int replay_all(struct store *s, replay_fn fn, void *ctx)
+{
+	uint64_t *seqs, cut = 0;
+	size_t n, tail = 0;
+	char path[4200];
+	int rc = 0;
+
+	if (store_list(s->dir, &seqs, &n) < 0)
+		return fail(s, "listing", s->dir);
+	/* Every segment is opened and sized first: whether damage is a torn
+	 * tail depends on what the later segments hold. */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct stat st;
 		int fd;
 		segment_path(s, seqs[i], path, sizeof path);
 		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-		if (fd < 0 || (seg = segment_push(s, seqs[i], fd, 0)) == NULL) {
-			free(seqs);
-			return fail(s, "open", path);
-		}
-		if (segment_replay(s, seg, path, fn, ctx) < 0) {
-			free(seqs);
-			return -1;
+		if (fd < 0 || fstat(fd, &st) < 0 ||
+		    segment_push(s, (struct segment){ .seq = seqs[i], .fd = fd,
+				 .size = (uint64_t)st.st_size }) == NULL) {
+			rc = fail(s, "open", path);
+			if (fd >= 0)
+				close(fd);
 		}
 	}
 	free(seqs);
-	return 0;
+	for (size_t i = 0; i < s->nsegs && rc == 0; i++) {
+		struct log_damage d;
+		size_t after;
+		segment_path(s, s->segs[i].seq, path, sizeof path);
+		if (s->segs[i].size < SEGMENT_HEAD && !is_tail(s, i)) {
+			s->damaged = 1;
+			snprintf(s->err, sizeof s->err,
+				 "%s: %" PRIu64 " bytes, shorter than a segment header, before later segments; run 'spsc-coord fsck'",
+				 path, s->segs[i].size);
+			rc = -1;
+			break;
+		}
+		rc = segment_replay(s, &s->segs[i], path, fn, ctx, &d, &after);
+		release_tail(&s->segs[i]);
+		if (rc == 0 && d.len && judge_damage(s, i, &d, after, &cut) < 0)
+			rc = -1;
+		if (rc == 0 && d.len)
+			tail = i;
+	}
+	if (rc == 0 && cut) {
+		segment_path(s, s->segs[tail].seq, path, sizeof path);
+		if (ftruncate(s->segs[tail].fd, (off_t)cut) < 0)
+			return fail(s, "truncate", path);
+		s->segs[tail].size = cut;
+	}
+	return rc;
+}
+
+/* A segment shorter than its header was being made when a crash came;
+ * one that is not the last would be damage, which replay reports. */
+static void drop_unborn(struct store *s)
+{
+	char path[4200];
+
+	while (s->nsegs && current(s)->size < SEGMENT_HEAD) {
+		segment_path(s, current(s)->seq, path, sizeof path);
+		log_warn("%s: segment shorter than its header; removed", path);
+		close(current(s)->fd);
+		(void)unlink(path);
+		s->nsegs--;
+	}
 }
 
 int store_open(struct store *s, const char *dir, uint64_t segment_max,
 	       enum fsync_policy fsync, int64_t interval_ns, replay_fn fn,
 	       void *ctx)
 {
+	struct segment seg;
+
 	memset(s, 0, sizeof *s);
 	snprintf(s->dir, sizeof s->dir, "%s", dir);
 	s->segment_max = segment_max;
 	s->fsync = fsync;
 	s->fsync_interval_ns = interval_ns;
 	s->last_sync_ns = mono_ns();
+	s->prealloc = 1;
+	s->spare.fd = -1;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return fail(s, "mkdir", dir);
+	s->replaying = 1;
 	if (replay_all(s, fn, ctx) < 0)
 		return -1;
+	s->replaying = 0;
+	drop_unborn(s);
 	/* Always append to a fresh segment: the old tail may have been
-	 * truncated, and a new file keeps recovery reasoning simple. */
-	return segment_create(s, s->nsegs ? s->segs[s->nsegs - 1].seq + 1 : 1);
+	 * cut, and a new file keeps recovery reasoning simple. */
+	if (segment_make(s, s->nsegs ? current(s)->seq + 1 : 1, segment_max, &seg) < 0)
+		return -1;
+	if (segment_push(s, seg) == NULL) {
+		errno = ENOMEM;
+		return fail(s, "segment table", dir);
+	}
+	make_spare(s);
+	return 0;
 }
 
 static int piece_add(struct store *s, const void *ptr, size_t off, size_t len)
@@ -273,67 +477,44 @@ static int buffer_bytes(struct store *s, const void *p, size_t len)
 	return 0;
 }
 
-static struct segment *current(struct store *s)
-{
-	return &s->segs[s->nsegs - 1];
-}
-
-static int sync_current(struct store *s);
-
 /*
  * Buffers one record whose body is body followed by body2 (either may be
  * empty); large bodies are referenced, not copied, until store_flush.
- * *pos says where the body will land.
+ * *pos says where the body will land.  A PUT must have made its room
+ * with store_room first; for other records a failure here is fatal, and
+ * store_flush reports it.
  */
 int store_append(struct store *s, int type, const char *queue,
 		 const void *body, size_t len, const void *body2,
 		 size_t len2, struct record_pos *pos)
 {
-	size_t qlen = strlen(queue), total = RECORD_HEAD + qlen + len + len2;
+	uint64_t total = store_record_size(queue, len + len2);
 	uint8_t head[RECORD_HEAD + 256];
+	size_t hlen;
 	uint32_t crc;
 
-	if (current(s)->size + s->pending + total > s->segment_max &&
-	    current(s)->size + s->pending > SEGMENT_HEAD) {
-		/* A finished segment is synced before the next begins, or an
-		 * interval sync (which only syncs the newest) would miss it. */
-		if (store_flush(s) < 0 ||
-		    (s->fsync != FSYNC_NEVER && s->dirty && sync_current(s) < 0) ||
-		    segment_create(s, current(s)->seq + 1) < 0)
-			return -1;
+	if (s->failed)
+		return -1;
+	if (store_room(s, total, 0) < 0) {
+		s->failed = 1;
+		return -1;
 	}
-	le_put32(head, (uint32_t)total);
-	head[8] = (uint8_t)type;
-	head[9] = (uint8_t)qlen;
-	head[10] = head[11] = 0;
-	memcpy(head + RECORD_HEAD, queue, qlen);
-	crc = crc32c(0, head + 8, RECORD_HEAD - 8 + qlen);
+	hlen = record_head(head, type, queue, (uint32_t)total);
+	crc = crc32c(0, head + 8, hlen - 8);
 	crc = crc32c(crc, body, len);
 	crc = crc32c(crc, body2, len2);
 	le_put32(head + 4, crc);
-	if (buffer_bytes(s, head, RECORD_HEAD + qlen) < 0 ||
+	if (buffer_bytes(s, head, hlen) < 0 ||
 	    buffer_bytes(s, body, len) < 0 || buffer_bytes(s, body2, len2) < 0) {
 		snprintf(s->err, sizeof s->err, "out of memory buffering a record");
+		s->failed = 1;
 		return -1;
 	}
 	if (pos) {
 		pos->seq = current(s)->seq;
-		pos->off = current(s)->size + s->pending + RECORD_HEAD + qlen;
+		pos->off = current(s)->size + s->pending + hlen;
 	}
 	s->pending += total;
-	return 0;
-}
-
-static int sync_current(struct store *s)
-{
-	char path[4200];
-
-	if (fdatasync(current(s)->fd) < 0) {
-		segment_path(s, current(s)->seq, path, sizeof path);
-		return fail(s, "fdatasync", path);
-	}
-	s->dirty = 0;
-	s->last_sync_ns = mono_ns();
 	return 0;
 }
 
@@ -344,6 +525,8 @@ int store_flush(struct store *s)
 {
 	char path[4200];
 
+	if (s->failed)
+		return -1;
 	if (s->pending == 0)
 		return 0;
 	if (grow(&s->iov, &s->iov_cap, s->npieces, sizeof *s->iov) < 0) {
@@ -374,6 +557,13 @@ int store_sync_due(struct store *s, int64_t now)
 	    now - s->last_sync_ns < s->fsync_interval_ns)
 		return 0;
 	return sync_current(s);
+}
+
+/* While the disk is full, tries once a second to make the spare again. */
+void store_retry_space(struct store *s, int64_t now)
+{
+	if (s->nospace && now - s->space_tried >= SPACE_RETRY_NS)
+		make_spare(s);
 }
 
 static struct segment *find(struct store *s, uint64_t seq)
@@ -419,24 +609,42 @@ int store_read(struct store *s, const struct record_pos *pos, void *buf,
 	return 0;
 }
 
-void store_ref(struct store *s, uint64_t seq)
+void store_ref(struct store *s, uint64_t seq, uint64_t bytes)
 {
 	struct segment *seg = find(s, seq);
 
-	if (seg)
+	if (seg) {
 		seg->live++;
+		seg->live_bytes += bytes;
+	}
 }
 
-/* Drops one live atom from a segment and reclaims, oldest first, every
- * segment left with none (never the one being written). */
-void store_unref(struct store *s, uint64_t seq)
+/* Drops one live atom from a segment; store_reclaim deletes it later. */
+void store_unref(struct store *s, uint64_t seq, uint64_t bytes)
 {
 	struct segment *seg = find(s, seq);
+
+	if (seg && seg->live > 0) {
+		seg->live--;
+		seg->live_bytes -= bytes < seg->live_bytes ? bytes : seg->live_bytes;
+	}
+}
+
+/* Would store_reclaim delete anything? */
+int store_reclaimable(const struct store *s)
+{
+	return !s->replaying && s->nsegs > 1 && s->segs[0].live == 0;
+}
+
+/* Deletes, oldest first, every segment left with no live atom (never the
+ * one being written, and nothing before a replay is whole). */
+void store_reclaim(struct store *s)
+{
 	char path[4200];
 	size_t drop = 0;
 
-	if (seg && seg->live > 0)
-		seg->live--;
+	if (s->replaying)
+		return;
 	while (drop + 1 < s->nsegs && s->segs[drop].live == 0) {
 		segment_path(s, s->segs[drop].seq, path, sizeof path);
 		if (unlink(path) < 0)
@@ -450,6 +658,23 @@ void store_unref(struct store *s, uint64_t seq)
 	}
 }
 
+/*
+ * The segment whose live atoms compaction should copy forward, or 0.
+ * Only the oldest, since deletion is oldest first; and only while the log
+ * holds more than twice its live bytes (plus two segments of slack), so
+ * that copying costs at most as much as it frees, amortised.
+ */
+uint64_t store_compact_victim(const struct store *s)
+{
+	uint64_t live = 0;
+
+	if (s->nsegs < 3 || s->segs[0].live == 0)
+		return 0;
+	for (size_t i = 0; i < s->nsegs; i++)
+		live += s->segs[i].live_bytes;
+	return store_disk_bytes(s) > 2 * live + 2 * s->segment_max ? s->segs[0].seq : 0;
+}
+
 uint64_t store_disk_bytes(const struct store *s)
 {
 	uint64_t total = 0;
@@ -459,15 +684,31 @@ uint64_t store_disk_bytes(const struct store *s)
 	return total;
 }
 
+/* The position just past the last record appended, written or not:
+ * what the counters saved beside the log have seen (see conf.c).  The
+ * buffered records are in the newest segment, as any switch flushes. */
+void store_end(const struct store *s, struct record_pos *end)
+{
+	end->seq = s->nsegs ? s->segs[s->nsegs - 1].seq : 0;
+	end->off = s->nsegs ? s->segs[s->nsegs - 1].size + s->pending : 0;
+}
+
 void store_close(struct store *s)
 {
 	if (s->nsegs && s->fsync != FSYNC_NEVER)
 		(void)fdatasync(current(s)->fd);
 	for (size_t i = 0; i < s->nsegs; i++)
 		close(s->segs[i].fd);
+	if (s->spare.fd >= 0) {
+		char path[4200];
+		segment_path(s, s->spare.seq, path, sizeof path);
+		close(s->spare.fd);
+		(void)unlink(path);
+	}
 	free(s->segs);
 	free(s->pieces);
 	free(s->hbuf);
 	free(s->iov);
 	memset(s, 0, sizeof *s);
+	s->spare.fd = -1;
 }

@@ -1,29 +1,29 @@
 /*
  * store: the coordinator's append-only log.
  *
- * The log is a directory of numbered segment files.  Every change to a
- * queue's contents is one CRC'd record appended to the newest segment;
- * records are buffered and written together once per event-loop turn
- * (group commit), and replies go out only after that write(2).  On start
- * the segments are replayed in order to rebuild the queues; a torn or
- * corrupt tail is truncated and reported.
+ * The log is a directory of numbered segment files (the format is in
+ * segment.h).  Every change to a queue's contents is one CRC'd record
+ * appended to the newest segment; records are buffered and written
+ * together once per event-loop turn (group commit), and replies go out
+ * only after that write(2).
  *
- * Segment file: 16-byte header "SPSCLOG1" + u64 segment number, then
- * records:
+ * On start the segments are replayed in order to rebuild the queues.
+ * Only a torn tail of the last segment that holds records may be cut off
+ * (a crash in the middle of a write); damage anywhere else stops the start
+ * with the file and offset, and changes nothing: `spsc-coord fsck` decides
+ * what to do with it.
  *
- *   off len
- *     0   4  record length R, these 12 bytes included
- *     4   4  CRC32C of bytes 8..R-1
- *     8   1  type (enum record_type)
- *     9   1  queue name length Q
- *    10   2  zero
- *    12   Q  queue name
- *  12+Q      body: PUT an atom frame; ACK an id (16); RECV an id and a
- *            u32 delivery count; PURGE nothing
+ * Disk space: each segment is allocated in full (fallocate) when it is
+ * made, and one spare segment is kept ready, so a write into a segment
+ * cannot fail for want of space.  When the spare cannot be made, the disk
+ * is full: PUTs are refused (NOSPACE) while ACKs and the like still go
+ * into the room left, and PUTs resume once a spare can be made again.
  *
- * Segments are reclaimed oldest first, once every atom put in them has
- * left its queue: deleting strictly in order keeps each ACK record alive at
- * least as long as the PUT it cancels.
+ * Segments are reclaimed oldest first once every atom put in them has
+ * left its queue: deleting strictly in order keeps each ACK record alive
+ * at least as long as the PUT it cancels.  Compaction (compact.c) copies
+ * the few live atoms of an old segment forward so that one slow atom does
+ * not pin the history behind it.
  */
 #ifndef SPSC_STORE_H
 #define SPSC_STORE_H
@@ -32,14 +32,12 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "atomid.h"
-
-enum record_type { REC_PUT = 1, REC_ACK = 2, REC_RECV = 3, REC_PURGE = 4 };
-
-#define RECORD_HEAD 12
-#define SEGMENT_HEAD 16
+#include "segment.h"
 
 enum fsync_policy { FSYNC_NEVER, FSYNC_INTERVAL, FSYNC_ALWAYS };
+
+/* Exit status of `spsc-coord serve` when the log is damaged. */
+#define EXIT_LOG_DAMAGED 3
 
 struct piece {
 	const void *ptr;	/* NULL: the bytes are in hbuf at off */
@@ -51,7 +49,9 @@ struct segment {
 	uint64_t seq;
 	int fd;
 	uint64_t size;		/* bytes written (and flushed) */
+	uint64_t reserved;	/* bytes allocated on disk for it */
 	uint64_t live;		/* PUTs in it whose atoms are still queued */
+	uint64_t live_bytes;	/* their frames' bytes */
 };
 
 /* Where a record's body landed: segment number and offset within it. */
@@ -67,8 +67,15 @@ struct store {
 	int64_t fsync_interval_ns;
 	int64_t last_sync_ns;
 	int dirty;
+	int replaying;		/* no deletions until the replay is whole */
+	int prealloc;		/* the filesystem can allocate ahead */
+	int nospace;		/* no spare segment: the disk is full */
+	int64_t space_tried;	/* mono ns of the last try for a spare */
+	int failed;		/* a record could not be buffered: stop */
+	int damaged;		/* start-up found damage: EXIT_LOG_DAMAGED */
 	struct segment *segs;	/* oldest first */
 	size_t nsegs, segs_cap;
+	struct segment spare;	/* fd < 0: none */
 	/* The group-commit buffer: record heads and small bodies are copied
 	 * into hbuf; large bodies (atom frames) are referenced in place and
 	 * must stay valid until store_flush. */
@@ -89,16 +96,24 @@ typedef void (*replay_fn)(void *ctx, int type, const char *queue,
 int store_open(struct store *s, const char *dir, uint64_t segment_max,
 	       enum fsync_policy fsync, int64_t interval_ns, replay_fn fn,
 	       void *ctx);
+int store_list(const char *dir, uint64_t **seqs, size_t *n);
+int store_room(struct store *s, uint64_t bytes, int is_put);
+uint64_t store_record_size(const char *queue, size_t body);
 int store_append(struct store *s, int type, const char *queue,
 		 const void *body, size_t len, const void *body2,
 		 size_t len2, struct record_pos *pos);
 int store_flush(struct store *s);
 int store_sync_due(struct store *s, int64_t now);
+void store_retry_space(struct store *s, int64_t now);
 int store_read(struct store *s, const struct record_pos *pos, void *buf,
 	       size_t len);
-void store_unref(struct store *s, uint64_t seq);
-void store_ref(struct store *s, uint64_t seq);
+void store_ref(struct store *s, uint64_t seq, uint64_t bytes);
+void store_unref(struct store *s, uint64_t seq, uint64_t bytes);
+int store_reclaimable(const struct store *s);
+void store_reclaim(struct store *s);
+uint64_t store_compact_victim(const struct store *s);
 uint64_t store_disk_bytes(const struct store *s);
+void store_end(const struct store *s, struct record_pos *end);
 void store_close(struct store *s);
 
 #endif

@@ -1,0 +1,393 @@
+/*
+ * fsck: checks every segment of a stopped coordinator's log, says what
+ * damage puts at stake, and with --repair goes on without it.
+ *
+ * A damaged run of bytes is skipped up to the next intact record (the
+ * record mark, segment.h).  Inside the run, fsck reads what it can of the
+ * record heads, CRC or not, to name the atoms concerned:
+ *
+ *   a damaged PUT      the atom is lost, unless an intact ACK shows it
+ *                      was consumed anyway
+ *   a damaged ACK      the atom may come back, if its PUT is intact
+ *   a damaged PURGE    the atoms purged may come back
+ *   unreadable bytes   atoms put there are lost and atoms acknowledged
+ *                      there may come back, ids unknown
+ *
+ * --repair copies each damaged segment to $SPSC_HOME/damaged/ first, then
+ * rewrites it with its intact records only (a new file, synced, renamed
+ * over the old).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomid.h"
+#include "fdio.h"
+#include "fsck.h"
+#include "grow.h"
+#include "le.h"
+#include "lock.h"
+#include "log.h"
+#include "store.h"
+
+/* An intact PUT, MOVE or ACK: what a damaged record is judged against. */
+struct seen {
+	uint8_t id[16];
+	uint8_t type;
+	uint64_t seq, off;
+	char queue[201];
+};
+
+/* An atom a damaged record was about. */
+struct suspect {
+	struct seen rec;
+	char path[4200];
+};
+
+struct fsck {
+	const char *home;
+	char dir[4200];
+	int repair;
+	struct seen *seen;
+	size_t nseen, seen_cap;
+	struct suspect *sus;
+	size_t nsus, sus_cap;
+	uint64_t segments, records, runs, unknown_bytes;
+	uint64_t lost, back;
+};
+
+struct mapped {
+	int fd;
+	uint8_t *p;
+	size_t size;
+	struct segment_map m;
+};
+
+static int map_segment(const char *path, struct mapped *mp)
+{
+	struct stat st;
+
+	mp->p = NULL;
+	mp->size = 0;
+	if ((mp->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(mp->fd, &st) < 0)
+		return -1;
+	mp->size = (size_t)st.st_size;
+	if (mp->size && (mp->p = mmap(NULL, mp->size, PROT_READ, MAP_PRIVATE,
+				      mp->fd, 0)) == MAP_FAILED)
+		return -1;
+	segment_map_init(&mp->m, mp->p, mp->size);
+	/* A damaged header: read on, in the format the first record has. */
+	if (mp->m.version == 0 && mp->size >= SEGMENT_HEAD + RECORD_HEAD)
+		mp->m.version = le_get16(mp->p + SEGMENT_HEAD + 10) == 0 ? 1 : 2;
+	else if (mp->m.version == 0 && mp->size >= SEGMENT_HEAD)
+		mp->m.version = 2;
+	return 0;
+}
+
+static void unmap_segment(struct mapped *mp)
+{
+	if (mp->p && mp->p != MAP_FAILED)
+		munmap(mp->p, mp->size);
+	if (mp->fd >= 0)
+		close(mp->fd);
+}
+
+/* The atom a record body names: an ACK or RECV starts with the id, a
+ * PUT's frame has it at byte 8, a MOVE's at byte 12. */
+static int body_id(int type, const uint8_t *b, size_t len, uint8_t id[16])
+{
+	size_t at = type == REC_PUT ? 8 : type == REC_MOVE ? 12 : 0;
+
+	if (type == REC_PURGE || len < at + 16)
+		return -1;
+	memcpy(id, b + at, 16);
+	return 0;
+}
+
+static int note_seen(struct fsck *f, const struct log_record *rec,
+		     uint64_t seq)
+{
+	struct seen k = { .type = (uint8_t)rec->type, .seq = seq, .off = rec->off };
+
+	if (rec->type == REC_RECV || rec->type == REC_PURGE ||
+	    body_id(rec->type, rec->body, rec->body_len, k.id) < 0)
+		return 0;
+	snprintf(k.queue, sizeof k.queue, "%.200s", rec->queue);
+	if (grow(&f->seen, &f->seen_cap, f->nseen + 1, sizeof *f->seen) < 0)
+		return -1;
+	f->seen[f->nseen++] = k;
+	return 0;
+}
+
+/* One record head read inside a damaged run: remember its atom. */
+static int suspect(struct fsck *f, const uint8_t *p, size_t at, uint64_t seq,
+		   const char *path)
+{
+	struct suspect *su;
+	uint32_t len = le_get32(p);
+
+	if (grow(&f->sus, &f->sus_cap, f->nsus + 1, sizeof *f->sus) < 0)
+		return -1;
+	su = &f->sus[f->nsus];
+	memset(su, 0, sizeof *su);
+	if (p[8] != REC_PURGE &&
+	    body_id(p[8], p + RECORD_HEAD + p[9], len - RECORD_HEAD - p[9], su->rec.id) < 0)
+		return 0;
+	su->rec.type = p[8];
+	su->rec.seq = seq;
+	su->rec.off = at;
+	memcpy(su->rec.queue, p + RECORD_HEAD, p[9] < 200 ? p[9] : 200);
+	snprintf(su->path, sizeof su->path, "%s", path);
+	f->nsus++;
+	return 0;
+}
+
+/* Reads what record heads it can inside a damaged run, CRC or not. */
+static int salvage(struct fsck *f, const struct mapped *mp, uint64_t seq,
+		   const struct log_damage *d, const char *path)
+{
+	size_t at = d->off, end = d->off + d->len;
+
+	while (at + RECORD_HEAD <= end) {
+		const uint8_t *p = mp->p + at;
+		uint32_t len = le_get32(p);
+		if (len < RECORD_HEAD + (size_t)p[9] || len > end - at || p[9] == 0 ||
+		    p[8] < REC_PUT || p[8] > REC_TYPE_MAX)
+			break;
+		if (suspect(f, p, at, seq, path) < 0)
+			return -1;
+		at += len;
+	}
+	if (at < end) {
+		f->unknown_bytes += end - at;
+		printf("%s: bytes %zu..%zu: unreadable: atoms put there are lost and atoms acknowledged there may come back; their ids are unknown\n",
+		       path, at, end);
+	}
+	return 0;
+}
+
+static int later(const struct seen *a, const struct seen *b)
+{
+	return a->seq > b->seq || (a->seq == b->seq && a->off > b->off);
+}
+
+/* Is there an intact record of this type for the suspect's atom, after
+ * it (after = 1) or before it? */
+static int intact(const struct fsck *f, const struct seen *s, int type,
+		  int after)
+{
+	for (size_t i = 0; i < f->nseen; i++) {
+		const struct seen *k = &f->seen[i];
+		if (k->type == type && memcmp(k->id, s->id, 16) == 0 &&
+		    strcmp(k->queue, s->queue) == 0 && later(k, s) == after)
+			return 1;
+	}
+	return 0;
+}
+
+static void judge(struct fsck *f, const struct suspect *su)
+{
+	const struct seen *s = &su->rec;
+	char hex[ATOMID_HEX_LEN + 1];
+
+	atomid_hex((const struct atom_id *)s->id, hex);
+	switch (s->type) {
+	case REC_PUT:
+	case REC_MOVE:
+		if (intact(f, s, REC_PUT, 0) || intact(f, s, REC_PUT, 1) ||
+		    intact(f, s, REC_MOVE, 0) || intact(f, s, REC_MOVE, 1)) {
+			printf("%s: byte %" PRIu64 ": damaged %s of atom %s, queue %s: another intact copy, nothing lost\n",
+			       su->path, s->off, record_type_name(s->type), hex, s->queue);
+			break;
+		}
+		if (intact(f, s, REC_ACK, 1)) {
+			printf("%s: byte %" PRIu64 ": damaged %s of atom %s, queue %s: already acknowledged, nothing lost\n",
+			       su->path, s->off, record_type_name(s->type), hex, s->queue);
+			break;
+		}
+		printf("%s: byte %" PRIu64 ": lost: atom %s, queue %s (its %s record is damaged)\n",
+		       su->path, s->off, hex, s->queue, record_type_name(s->type));
+		f->lost++;
+		break;
+	case REC_ACK:
+		if (!intact(f, s, REC_PUT, 0) && !intact(f, s, REC_MOVE, 0))
+			break;
+		printf("%s: byte %" PRIu64 ": may come back: atom %s, queue %s (its ACK record is damaged)\n",
+		       su->path, s->off, hex, s->queue);
+		f->back++;
+		break;
+	case REC_RECV:
+		printf("%s: byte %" PRIu64 ": atom %s, queue %s: its receive count may be lower\n",
+		       su->path, s->off, hex, s->queue);
+		break;
+	case REC_PURGE:
+		printf("%s: byte %" PRIu64 ": damaged PURGE of queue %s: the atoms it purged may come back\n",
+		       su->path, s->off, s->queue);
+		f->back++;
+		break;
+	}
+}
+
+/* Keeps the damaged file as it was, under $SPSC_HOME/damaged/. */
+static int keep_copy(struct fsck *f, const char *path, const struct mapped *mp)
+{
+	char dir[4200], copy[4400];	/* home is at most 4095 bytes */
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int fd = -1;
+
+	snprintf(dir, sizeof dir, "%s/damaged", f->home);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	for (int n = 0; n < 1000 && fd < 0; n++) {
+		if (n == 0)
+			snprintf(copy, sizeof copy, "%.4100s/%.200s", dir, base);
+		else
+			snprintf(copy, sizeof copy, "%.4100s/%.200s.%d", dir, base, n);
+		fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+	}
+	if (fd < 0 || fd_write_all(fd, mp->p, mp->size) < 0 || fsync(fd) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	printf("%s: copy kept as %s\n", path, copy);
+	return close(fd);
+}
+
+/* Rewrites a segment with its intact records only. */
+static int rewrite(const char *path, const struct mapped *mp, uint64_t seq)
+{
+	char tmp[4300];
+	uint8_t head[SEGMENT_HEAD];
+	struct log_record rec;
+	struct log_damage d;
+	size_t off = SEGMENT_HEAD;
+	enum scan_step step;
+	int fd, rc = 0;
+
+	snprintf(tmp, sizeof tmp, "%s.repair", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	segment_header(head, seq);
+	if (mp->m.version == 1)
+		memcpy(head, SEGMENT_MAGIC_V1, 8);	/* its records have no mark */
+	rc = fd_write_all(fd, head, sizeof head);
+	while (rc == 0 && (step = segment_next(&mp->m, &off, &rec, &d)) != SCAN_END)
+		if (step == SCAN_RECORD)
+			rc = fd_write_all(fd, mp->p + rec.off, rec.len);
+	if (rc == 0)
+		rc = fsync(fd);
+	if (close(fd) < 0 || rc < 0 || rename(tmp, path) < 0) {
+		(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int check_segment(struct fsck *f, uint64_t seq)
+{
+	char path[4200];
+	struct mapped mp;
+	struct log_record rec;
+	struct log_damage d;
+	size_t off = SEGMENT_HEAD;
+	enum scan_step step;
+	uint64_t runs = f->runs;
+	int rc = 0;
+
+	snprintf(path, sizeof path, "%.4096s/%020" PRIu64 ".seg", f->dir, seq);
+	f->segments++;
+	if (map_segment(path, &mp) < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		unmap_segment(&mp);
+		return -1;
+	}
+	if (mp.size < SEGMENT_HEAD) {
+		printf("%s: %zu bytes, shorter than a segment header\n", path, mp.size);
+		f->runs++;
+	} else if (memcmp(mp.p, SEGMENT_MAGIC, 8) && memcmp(mp.p, SEGMENT_MAGIC_V1, 8)) {
+		printf("%s: byte 0: bad segment header\n", path);
+		f->runs++;
+	}
+	while (mp.size >= SEGMENT_HEAD && rc == 0 &&
+	       (step = segment_next(&mp.m, &off, &rec, &d)) != SCAN_END) {
+		if (step == SCAN_RECORD) {
+			f->records++;
+			rc = note_seen(f, &rec, seq);
+			continue;
+		}
+		f->runs++;
+		printf("%s: byte %zu: %s; %zu bytes damaged, %s\n", path, d.off,
+		       d.why, d.len, d.at_end ? "to the end of the segment" : "then intact records again");
+		rc = salvage(f, &mp, seq, &d, path);
+	}
+	if (rc == 0 && f->repair && f->runs > runs) {
+		if (keep_copy(f, path, &mp) < 0 ||
+		    (mp.size < SEGMENT_HEAD ? unlink(path) : rewrite(path, &mp, seq)) < 0) {
+			log_error("%s: repair failed: %s", path, strerror(errno));
+			rc = -1;
+		} else {
+			printf("%s: repaired: intact records kept\n", path);
+		}
+	}
+	unmap_segment(&mp);
+	return rc;
+}
+
+int fsck_main(const char *home, int repair)
+{
+	struct fsck f = { .home = home, .repair = repair };
+	uint64_t *seqs;
+	size_t n;
+	int lockfd, rc = 0;
+
+	if ((lockfd = coord_lock(home)) < 0)
+		return 1;
+	snprintf(f.dir, sizeof f.dir, "%.4096s/log", home);
+	if (store_list(f.dir, &seqs, &n) < 0) {
+		close(lockfd);
+		if (errno == ENOENT) {
+			printf("%s: no log yet\n", f.dir);
+			return 0;
+		}
+		log_error("%s: %s", f.dir, strerror(errno));
+		return 1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = check_segment(&f, seqs[i]);
+	for (size_t i = 0; i < f.nsus && rc == 0; i++)
+		judge(&f, &f.sus[i]);
+	if (rc == 0 && repair && f.runs && sync_dir(f.dir) < 0)
+		rc = -1;
+	printf("%" PRIu64 " segments, %" PRIu64 " intact records, %" PRIu64 " damaged runs; %" PRIu64
+	       " atoms lost, %" PRIu64 " may come back, %" PRIu64 " bytes unreadable%s\n",
+	       f.segments, f.records, f.runs, f.lost, f.back, f.unknown_bytes,
+	       f.runs == 0 ? "" : repair && rc == 0 ? "; repaired" : "; nothing changed (--repair to go on without them)");
+	free(seqs);
+	free(f.seen);
+	free(f.sus);
+	close(lockfd);
+	if (rc < 0)
+		return 1;
+	return f.runs && !repair ? EXIT_LOG_DAMAGED : 0;
+}
