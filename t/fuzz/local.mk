@@ -5,7 +5,8 @@
 #                      of its seed corpus; fails if any finds anything
 #   make fuzz-proto    t/coord-fuzz.bats with FUZZ_PROTO_MESSAGES messages
 #   make chaos         t/chaos.bats with CHAOS_KILLS kill -9s, CHAOS_SINK_KILLS
-#                      of them of the sink
+#                      of them of the sink, over CHAOS_EVENTS events sent at
+#                      CHAOS_RATE a second
 #
 # The harnesses are built with clang straight from the sources, not from
 # the objects of the ordinary build: they need clang's coverage
@@ -20,6 +21,7 @@ FUZZ_PROTO_MESSAGES = 1000000
 CHAOS_KILLS = 100
 CHAOS_SINK_KILLS = 20
 CHAOS_EVENTS = 1000000
+CHAOS_RATE = 20000
 
 FUZZ_PROGS = t/fuzz/fuzz-atom-decode t/fuzz/fuzz-atom-stream \
 	t/fuzz/fuzz-proto t/fuzz/fuzz-key t/fuzz/fuzz-units t/fuzz/fuzz-replay
@@ -106,6 +108,7 @@ fuzz-proto: all
 chaos: all
 	@$(AM_TESTS_ENVIRONMENT) CHAOS_KILLS='$(CHAOS_KILLS)' \
 	  CHAOS_SINK_KILLS='$(CHAOS_SINK_KILLS)' CHAOS_EVENTS='$(CHAOS_EVENTS)' \
+	  CHAOS_RATE='$(CHAOS_RATE)' \
 	  $(BATS) $(top_srcdir)/t/chaos.bats
 
 clean-local: clean-fuzz
