@@ -23,9 +23,9 @@
 
 #define CONF_MAX (16 << 20)
 
-static void conf_path(const struct coord *c, char *buf, size_t len, const char *suffix)
+static void conf_path(const char *home, char *buf, size_t len, const char *suffix)
 {
-	snprintf(buf, len, "%s/queues.json%s", c->opt.home, suffix);
+	snprintf(buf, len, "%.4096s/queues.json%s", home, suffix);
 }
 
 static double num(const cJSON *o, const char *key, double def)
@@ -79,29 +79,39 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-int conf_load(struct coord *c)
+/* The queue table as parsed JSON; NULL with errno ENOENT if there is
+ * none yet, NULL with the reason logged if it cannot be read. */
+cJSON *conf_read(const char *home)
 {
 	char path[4200];
-	const cJSON *qs, *o;
 	cJSON *root;
 	size_t len;
 	char *text;
 
-	conf_path(c, path, sizeof path, "");
+	conf_path(home, path, sizeof path, "");
 	if ((text = read_file(path, &len)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		log_error("%s: %s", path, strerror(errno));
-		return -1;
+		if (errno != ENOENT)
+			log_error("%s: %s", path, strerror(errno));
+		return NULL;
 	}
 	root = cJSON_ParseWithLength(text, len);
 	free(text);
-	qs = cJSON_GetObjectItemCaseSensitive(root, "queues");
-	if (root == NULL || !cJSON_IsArray(qs)) {
+	if (root == NULL || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "queues"))) {
 		log_error("%s: not a queue table (expected {\"queues\":[...]})", path);
 		cJSON_Delete(root);
-		return -1;
+		errno = EINVAL;
+		return NULL;
 	}
+	return root;
+}
+
+int conf_load(struct coord *c)
+{
+	cJSON *root = conf_read(c->opt.home);
+	const cJSON *o;
+
+	if (root == NULL)
+		return errno == ENOENT ? 0 : -1;
 	/* Without a log position (older files) no record is counted again:
 	 * the totals stay as saved. */
 	c->totals_at.seq = UINT64_MAX;
@@ -109,9 +119,10 @@ int conf_load(struct coord *c)
 		c->totals_at.seq = (uint64_t)num(root, "log_segment", 0);
 		c->totals_at.off = (uint64_t)num(root, "log_offset", 0);
 	}
-	cJSON_ArrayForEach(o, qs)
+	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "queues"))
 		if (load_queue(c, o) < 0)
-			log_warn("%s: skipping a malformed queue entry", path);
+			log_warn("%s/queues.json: skipping a malformed queue entry",
+				 c->opt.home);
 	cJSON_Delete(root);
 	c->conf_dirty = 0;
 	return 0;
@@ -135,29 +146,18 @@ static cJSON *queue_entry(const struct queue *q)
 	return o;
 }
 
-int conf_save(struct coord *c, int sync)
+/* Writes the queue table whole to a temporary file and renames it into
+ * place, so it is never torn; sync for settings a client was told of. */
+int conf_write(const char *home, const cJSON *root, int sync)
 {
 	char path[4200], tmp[4200];
-	cJSON *root = cJSON_CreateObject();
-	cJSON *qs = cJSON_AddArrayToObject(root, "queues");
-	struct record_pos end;
-
-	/* The totals count every record up to here; a replay after a crash
-	 * counts the ones after (replay.c). */
-	store_end(&c->store, &end);
-	cJSON_AddNumberToObject(root, "log_segment", (double)end.seq);
-	cJSON_AddNumberToObject(root, "log_offset", (double)end.off);
-	char *text;
+	char *text = cJSON_Print(root);
 	int fd, rc = -1;
 
-	for (size_t i = 0; i < c->nqueues; i++)
-		cJSON_AddItemToArray(qs, queue_entry(c->queues[i]));
-	text = cJSON_Print(root);
-	cJSON_Delete(root);
 	if (text == NULL)
 		return -1;
-	conf_path(c, path, sizeof path, "");
-	conf_path(c, tmp, sizeof tmp, ".tmp");
+	conf_path(home, path, sizeof path, "");
+	conf_path(home, tmp, sizeof tmp, ".tmp");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		rc = fd_write_all(fd, text, strlen(text));
@@ -173,5 +173,24 @@ int conf_save(struct coord *c, int sync)
 	if (rc < 0)
 		log_error("%s: %s", tmp, strerror(errno));
 	free(text);
+	return rc;
+}
+
+int conf_save(struct coord *c, int sync)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *qs = cJSON_AddArrayToObject(root, "queues");
+	struct record_pos end;
+	int rc;
+
+	/* The totals count every record up to here; a replay after a crash
+	 * counts the ones after (replay.c). */
+	store_end(&c->store, &end);
+	cJSON_AddNumberToObject(root, "log_segment", (double)end.seq);
+	cJSON_AddNumberToObject(root, "log_offset", (double)end.off);
+	for (size_t i = 0; i < c->nqueues; i++)
+		cJSON_AddItemToArray(qs, queue_entry(c->queues[i]));
+	rc = conf_write(c->opt.home, root, sync);
+	cJSON_Delete(root);
 	return rc;
 }

@@ -95,6 +95,7 @@ struct coord {
 	int totals_dirty;	/* counters changed, or a queue was made by a
 				 * PUT, a move or the replay: save soon */
 	int64_t totals_saved;
+	int64_t totals_every;	/* ns between saves of the totals (server.c) */
 	struct record_pos totals_at;	/* log end when the totals were saved */
 };
 
@@ -133,6 +134,9 @@ void replay_record(void *ctx, int type, const char *queue,
 void compact_tick(struct coord *c);
 
 /* conf.c */
+struct cJSON;
+struct cJSON *conf_read(const char *home);
+int conf_write(const char *home, const struct cJSON *root, int sync);
 int conf_load(struct coord *c);
 int conf_save(struct coord *c, int sync);
 

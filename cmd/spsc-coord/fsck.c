@@ -17,6 +17,7 @@
  * rewrites it with its intact records only (a new file, synced, renamed
  * over the old).
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "atomid.h"
+#include "coord.h"
 #include "fdio.h"
 #include "fsck.h"
 #include "grow.h"
@@ -60,6 +62,11 @@ struct fsck {
 	size_t nsus, sus_cap;
 	uint64_t segments, records, runs, unknown_bytes;
 	uint64_t lost, back;
+	/* Where queues.json's totals counted to, and how many bytes a
+	 * repair removes before that point in that segment. */
+	int has_totals;
+	struct record_pos totals_at;
+	uint64_t shift;
 };
 
 struct mapped {
@@ -337,6 +344,8 @@ static int check_segment(struct fsck *f, uint64_t seq)
 			continue;
 		}
 		f->runs++;
+		if (f->has_totals && seq == f->totals_at.seq && d.off < f->totals_at.off)
+			f->shift += d.len < f->totals_at.off - d.off ? d.len : f->totals_at.off - d.off;
 		printf("%s: byte %zu: %s; %zu bytes damaged, %s\n", path, d.off,
 		       d.why, d.len, d.at_end ? "to the end of the segment" : "then intact records again");
 		rc = salvage(f, &mp, seq, &d, path);
@@ -351,6 +360,39 @@ static int check_segment(struct fsck *f, uint64_t seq)
 		}
 	}
 	unmap_segment(&mp);
+	return rc;
+}
+
+static void read_totals_at(struct fsck *f)
+{
+	cJSON *root = conf_read(f->home);
+	const cJSON *seg = cJSON_GetObjectItemCaseSensitive(root, "log_segment");
+	const cJSON *off = cJSON_GetObjectItemCaseSensitive(root, "log_offset");
+
+	if (cJSON_IsNumber(seg) && cJSON_IsNumber(off)) {
+		f->has_totals = 1;
+		f->totals_at.seq = (uint64_t)seg->valuedouble;
+		f->totals_at.off = (uint64_t)off->valuedouble;
+	}
+	cJSON_Delete(root);
+}
+
+/* A repair moved the records after the damage down: the position the
+ * totals counted to moves with them, or the next start would count some
+ * records twice or not at all. */
+static int shift_totals_at(struct fsck *f)
+{
+	cJSON *root;
+	int rc;
+
+	if (f->shift == 0)
+		return 0;
+	if ((root = conf_read(f->home)) == NULL)
+		return -1;
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "log_offset");
+	cJSON_AddNumberToObject(root, "log_offset", (double)(f->totals_at.off - f->shift));
+	rc = conf_write(f->home, root, 1);
+	cJSON_Delete(root);
 	return rc;
 }
 
@@ -373,8 +415,11 @@ int fsck_main(const char *home, int repair)
 		log_error("%s: %s", f.dir, strerror(errno));
 		return 1;
 	}
+	read_totals_at(&f);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = check_segment(&f, seqs[i]);
+	if (rc == 0 && repair && shift_totals_at(&f) < 0)
+		rc = -1;
 	for (size_t i = 0; i < f.nsus && rc == 0; i++)
 		judge(&f, &f.sus[i]);
 	if (rc == 0 && repair && f.runs && sync_dir(f.dir) < 0)
