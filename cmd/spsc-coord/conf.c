@@ -147,9 +147,12 @@ static cJSON *queue_entry(const struct queue *q)
 }
 
 /* Writes the queue table whole to a temporary file and renames it into
- * place, so it is never torn; sync for settings a client was told of. */
+ * place, so it is never torn; sync for settings a client was told of.
+ * A failure is logged once until a write succeeds again: on a full disk
+ * the totals are retried every turn. */
 int conf_write(const char *home, const cJSON *root, int sync)
 {
+	static int failing;
 	char path[4200], tmp[4200];
 	char *text = cJSON_Print(root);
 	int fd, rc = -1;
@@ -170,8 +173,11 @@ int conf_write(const char *home, const cJSON *root, int sync)
 		if (rc == 0)
 			rc = rename(tmp, path);
 	}
-	if (rc < 0)
+	if (rc < 0 && !failing)
 		log_error("%s: %s", tmp, strerror(errno));
+	if (rc < 0)
+		(void)unlink(tmp);	/* a partial copy only takes space */
+	failing = rc < 0;
 	free(text);
 	return rc;
 }
