@@ -1,6 +1,7 @@
-# bench/: the smoke test of bench/queue, and `make bench-queue`.  (bench/pipe's
-# test and `make bench-pipe` live in examples/local.mk; the directory itself
-# is shipped whole through EXTRA_DIST in Makefile.am.)
+# bench/: the smoke test of bench/queue, `make bench-queue` and `make
+# bench-coord-queues`.  (bench/pipe's test and `make bench-pipe` live in
+# examples/local.mk; the directory itself is shipped whole through
+# EXTRA_DIST in Makefile.am.)
 
 BATS_TESTS += t/bench-queue.bats
 
@@ -10,3 +11,10 @@ bench-queue: all
 	SPSC_BIN='$(abs_top_builddir)' '$(srcdir)/bench/queue' $(BENCH_ARGS)
 
 .PHONY: bench-queue
+
+# make bench-coord-queues [BENCH_ARGS='-n 20000']: bench/coord-queues on the
+# programs just built.
+bench-coord-queues: all
+	SPSC_BIN='$(abs_top_builddir)' '$(srcdir)/bench/coord-queues' $(BENCH_ARGS)
+
+.PHONY: bench-coord-queues

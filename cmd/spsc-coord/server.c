@@ -34,6 +34,7 @@
 #define BATCH 256
 #define MAX_WAIT_MS 1000
 #define TOTALS_EVERY (200 * NS_PER_MS)
+#define TOTALS_SHARE 20		/* saves take at most 1/20 of the time */
 
 volatile sig_atomic_t coord_stopping;
 
@@ -88,8 +89,8 @@ static int64_t next_timeout_ms(struct coord *c, int64_t now)
 		due = queues_next_due(c);
 	if (waiters_next_deadline(&c->waiters) < due)
 		due = waiters_next_deadline(&c->waiters);
-	if (c->totals_dirty && c->totals_saved + TOTALS_EVERY < due)
-		due = c->totals_saved + TOTALS_EVERY;
+	if (c->totals_dirty && c->totals_saved + c->totals_every < due)
+		due = c->totals_saved + c->totals_every;
 	if (c->store.fsync == FSYNC_INTERVAL && c->store.dirty &&
 	    c->store.last_sync_ns + c->store.fsync_interval_ns < due)
 		due = c->store.last_sync_ns + c->store.fsync_interval_ns;
@@ -101,27 +102,30 @@ static int64_t next_timeout_ms(struct coord *c, int64_t now)
  * replies go: a client told "created" or "deleted" can count on it.
  * Totals change on every request that writes the log, and a queue made by
  * a PUT (or a move, or the replay) is implied by its records in the log,
- * so those are saved at most every TOTALS_EVERY, unsynced, in one write
- * for any number of new queues.  A crash may lose that much counting,
- * never an atom or a setting: the replay makes a queue for every PUT
- * record, and keeps it while it holds atoms (queues_forget_unlisted).
+ * so those are saved unsynced, in one write for any number of new queues:
+ * at most every TOTALS_EVERY, and, since a save costs time in proportion
+ * to the queues (about 5 ms per 1000), at most 1/TOTALS_SHARE of the
+ * loop's time.  A crash may lose that much counting, never an atom or a
+ * setting: the replay makes a queue for every PUT record, and keeps it
+ * while it holds atoms (queues_forget_unlisted).
  */
 static void save_conf(struct coord *c)
 {
-	int64_t now = mono_ns();
+	int64_t now = mono_ns(), took;
 
 	if (c->conf_dirty) {
 		if (conf_save(c, 1) == 0)
 			c->conf_dirty = c->totals_dirty = 0;
-		c->totals_saved = now;
-	} else if (c->totals_dirty && now - c->totals_saved >= TOTALS_EVERY) {
+	} else if (c->totals_dirty && now - c->totals_saved >= c->totals_every) {
 		if (conf_save(c, 0) == 0)
 			c->totals_dirty = 0;
-		c->totals_saved = now;
 	} else
 		return;
+	c->totals_saved = now;
+	took = mono_ns() - now;
+	c->totals_every = took * TOTALS_SHARE > TOTALS_EVERY ? took * TOTALS_SHARE : TOTALS_EVERY;
 	log_debug("queue table saved: %zu queues in %.1f ms", c->nqueues,
-		  (double)(mono_ns() - now) / NS_PER_MS);
+		  (double)took / NS_PER_MS);
 }
 
 /*
