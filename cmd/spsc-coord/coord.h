@@ -89,6 +89,7 @@ struct coord {
 	size_t nheld, held_cap;
 	void **bufs;		/* frames read for moves, freed after flush */
 	size_t nbufs, bufs_cap;
+	size_t held_bytes;	/* in held: PUT frames the log points into */
 	struct atom_codec codec;
 	int conf_dirty;		/* settings changed or a queue deleted: save
 				 * and sync before this turn's replies */

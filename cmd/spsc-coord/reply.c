@@ -28,6 +28,7 @@ int reply_add(struct reply *r, const void *data, size_t len)
 	if (parts_reserve(r) < 0 || zmq_msg_init_size(&r->parts[r->nparts], len) < 0)
 		return -1;
 	memcpy(zmq_msg_data(&r->parts[r->nparts++]), data, len);
+	r->bytes += len;
 	return 0;
 }
 
@@ -41,6 +42,7 @@ int reply_add_owned(struct reply *r, void *data, size_t len)
 		return -1;
 	}
 	r->nparts++;
+	r->bytes += len;
 	return 0;
 }
 
@@ -94,6 +96,7 @@ int coord_hold(struct coord *c, zmq_msg_t *msg)
 {
 	if (grow(&c->held, &c->held_cap, c->nheld + 1, sizeof *c->held) < 0)
 		return -1;
+	c->held_bytes += zmq_msg_size(msg);
 	zmq_msg_init(&c->held[c->nheld]);
 	zmq_msg_move(&c->held[c->nheld++], msg);
 	return 0;
@@ -137,6 +140,18 @@ void replies_release(struct coord *c)
 	for (size_t i = 0; i < c->nbufs; i++)
 		free(c->bufs[i]);
 	c->nbufs = 0;
+	c->held_bytes = 0;
+}
+
+/* What the turn holds so far: its replies, and the PUTs the log points
+ * into.  The loop stops taking requests past a bound (server.c). */
+size_t replies_bytes(const struct coord *c)
+{
+	size_t n = c->held_bytes;
+
+	for (size_t i = 0; i < c->nreplies; i++)
+		n += c->replies[i].bytes;
+	return n;
 }
 
 void replies_free(struct coord *c)

@@ -24,6 +24,7 @@ struct coord;
 struct reply {
 	zmq_msg_t *parts;
 	size_t nparts, cap;
+	size_t bytes;		/* in the parts */
 };
 
 struct reply *reply_begin(struct coord *c, zmq_msg_t *identity,
@@ -39,5 +40,6 @@ int coord_keep_buffer(struct coord *c, void *buf);
 void replies_send(struct coord *c);
 void replies_release(struct coord *c);
 void replies_free(struct coord *c);
+size_t replies_bytes(const struct coord *c);
 
 #endif

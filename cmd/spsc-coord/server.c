@@ -32,6 +32,10 @@
 #include "units.h"
 
 #define BATCH 256
+/* A turn stops taking requests once its replies and the PUTs it holds
+ * reach this: the rest wait in ZeroMQ's queue for the next turn, so a
+ * turn's memory is this plus one request, not BATCH of the largest. */
+#define TURN_BYTES ((size_t)64 << 20)
 #define MAX_WAIT_MS 1000
 #define TOTALS_EVERY (200 * NS_PER_MS)
 #define TOTALS_SHARE 20		/* saves take at most 1/20 of the time */
@@ -174,7 +178,7 @@ static int turn(struct coord *c, zmq_msg_t *parts)
 		log_error("zmq_poll: %s", zmq_strerror(errno));
 		return -1;
 	}
-	for (int i = 0; i < BATCH && !coord_stopping; i++) {
+	for (int i = 0; i < BATCH && !coord_stopping && replies_bytes(c) < TURN_BYTES; i++) {
 		rc = recv_message(c, parts, &n);
 		if (rc < 0) {
 			log_error("receive: %s", zmq_strerror(errno));
