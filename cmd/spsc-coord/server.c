@@ -201,7 +201,10 @@ static int turn(struct coord *c, zmq_msg_t *parts)
 
 static int open_socket(struct coord *c)
 {
-	int linger = 0, hwm = 100000, ipv6 = 1;
+	/* Clients wait for each reply before the next request, so a thousand
+	 * replies queued for one connection means a client that stopped
+	 * reading: what is past that is dropped rather than held. */
+	int linger = 0, sndhwm = 1000, hwm = 100000, ipv6 = 1;
 	int64_t maxmsg = (int64_t)c->opt.limit + (1 << 20);
 
 	c->zctx = zmq_ctx_new();
@@ -212,7 +215,7 @@ static int open_socket(struct coord *c)
 		return -1;
 	zmq_setsockopt(c->router, ZMQ_LINGER, &linger, sizeof linger);
 	zmq_setsockopt(c->router, ZMQ_IPV6, &ipv6, sizeof ipv6);	/* [::1] */
-	zmq_setsockopt(c->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(c->router, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
 	zmq_setsockopt(c->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
 	/* Frames a little over the limit still get a TOOBIG reply; only a
 	 * message far past it is cut off by ZeroMQ itself. */
