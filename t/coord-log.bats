@@ -226,10 +226,14 @@ several_segments() {
 	wait_for 'grep -q "refusing PUTs until consumers free space" "$TMP/coord.log"' 600
 	wait_for 'grep -q "coordinator.s disk is full; waiting for consumers" src.err' 600
 	kill -0 "$COORD_PID"
+	[ "$(spsc-coord status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["disk_full"])')" = True ]
+	run spsc-coord status
+	[[ "$output" == *"warning: the coordinator's disk is full: PUTs wait until consumers free space"* ]]
 	background spsc-sink -i raw out.txt
 	wait "$src"
 	wait_for '[ "$(qstat raw acked)" -eq 1000 ]' 1200
 	grep -q "disk space is back; taking PUTs again" "$TMP/coord.log"
+	[ "$(spsc-coord status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["disk_full"])')" = False ]
 	kill -0 "$COORD_PID"
 	sort -n out.txt | cmp - in.txt
 }

@@ -114,6 +114,10 @@ static int status_once(struct qclient *qc, struct admin_opts *o, int argc,
 		print_json(root, argc, argv);
 	else
 		print_table(cJSON_GetObjectItemCaseSensitive(root, "queues"), argc, argv);
+	/* A full disk stalls every producer at once: the first thing to see
+	 * when asking what is stuck. */
+	if (!o->json && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "disk_full")))
+		log_warn("the coordinator's disk is full: PUTs wait until consumers free space");
 	cJSON_Delete(root);
 	return fflush(stdout) == 0 ? 0 : -1;
 }

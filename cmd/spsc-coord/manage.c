@@ -147,6 +147,7 @@ void op_status(struct request *r)
 	cJSON_AddNumberToObject(root, "pid", getpid());
 	cJSON_AddNumberToObject(root, "disk_bytes", (double)store_disk_bytes(&c->store));
 	cJSON_AddNumberToObject(root, "segments", (double)c->store.nsegs);
+	cJSON_AddBoolToObject(root, "disk_full", c->store.nospace);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (text == NULL)
