@@ -63,6 +63,7 @@ static void remove_root(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *tmp = getenv("TMPDIR");
+
 	(void)argc;
 	(void)argv;
 	/* Nearly every mutated log is truncated, with a warning: printed,
