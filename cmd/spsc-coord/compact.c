@@ -22,6 +22,7 @@
 /* Bytes copied per loop turn at most, so that compaction never stalls
  * the requests waiting behind it. */
 #define COMPACT_TURN_BYTES ((uint64_t)16 << 20)
+#define COMPACT_TURN_SLOTS ((size_t)1 << 16)
 
 static int move_entry(struct coord *c, struct queue *q, struct entry *e)
 {
@@ -52,23 +53,43 @@ static int move_entry(struct coord *c, struct queue *q, struct entry *e)
 	return 0;
 }
 
+/*
+ * Each turn moves up to COMPACT_TURN_BYTES and looks at up to
+ * COMPACT_TURN_SLOTS entries, going on next turn where it stopped, so a
+ * coordinator with millions of queued atoms never spends a long turn on
+ * it.  Queues made or deleted meanwhile may make the scan skip an entry;
+ * the victim then stays the victim, and the next pass finds it.
+ */
 void compact_tick(struct coord *c)
 {
 	uint64_t victim = store_compact_victim(&c->store), moved = 0;
+	size_t looked = 0;
 
 	if (victim == 0)
 		return;
-	for (size_t i = 0; i < c->nqueues; i++) {
-		struct queue *q = c->queues[i];
-		for (size_t k = 0; k < q->nslots; k++) {
-			struct entry *e = q->slots[k];
-			if (e == NULL || e->state == E_GONE || e->pos.seq != victim)
-				continue;
-			if (move_entry(c, q, e) < 0)
-				return;
-			moved += e->len;
-			if (moved >= COMPACT_TURN_BYTES)
-				return;
+	if (victim != c->compact.victim) {
+		c->compact.victim = victim;
+		c->compact.queue = c->compact.slot = 0;
+	}
+	while (looked < COMPACT_TURN_SLOTS && moved < COMPACT_TURN_BYTES) {
+		struct queue *q;
+		struct entry *e;
+		if (c->compact.queue >= c->nqueues) {
+			c->compact.queue = c->compact.slot = 0;
+			return;		/* a whole pass: go on next turn */
 		}
+		q = c->queues[c->compact.queue];
+		if (c->compact.slot >= q->nslots) {
+			c->compact.queue++;
+			c->compact.slot = 0;
+			continue;
+		}
+		e = q->slots[c->compact.slot++];
+		looked++;
+		if (e == NULL || e->state == E_GONE || e->pos.seq != victim)
+			continue;
+		if (move_entry(c, q, e) < 0)
+			return;
+		moved += e->len;
 	}
 }

@@ -98,6 +98,10 @@ struct coord {
 	int64_t totals_saved;
 	int64_t totals_every;	/* ns between saves of the totals (server.c) */
 	struct record_pos totals_at;	/* log end when the totals were saved */
+	struct {		/* where compaction's scan goes on (compact.c) */
+		uint64_t victim;
+		size_t queue, slot;
+	} compact;
 };
 
 extern volatile sig_atomic_t coord_stopping;
