@@ -11,6 +11,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/fdio.c libcommon/fdio.h \
 	libcommon/grow.c libcommon/grow.h \
 	libcommon/hash.c libcommon/hash.h \
+	libcommon/heap.c libcommon/heap.h \
 	libcommon/hist.c libcommon/hist.h \
 	libcommon/home.c libcommon/home.h \
 	libcommon/key.c libcommon/key.h \

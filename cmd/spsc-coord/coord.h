@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "atom.h"
+#include "heap.h"
 #include "proto.h"
 #include "qtable.h"
 #include "queue.h"
@@ -77,8 +78,7 @@ struct coord {
 	struct queue_extra **extras;
 	size_t nqueues, queues_cap;
 	struct qtable byname;	/* queue name -> struct queue_extra */
-	struct queue_extra **timers;	/* min-heap on due (table.c) */
-	size_t ntimers, timers_cap;
+	struct heap timers;	/* queues on their due time (table.c) */
 	struct queue_extra **touched;	/* queues changed this turn */
 	size_t ntouched, touched_cap;
 	struct waiters waiters;	/* long-polling GETs */

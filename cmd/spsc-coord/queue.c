@@ -15,6 +15,7 @@ struct queue *queue_new(const char *name, const struct queue_conf *conf)
 		return NULL;
 	snprintf(q->name, sizeof q->name, "%s", name);
 	q->conf = *conf;
+	q->timers = (struct heap)HEAP_INIT(struct entry, due, heap);
 	/* Small at first, doubling as atoms come: an idle queue costs under
 	 * a kilobyte, so ten thousand of them fit in a few megabytes. */
 	q->nslots = 16;
@@ -33,7 +34,7 @@ void queue_free(struct queue *q)
 	for (size_t i = 0; i < q->nslots; i++)
 		free(q->slots[i]);
 	free(q->slots);
-	free(q->timers);
+	heap_free(&q->timers);
 	free(q);
 }
 
@@ -135,64 +136,6 @@ static void list_remove(struct entry_list *l, struct entry *e)
 	e->prev = e->next = NULL;
 }
 
-/* ---- the timer heap ---- */
-
-static void heap_set(struct queue *q, size_t i, struct entry *e)
-{
-	q->timers[i] = e;
-	e->heap = i;
-}
-
-static void heap_up(struct queue *q, size_t i)
-{
-	struct entry *e = q->timers[i];
-
-	while (i > 0 && q->timers[(i - 1) / 2]->due > e->due) {
-		heap_set(q, i, q->timers[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(q, i, e);
-}
-
-static void heap_down(struct queue *q, size_t i)
-{
-	struct entry *e = q->timers[i];
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= q->ntimers)
-			break;
-		if (c + 1 < q->ntimers && q->timers[c + 1]->due < q->timers[c]->due)
-			c++;
-		if (q->timers[c]->due >= e->due)
-			break;
-		heap_set(q, i, q->timers[c]);
-		i = c;
-	}
-	heap_set(q, i, e);
-}
-
-static int heap_push(struct queue *q, struct entry *e)
-{
-	if (grow(&q->timers, &q->timers_cap, q->ntimers + 1, sizeof *q->timers) < 0)
-		return -1;
-	q->timers[q->ntimers] = e;
-	heap_up(q, q->ntimers++);
-	return 0;
-}
-
-static void heap_remove(struct queue *q, struct entry *e)
-{
-	size_t i = e->heap;
-	struct entry *last = q->timers[--q->ntimers];
-
-	if (i == q->ntimers)
-		return;
-	heap_set(q, i, last);
-	heap_up(q, i);
-	heap_down(q, last->heap);
-}
-
 /* ---- state changes ---- */
 
 /* Takes an entry out of whatever structure its state puts it in. */
@@ -204,11 +147,11 @@ static void detach(struct queue *q, struct entry *e)
 		q->n.ready--;
 		break;
 	case E_INFLIGHT:
-		heap_remove(q, e);
+		heap_remove(&q->timers, e);
 		q->n.inflight--;
 		break;
 	case E_DELAYED:
-		heap_remove(q, e);
+		heap_remove(&q->timers, e);
 		q->n.delayed--;
 		break;
 	case E_GONE:
@@ -262,7 +205,7 @@ void queue_lease(struct queue *q, struct entry *e, int64_t due)
 	e->due = due;
 	e->deliveries++;
 	q->n.inflight++;
-	if (heap_push(q, e) < 0) {
+	if (heap_push(&q->timers, e) < 0) {
 		/* No memory for the timer: deliver anyway, and let it be
 		 * visible again at once rather than never. */
 		q->n.inflight--;
@@ -281,7 +224,7 @@ void queue_release(struct queue *q, struct entry *e, int64_t due)
 	e->state = E_DELAYED;
 	e->due = due;
 	q->n.delayed++;
-	if (heap_push(q, e) < 0) {
+	if (heap_push(&q->timers, e) < 0) {
 		q->n.delayed--;
 		make_ready(q, e);
 	}
@@ -290,12 +233,8 @@ void queue_release(struct queue *q, struct entry *e, int64_t due)
 /* Extends a lease; the entry stays in flight. */
 void queue_touch(struct queue *q, struct entry *e, int64_t due)
 {
-	heap_remove(q, e);
 	e->due = due;
-	if (heap_push(q, e) < 0) {
-		q->n.inflight--;
-		make_ready(q, e);
-	}
+	heap_update(&q->timers, e);
 }
 
 /* Removes an entry entirely, id and all (no de-duplication memory). */
@@ -336,16 +275,16 @@ void queue_forget(struct queue *q, struct entry *e, int64_t now)
  */
 int queue_expire(struct queue *q, int64_t now)
 {
+	struct entry *e;
 	int n = 0;
 
-	while (q->ntimers > 0 && q->timers[0]->due <= now) {
-		struct entry *e = q->timers[0];
+	while ((e = heap_top(&q->timers)) != NULL && e->due <= now) {
 		detach(q, e);
 		make_ready(q, e);
 		n++;
 	}
 	while (q->gone.head && q->gone.head->due <= now) {
-		struct entry *e = q->gone.head;
+		e = q->gone.head;
 		list_remove(&q->gone, e);
 		q->ngone--;
 		map_delete(q, e);
@@ -356,7 +295,8 @@ int queue_expire(struct queue *q, int64_t now)
 
 int64_t queue_next_due(const struct queue *q)
 {
-	int64_t due = q->ntimers ? q->timers[0]->due : INT64_MAX;
+	const struct entry *top = heap_top(&q->timers);
+	int64_t due = top ? top->due : INT64_MAX;
 
 	if (q->gone.head && q->gone.head->due < due)
 		due = q->gone.head->due;

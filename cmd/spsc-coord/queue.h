@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "atomid.h"
+#include "heap.h"
 #include "store.h"
 
 enum entry_state { E_READY, E_INFLIGHT, E_DELAYED, E_GONE };
@@ -62,8 +63,7 @@ struct queue {
 	struct queue_counts n;
 	struct entry **slots;	/* id map, open addressing */
 	size_t nslots, nused;
-	struct entry **timers;	/* min-heap on due: INFLIGHT and DELAYED */
-	size_t ntimers, timers_cap;
+	struct heap timers;	/* on due: INFLIGHT and DELAYED entries */
 	struct entry_list ready;
 	struct entry_list gone;
 	size_t ngone;

@@ -43,6 +43,7 @@ int table_init(struct coord *c)
 		seed = hash_mix64((uint64_t)mono_ns() ^ ((uint64_t)getpid() << 32));
 	c->seed = seed;
 	qtable_init(&c->byname, seed);
+	c->timers = (struct heap)HEAP_INIT(struct queue_extra, due, timer);
 	waiters_init(&c->waiters, hash_mix64(seed));
 	return 0;
 }
@@ -56,7 +57,7 @@ void table_free(struct coord *c)
 	}
 	free(c->queues);
 	free(c->extras);
-	free(c->timers);
+	heap_free(&c->timers);
 	free(c->touched);
 	qtable_free(&c->byname);
 	waiters_free(&c->waiters);
@@ -83,53 +84,11 @@ struct queue *queue_named(const struct coord *c, const char *name)
 
 /* ---- the timer heap: queues on their next due time ---- */
 
-static void heap_set(struct coord *c, size_t i, struct queue_extra *x)
-{
-	c->timers[i] = x;
-	x->timer = i;
-}
-
-static void heap_up(struct coord *c, size_t i)
-{
-	struct queue_extra *x = c->timers[i];
-
-	while (i > 0 && c->timers[(i - 1) / 2]->due > x->due) {
-		heap_set(c, i, c->timers[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(c, i, x);
-}
-
-static void heap_down(struct coord *c, size_t i)
-{
-	struct queue_extra *x = c->timers[i];
-
-	for (;;) {
-		size_t k = 2 * i + 1;
-		if (k >= c->ntimers)
-			break;
-		if (k + 1 < c->ntimers && c->timers[k + 1]->due < c->timers[k]->due)
-			k++;
-		if (c->timers[k]->due >= x->due)
-			break;
-		heap_set(c, i, c->timers[k]);
-		i = k;
-	}
-	heap_set(c, i, x);
-}
-
 static void timer_remove(struct coord *c, struct queue_extra *x)
 {
-	struct queue_extra *last;
-
 	if (x->timer == NO_TIMER)
 		return;
-	last = c->timers[--c->ntimers];
-	if (x->timer != c->ntimers) {
-		heap_set(c, x->timer, last);
-		heap_up(c, last->timer);
-		heap_down(c, last->timer);
-	}
+	heap_remove(&c->timers, x);
 	x->timer = NO_TIMER;
 }
 
@@ -142,13 +101,10 @@ static void timer_set(struct coord *c, struct queue_extra *x, int64_t due)
 		return;
 	}
 	x->due = due;
-	if (x->timer == NO_TIMER) {
-		c->timers[c->ntimers] = x;
-		heap_up(c, c->ntimers++);
-		return;
-	}
-	heap_up(c, x->timer);
-	heap_down(c, x->timer);
+	if (x->timer == NO_TIMER)
+		(void)heap_push(&c->timers, x);
+	else
+		heap_update(&c->timers, x);
 }
 
 /* When queues_tick next has work for x: a lease or delay running out, a
@@ -204,9 +160,9 @@ struct queue_extra *queues_due(struct coord *c, int64_t now)
 {
 	struct queue_extra *x;
 
-	if (c->ntimers == 0 || c->timers[0]->due > now)
+	x = heap_top(&c->timers);
+	if (x == NULL || x->due > now)
 		return NULL;
-	x = c->timers[0];
 	timer_remove(c, x);
 	touch(c, x);
 	return x;
@@ -214,7 +170,9 @@ struct queue_extra *queues_due(struct coord *c, int64_t now)
 
 int64_t queues_next_due(const struct coord *c)
 {
-	return c->ntimers ? c->timers[0]->due : INT64_MAX;
+	const struct queue_extra *x = heap_top(&c->timers);
+
+	return x ? x->due : INT64_MAX;
 }
 
 /* ---- rates ---- */
@@ -272,7 +230,7 @@ static struct queue_extra *queue_create(struct coord *c, const char *name)
 	 * so that neither can fail later. */
 	if (grow(&c->extras, &xcap, need, sizeof *c->extras) < 0 ||
 	    grow(&c->queues, &c->queues_cap, need, sizeof *c->queues) < 0 ||
-	    grow(&c->timers, &c->timers_cap, need, sizeof *c->timers) < 0 ||
+	    heap_reserve(&c->timers, need) < 0 ||
 	    grow(&c->touched, &c->touched_cap, need, sizeof *c->touched) < 0)
 		return NULL;
 	q = queue_new(name, &c->opt.defaults);

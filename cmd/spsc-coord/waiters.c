@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grow.h"
 #include "waiters.h"
 
 /* The waiters of one queue name, oldest first. */
@@ -19,54 +18,7 @@ void waiters_init(struct waiters *ws, uint64_t seed)
 {
 	memset(ws, 0, sizeof *ws);
 	qtable_init(&ws->byname, seed);
-}
-
-/* ---- the deadline heap ---- */
-
-static void heap_set(struct waiters *ws, size_t i, struct waiter *w)
-{
-	ws->heap[i] = w;
-	w->heap = i;
-}
-
-static void heap_up(struct waiters *ws, size_t i)
-{
-	struct waiter *w = ws->heap[i];
-
-	while (i > 0 && ws->heap[(i - 1) / 2]->deadline > w->deadline) {
-		heap_set(ws, i, ws->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(ws, i, w);
-}
-
-static void heap_down(struct waiters *ws, size_t i)
-{
-	struct waiter *w = ws->heap[i];
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= ws->n)
-			break;
-		if (c + 1 < ws->n && ws->heap[c + 1]->deadline < ws->heap[c]->deadline)
-			c++;
-		if (ws->heap[c]->deadline >= w->deadline)
-			break;
-		heap_set(ws, i, ws->heap[c]);
-		i = c;
-	}
-	heap_set(ws, i, w);
-}
-
-static void heap_remove(struct waiters *ws, struct waiter *w)
-{
-	struct waiter *last = ws->heap[--ws->n];
-
-	if (w->heap == ws->n)
-		return;
-	heap_set(ws, w->heap, last);
-	heap_up(ws, last->heap);
-	heap_down(ws, last->heap);
+	ws->heap = (struct heap)HEAP_INIT(struct waiter, deadline, heap);
 }
 
 /* ---- waiters ---- */
@@ -79,8 +31,6 @@ struct waiter *waiters_add(struct waiters *ws, const char *queue,
 	struct waitlist *l = qtable_get(&ws->byname, queue);
 	struct waiter *w;
 
-	if (grow(&ws->heap, &ws->cap, ws->n + 1, sizeof *ws->heap) < 0)
-		return NULL;
 	if (l == NULL) {
 		if ((l = calloc(1, sizeof *l)) == NULL)
 			return NULL;
@@ -100,6 +50,11 @@ struct waiter *waiters_add(struct waiters *ws, const char *queue,
 	}
 	snprintf(w->queue, sizeof w->queue, "%s", queue);
 	w->deadline = deadline;
+	if (heap_push(&ws->heap, w) < 0) {
+		zmq_msg_close(&w->identity);
+		free(w);
+		goto fail;
+	}
 	w->list = l;
 	w->prev = l->tail;
 	if (l->tail)
@@ -107,8 +62,7 @@ struct waiter *waiters_add(struct waiters *ws, const char *queue,
 	else
 		l->head = w;
 	l->tail = w;
-	ws->heap[ws->n] = w;
-	heap_up(ws, ws->n++);
+	ws->n++;
 	return w;
 fail:
 	if (l->head == NULL) {
@@ -130,12 +84,16 @@ struct waiter *waiters_first(const struct waiters *ws, const char *queue)
 /* The waiter whose deadline is earliest, if it is not after now. */
 struct waiter *waiters_expired(const struct waiters *ws, int64_t now)
 {
-	return ws->n > 0 && ws->heap[0]->deadline <= now ? ws->heap[0] : NULL;
+	struct waiter *w = heap_top(&ws->heap);
+
+	return w && w->deadline <= now ? w : NULL;
 }
 
 int64_t waiters_next_deadline(const struct waiters *ws)
 {
-	return ws->n > 0 ? ws->heap[0]->deadline : INT64_MAX;
+	const struct waiter *w = heap_top(&ws->heap);
+
+	return w ? w->deadline : INT64_MAX;
 }
 
 /* Unparks w (answered, or given up) and frees it. */
@@ -143,7 +101,8 @@ void waiters_remove(struct waiters *ws, struct waiter *w)
 {
 	struct waitlist *l = w->list;
 
-	heap_remove(ws, w);
+	heap_remove(&ws->heap, w);
+	ws->n--;
 	if (w->prev)
 		w->prev->next = w->next;
 	else
@@ -162,9 +121,11 @@ void waiters_remove(struct waiters *ws, struct waiter *w)
 
 void waiters_free(struct waiters *ws)
 {
-	while (ws->n > 0)
-		waiters_remove(ws, ws->heap[ws->n - 1]);
-	free(ws->heap);
+	struct waiter *w;
+
+	while ((w = heap_top(&ws->heap)) != NULL)
+		waiters_remove(ws, w);
+	heap_free(&ws->heap);
 	qtable_free(&ws->byname);
 	memset(ws, 0, sizeof *ws);
 }

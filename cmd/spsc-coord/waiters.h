@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
+#include "heap.h"
 #include "qtable.h"
 
 struct waitlist;
@@ -37,8 +38,8 @@ struct waiter {
 
 struct waiters {
 	struct qtable byname;	/* queue name -> struct waitlist */
-	struct waiter **heap;	/* min-heap on deadline */
-	size_t n, cap;
+	struct heap heap;	/* on deadline */
+	size_t n;		/* waiting GETs */
 };
 
 void waiters_init(struct waiters *ws, uint64_t seed);
