@@ -19,9 +19,7 @@
 load coord_helpers
 
 setup() {
-	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
-	cd "$TMP" || return 1
-	coord_setup
+	coord_test_setup
 	export SPSC_CONNECT_TIMEOUT=60s
 }
 

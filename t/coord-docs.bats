@@ -5,13 +5,6 @@
 # the keys the page explains.
 load coord_helpers
 
-setup() {
-	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
-	cd "$TMP" || return 1
-	coord_setup
-}
-
-mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
 logread() { python3 "$SPSC_SRCDIR/t/logread.py" "$@"; }
 
 @test "the example session of spsc-protocol(7) runs as printed" {

@@ -5,14 +5,6 @@
 # everyone else is served.
 load coord_helpers
 
-setup() {
-	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
-	cd "$TMP" || return 1
-	coord_setup
-}
-
-mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
-
 # queue_names: the names in status, one a line.
 queue_names() {
 	spsc-coord status --json | /usr/bin/python3 -c \

@@ -5,10 +5,7 @@
 load coord_helpers
 
 setup() {
-	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
-	cd "$TMP" || return 1
-	coord_setup
-	chmod 700 "$SPSC_HOME"
+	coord_test_setup
 	MOUNTED=
 }
 
@@ -20,7 +17,6 @@ teardown() {
 	rm -rf "$TMP"
 }
 
-mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
 records() { python3 "$SPSC_SRCDIR/t/logrec.py" "$@"; }
 atom_id() { python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest()[:32])' "$1"; }
 

@@ -5,14 +5,6 @@
 # picks ("*"), read back from the "listening on" line.
 load coord_helpers
 
-setup() {
-	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
-	cd "$TMP" || return 1
-	coord_setup
-}
-
-mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
-
 # tcp_port [HOST]: the port the running coordinator got on HOST (127.0.0.1).
 tcp_port() {
 	sed -n "s|.*listening on tcp://${1:-127\\.0\\.0\\.1}:\\([0-9][0-9]*\\)\$|\\1|p" \

@@ -3,14 +3,6 @@
 # sockets, a real log on disk and real kill -9.
 load coord_helpers
 
-setup() {
-	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
-	cd "$TMP" || return 1
-	coord_setup
-}
-
-mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
-
 @test "status --json has the documented keys, spelled exactly" {
 	start_coord
 	mk -n 3 -e 2 | spsc-coord put raw

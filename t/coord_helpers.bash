@@ -17,6 +17,21 @@ coord_setup() {
 	BG_PIDS=""
 }
 
+# The setup of a coordinator test: a temp dir of its own as the working
+# directory, and a coordinator home in it.  It is every file's setup()
+# unless the file defines one, which may call coord_test_setup first.
+coord_test_setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
+	cd "$TMP" || return 1
+	coord_setup
+}
+
+setup() {
+	coord_test_setup
+}
+
+mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
+
 # start_coord [serve options]: starts the coordinator and waits, boundedly,
 # until it answers.
 start_coord() {

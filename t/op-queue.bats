@@ -4,12 +4,6 @@
 # killed mid-atom losing nothing.
 load coord_helpers
 
-setup() {
-	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
-	cd "$TMP" || return 1
-	coord_setup
-}
-
 # numbers N NAME: the events 1..N as atoms of 10 events on queue raw.
 numbers() {
 	seq 1 "$1" | spsc-source --name "$2" -n 10 -o raw

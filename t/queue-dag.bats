@@ -3,12 +3,6 @@
 # consumers, and the status display.
 load coord_helpers
 
-setup() {
-	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
-	cd "$TMP" || return 1
-	coord_setup
-}
-
 @test "examples/wordcount/queues.sh counts as plain sort | uniq -c does, and stops what it starts" {
 	mkdir scratch
 	TMPDIR="$TMP/scratch" run "$SPSC_SRCDIR/examples/wordcount/queues.sh" 3
