@@ -2,12 +2,12 @@
 # that every test case is counted on its own.
 include t/unit/local.mk
 
-BATS_TESTS += t/cli.bats t/pipeline.bats t/badinput.bats t/coord.bats t/coord-security.bats t/chaos.bats t/queue-dag.bats
+BATS_TESTS += t/cli.bats t/pipeline.bats t/badinput.bats t/coord.bats t/coord-log.bats t/coord-security.bats t/chaos.bats t/queue-dag.bats
 BATS_TESTS += t/coord-fuzz.bats
 BATS_TESTS += t/coord-limits.bats
 EXTRA_DIST += t/coord-fuzz.py
 TESTS += $(UNIT_TESTS) $(BATS_TESTS)
-EXTRA_DIST += $(BATS_TESTS) t/helpers.bash t/coord_helpers.bash t/qtool.py
+EXTRA_DIST += $(BATS_TESTS) t/helpers.bash t/coord_helpers.bash t/qtool.py t/logrec.py
 
 TEST_EXTENSIONS = .bats
 TAP_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
