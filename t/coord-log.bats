@@ -99,6 +99,12 @@ several_segments() {
 	[[ "${lines[-1]}" == *" intact records, 0 damaged runs; 0 atoms lost, 0 may come back, 0 bytes unreadable" ]]
 }
 
+@test "--repair belongs to fsck alone" {
+	run spsc-coord status --repair
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--repair is an option of fsck, not of status"* ]]
+}
+
 @test "fsck refuses while a coordinator serves the directory" {
 	start_coord
 	run spsc-coord fsck

@@ -320,6 +320,8 @@ int main(int argc, char **argv)
 	base += optind;
 	if (strcmp(cmd, "fsck") == 0)
 		return run_fsck(&c, base < argc);
+	if (c.repair)
+		opt_usage_error("--repair is an option of fsck, not of %s", cmd);
 	if (strcmp(cmd, "keygen") == 0) {
 		if (argc - base != 1 || argv[base][0] == '\0')
 			opt_usage_error("keygen: expected one PREFIX (it writes PREFIX.key and PREFIX.pub)");
