@@ -12,12 +12,11 @@
 load coord_helpers
 
 setup() {
-	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
+	coord_test_setup
 	# The working directory is an empty one of its own: anything written
 	# relative to it would show.
 	mkdir "$TMP/cwd"
 	cd "$TMP/cwd" || return 1
-	coord_setup
 }
 
 @test "coord-fuzz: every hostile message is answered, memory stays flat, nothing is written outside SPSC_HOME" {
