@@ -54,7 +54,7 @@ int atom_append(struct atom *a, const void *buf, size_t len)
 const char *atom_fail_name(int kind)
 {
 	static const char *names[] = { "none", "exit", "signal", "timeout",
-				       "protocol", "output", "receives" };
+				       "protocol", "output", "receives", "key" };
 
 	if (kind < 0 || kind >= (int)(sizeof names / sizeof names[0]))
 		return "unknown";

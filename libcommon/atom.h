@@ -49,6 +49,7 @@ enum atom_fail {
 	ATOM_FAIL_PROTOCOL = 4, /* warm child broke the framing */
 	ATOM_FAIL_OUTPUT = 5,	/* output could not be framed (too large) */
 	ATOM_FAIL_RECEIVES = 6, /* delivered max-receives times */
+	ATOM_FAIL_KEY = 7,	/* events without a usable key; code: how many */
 };
 
 struct atom {

@@ -18,6 +18,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/le.h \
 	libcommon/log.c libcommon/log.h \
 	libcommon/opt.c libcommon/opt.h \
+	libcommon/partition.c libcommon/partition.h \
 	libcommon/proto.c libcommon/proto.h \
 	libcommon/qclient.c libcommon/qclient.h \
 	libcommon/stop.c libcommon/stop.h \

@@ -38,7 +38,7 @@ HEADER_MAX = 4096
 DEFAULT_LIMIT = 64 << 20
 CODECS = {0: "raw", 1: "zstd"}
 FAIL_NAMES = ["none", "exit", "signal", "timeout", "protocol", "output",
-              "receives"]
+              "receives", "key"]
 U64 = (1 << 64) - 1
 
 
