@@ -62,6 +62,22 @@ ARGS FILE
 --version
 ARGS COMMAND
 '
+[spsc-shuffle]='
+-i --input=ENDPOINT
+-o --output=ENDPOINT
+-p --partitions=N
+-k --key=KEY
+-t --separator=SEP
+--broadcast
+--round-robin
+--on-error=dlq|skip|fail
+--dlq=ENDPOINT
+--name=NAME
+--drain
+--max-atom=SIZE
+-h --help
+-V --version
+'
 [spsc-sink]='
 -i --input=ENDPOINT
 --journal=FILE

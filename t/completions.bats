@@ -109,7 +109,7 @@ complete_line() {
 # long option, and each short one with its long name ("-j --jobs").
 @test "completion: tables match each program's --help" {
 	local p help table
-	for p in spsc-source spsc-op spsc-sink; do
+	for p in spsc-source spsc-op spsc-sink spsc-shuffle; do
 		help=$("$p" --help | {
 			grep -o -- '--[a-z][a-z-]*'
 			sed -En 's/^ +(-[a-zA-Z0-9]), (--[a-z][a-z-]*).*/\1 \2/p'
