@@ -40,6 +40,31 @@ declare -gA _spsc_table=(
 --version
 ARGS FILE
 '
+[spsc-coord]='
+--home=DIR
+--bind=URL
+--allow-remote
+--curve=FILE
+--clients=DIR
+--fsync=POLICY
+--dedup-window=DURATION
+--segment-size=SIZE
+--max-atom=SIZE
+--max-queues=N
+--max-waiters=N
+--visibility=DURATION
+--max-receives=N
+--max-depth=N
+--max-bytes=SIZE
+--retention=DURATION
+-c --coord=URL
+--json
+--watch[=DURATION]
+--repair
+--help
+--version
+ARGS serve|status|create|delete|purge|redrive|peek|put|keygen|fsck
+'
 [spsc-op]='
 -i --input=ENDPOINT
 -o --output=ENDPOINT
@@ -131,7 +156,7 @@ _spsc_complete_kind() {
 	COMMAND)
 		COMPREPLY=($(compgen -c -- "$2" || :)) ;;
 	*[a-z]*)
-		COMPREPLY=($(compgen -W "${1//|/ }" -- "$2" || :)) ;;
+		COMPREPLY=($(compgen -W "${1//|/$'\n'}" -- "$2" || :)) ;;
 	*)
 		COMPREPLY=() ;;
 	esac

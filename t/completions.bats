@@ -105,11 +105,18 @@ complete_line() {
 	[ "$got" = "--warm" ]
 }
 
+@test "completion: spsc-coord's commands, then its options" {
+	complete_line 'spsc-coord fs'
+	[ "$got" = "fsck" ]
+	complete_line 'spsc-coord fsck --rep'
+	[ "$got" = "--repair" ]
+}
+
 # The tables must list exactly the options each program documents: every
 # long option, and each short one with its long name ("-j --jobs").
 @test "completion: tables match each program's --help" {
 	local p help table
-	for p in spsc-source spsc-op spsc-sink spsc-shuffle; do
+	for p in spsc-source spsc-op spsc-sink spsc-shuffle spsc-coord; do
 		help=$("$p" --help | {
 			grep -o -- '--[a-z][a-z-]*'
 			sed -En 's/^ +(-[a-zA-Z0-9]), (--[a-z][a-z-]*).*/\1 \2/p'
