@@ -1,7 +1,9 @@
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "log.h"
@@ -70,4 +72,16 @@ uint64_t opt_size(const char *name, const char *arg, uint64_t min, uint64_t max)
 				arg, lo, hi);
 	}
 	return v;
+}
+
+/* What getopt stopped at, for the usage error: a long option as written,
+ * a short one alone (it may have come bundled, as in -Vx). */
+const char *opt_bad_option(const char *arg)
+{
+	static char shortopt[3] = "-?";
+
+	if (strncmp(arg, "--", 2) == 0 || optopt <= 0 || optopt > 255)
+		return arg;
+	shortopt[1] = (char)optopt;
+	return shortopt;
 }

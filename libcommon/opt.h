@@ -17,6 +17,7 @@ _Noreturn void opt_usage_error(const char *fmt, ...)
 _Noreturn void opt_help(const char *text);
 _Noreturn void opt_version(void);
 
+const char *opt_bad_option(const char *arg);
 long opt_long(const char *name, const char *arg, long min, long max);
 int64_t opt_duration(const char *name, const char *arg);
 uint64_t opt_size(const char *name, const char *arg, uint64_t min, uint64_t max);

@@ -122,12 +122,7 @@ EOF
 
 @test "dead-lettering makes NAME.dlq even at --max-queues: no atom is stuck or lost" {
 	start_coord --max-queues 1
-	spsc-coord create raw --max-receives 1 --visibility 100ms
-	mk -n 1 -e 10 | spsc-coord put raw
-	QT get raw 1 >/dev/null
-	wait_for '[ "$(qstat raw ready)" -eq 1 ]'
-	run QT get raw 1
-	[ "${lines[0]}" = "# SPSC/1 OK 1 n=0 vis=100 ready=0 inflight=0 delayed=0" ]
+	dead_letter_raw
 	[ "$(qstat raw.dlq ready)" -eq 1 ]
 	[ "$(qstat raw dead_lettered)" -eq 1 ]
 	grep -q "received 1 times; moved to raw.dlq" "$TMP/coord.log"

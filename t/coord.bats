@@ -211,12 +211,7 @@ load coord_helpers
 
 @test "a dead letter keeps its failure stamp when it is received from NAME.dlq" {
 	start_coord
-	spsc-coord create raw --max-receives 1 --visibility 100ms
-	mk -n 1 -e 10 | spsc-coord put raw
-	QT get raw 1 >/dev/null
-	wait_for '[ "$(qstat raw ready)" -eq 1 ]'
-	run QT get raw 1
-	[ "${lines[0]}" = "# SPSC/1 OK 1 n=0 vis=100 ready=0 inflight=0 delayed=0" ]
+	dead_letter_raw
 	# failure kind 6 is max-receives (spsc-atom(5)); delivery 1 from raw.dlq
 	run QT get raw.dlq 1
 	[[ "${lines[1]}" == *" 1 10 fail=6" ]]

@@ -32,6 +32,18 @@ setup() {
 
 mk() { python3 "$SPSC_SRCDIR/t/mkatoms.py" "$@"; }
 
+# dead_letter_raw: one atom of 10 events into queue raw (max-receives 1,
+# 100ms leases), received once and let go, so that the next GET moves it
+# to raw.dlq and answers with nothing.
+dead_letter_raw() {
+	spsc-coord create raw --max-receives 1 --visibility 100ms
+	mk -n 1 -e 10 | spsc-coord put raw
+	QT get raw 1 >/dev/null
+	wait_for '[ "$(qstat raw ready)" -eq 1 ]'
+	run QT get raw 1
+	[ "${lines[0]}" = "# SPSC/1 OK 1 n=0 vis=100 ready=0 inflight=0 delayed=0" ]
+}
+
 # start_coord [serve options]: starts the coordinator and waits, boundedly,
 # until it answers.
 start_coord() {

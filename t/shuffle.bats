@@ -143,6 +143,8 @@ for line in open("vectors"):
 	[ "$status" -eq 2 ]; [[ "$output" == *"one %d and no other %"* ]]
 	run spsc-shuffle --broadcast -k 1 -p 2 -o q
 	[ "$status" -eq 2 ]; [[ "$output" == *"--broadcast takes neither"* ]]
+	run spsc-shuffle -k 1 -p 2 -qz -o q
+	[ "$status" -eq 2 ]; [[ "$output" == *"unknown option '-q'"* ]]
 	run spsc-shuffle -k 1 -p 5000 -o q
 	[ "$status" -eq 2 ]
 	run spsc-shuffle -k .a[ -p 2 -o q

@@ -139,8 +139,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'h': opt_help(usage);
 		case 'V': opt_version();
-		case ':': opt_usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: opt_usage_error("unknown option '%s'", argv[optind - 1]);
+		case ':':
+			opt_usage_error("option '%s' needs a value",
+					opt_bad_option(argv[optind - 1]));
+		default:
+			opt_usage_error("unknown option '%s'",
+					opt_bad_option(argv[optind - 1]));
 		}
 	}
 	if (optind < argc)

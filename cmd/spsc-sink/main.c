@@ -91,18 +91,6 @@ static enum stats_format parse_stats(const char *arg)
 	opt_usage_error("--stats: '%s' is not a format (text or json)", arg);
 }
 
-/* What getopt stopped at: a long option as written, a short one alone
- * (it may have come bundled, as in -Vx). */
-static const char *bad_option(const char *arg)
-{
-	static char shortopt[3] = "-?";
-
-	if (strncmp(arg, "--", 2) == 0 || optopt <= 0 || optopt > 255)
-		return arg;
-	shortopt[1] = (char)optopt;
-	return shortopt;
-}
-
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
@@ -138,10 +126,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			opt_version();
 		case ':':
 			opt_usage_error("option '%s' needs a value",
-					bad_option(argv[optind - 1]));
+					opt_bad_option(argv[optind - 1]));
 		default:
 			opt_usage_error("unknown option '%s'",
-					bad_option(argv[optind - 1]));
+					opt_bad_option(argv[optind - 1]));
 		}
 	}
 	if (argc - optind > 1)
