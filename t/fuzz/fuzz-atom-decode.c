@@ -81,12 +81,6 @@ static void decode(const uint8_t *p, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *p = fuzz_copy(data, size);
-
-	decode(p, size);
-	fix_frames(p, size);
-	if (memcmp(p, data, size) != 0)
-		decode(p, size);
-	free(p);
+	fuzz_frames(data, size, decode);
 	return 0;
 }

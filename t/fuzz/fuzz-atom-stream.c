@@ -104,12 +104,6 @@ static void read_stream(const uint8_t *p, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *p = fuzz_copy(data, size);
-
-	read_stream(p, size);
-	fix_frames(p, size);
-	if (memcmp(p, data, size) != 0)
-		read_stream(p, size);
-	free(p);
+	fuzz_frames(data, size, read_stream);
 	return 0;
 }

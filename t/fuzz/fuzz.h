@@ -74,6 +74,21 @@ static inline uint8_t *fuzz_copy(const uint8_t *data, size_t size)
 	return p;
 }
 
+/* Runs a frame harness on the input as it is and, if recomputing its
+ * frames' CRCs changes it, again on that: mutations then get past the
+ * checksums to the code behind them. */
+static inline void fuzz_frames(const uint8_t *data, size_t size,
+			       void (*run)(const uint8_t *, size_t))
+{
+	uint8_t *p = fuzz_copy(data, size);
+
+	run(p, size);
+	fix_frames(p, size);
+	if (memcmp(p, data, size) != 0)
+		run(p, size);
+	free(p);
+}
+
 /* xorshift64: chunk sizes and the like, derived from the input so that a
  * run is reproducible from the input alone. */
 static inline uint64_t fuzz_rand(uint64_t *s)
