@@ -33,22 +33,26 @@
 #include "fdio.h"
 #include "fsck.h"
 #include "grow.h"
+#include "hash.h"
 #include "le.h"
 #include "lock.h"
 #include "log.h"
 #include "store.h"
 
-/* An intact PUT, MOVE or ACK: what a damaged record is judged against. */
+/* A record and the atom it is about: for intact PUT, MOVE and ACK
+ * records, what a damaged record is judged against.  The queue is kept as
+ * a hash of its name, so that a log of millions of records fits. */
 struct seen {
 	uint8_t id[16];
-	uint8_t type;
+	uint64_t queue;
 	uint64_t seq, off;
-	char queue[201];
+	uint8_t type;
 };
 
 /* An atom a damaged record was about. */
 struct suspect {
 	struct seen rec;
+	char queue[201];
 	char path[4200];
 };
 
@@ -125,7 +129,7 @@ static int note_seen(struct fsck *f, const struct log_record *rec,
 	if (rec->type == REC_RECV || rec->type == REC_PURGE ||
 	    body_id(rec->type, rec->body, rec->body_len, k.id) < 0)
 		return 0;
-	snprintf(k.queue, sizeof k.queue, "%.200s", rec->queue);
+	k.queue = hash64(rec->queue, strlen(rec->queue), 0);
 	if (grow(&f->seen, &f->seen_cap, f->nseen + 1, sizeof *f->seen) < 0)
 		return -1;
 	f->seen[f->nseen++] = k;
@@ -149,7 +153,8 @@ static int suspect(struct fsck *f, const uint8_t *p, size_t at, uint64_t seq,
 	su->rec.type = p[8];
 	su->rec.seq = seq;
 	su->rec.off = at;
-	memcpy(su->rec.queue, p + RECORD_HEAD, p[9] < 200 ? p[9] : 200);
+	memcpy(su->queue, p + RECORD_HEAD, p[9] < 200 ? p[9] : 200);
+	su->rec.queue = hash64(su->queue, strlen(su->queue), 0);
 	snprintf(su->path, sizeof su->path, "%s", path);
 	f->nsus++;
 	return 0;
@@ -184,17 +189,33 @@ static int later(const struct seen *a, const struct seen *b)
 	return a->seq > b->seq || (a->seq == b->seq && a->off > b->off);
 }
 
+/* Orders records by atom: id, then queue. */
+static int by_atom(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+	int c = memcmp(x->id, y->id, sizeof x->id);
+
+	return c ? c : (x->queue > y->queue) - (x->queue < y->queue);
+}
+
 /* Is there an intact record of this type for the suspect's atom, after
- * it (after = 1) or before it? */
+ * it (after = 1) or before it?  f->seen is sorted by_atom: a binary
+ * search finds the atom's records. */
 static int intact(const struct fsck *f, const struct seen *s, int type,
 		  int after)
 {
-	for (size_t i = 0; i < f->nseen; i++) {
-		const struct seen *k = &f->seen[i];
-		if (k->type == type && memcmp(k->id, s->id, 16) == 0 &&
-		    strcmp(k->queue, s->queue) == 0 && later(k, s) == after)
-			return 1;
+	size_t lo = 0, hi = f->nseen;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (by_atom(&f->seen[mid], s) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	for (; lo < f->nseen && by_atom(&f->seen[lo], s) == 0; lo++)
+		if (f->seen[lo].type == type && later(&f->seen[lo], s) == after)
+			return 1;
 	return 0;
 }
 
@@ -210,32 +231,32 @@ static void judge(struct fsck *f, const struct suspect *su)
 		if (intact(f, s, REC_PUT, 0) || intact(f, s, REC_PUT, 1) ||
 		    intact(f, s, REC_MOVE, 0) || intact(f, s, REC_MOVE, 1)) {
 			printf("%s: byte %" PRIu64 ": damaged %s of atom %s, queue %s: another intact copy, nothing lost\n",
-			       su->path, s->off, record_type_name(s->type), hex, s->queue);
+			       su->path, s->off, record_type_name(s->type), hex, su->queue);
 			break;
 		}
 		if (intact(f, s, REC_ACK, 1)) {
 			printf("%s: byte %" PRIu64 ": damaged %s of atom %s, queue %s: already acknowledged, nothing lost\n",
-			       su->path, s->off, record_type_name(s->type), hex, s->queue);
+			       su->path, s->off, record_type_name(s->type), hex, su->queue);
 			break;
 		}
 		printf("%s: byte %" PRIu64 ": lost: atom %s, queue %s (its %s record is damaged)\n",
-		       su->path, s->off, hex, s->queue, record_type_name(s->type));
+		       su->path, s->off, hex, su->queue, record_type_name(s->type));
 		f->lost++;
 		break;
 	case REC_ACK:
 		if (!intact(f, s, REC_PUT, 0) && !intact(f, s, REC_MOVE, 0))
 			break;
 		printf("%s: byte %" PRIu64 ": may come back: atom %s, queue %s (its ACK record is damaged)\n",
-		       su->path, s->off, hex, s->queue);
+		       su->path, s->off, hex, su->queue);
 		f->back++;
 		break;
 	case REC_RECV:
 		printf("%s: byte %" PRIu64 ": atom %s, queue %s: its receive count may be lower\n",
-		       su->path, s->off, hex, s->queue);
+		       su->path, s->off, hex, su->queue);
 		break;
 	case REC_PURGE:
 		printf("%s: byte %" PRIu64 ": damaged PURGE of queue %s: the atoms it purged may come back\n",
-		       su->path, s->off, s->queue);
+		       su->path, s->off, su->queue);
 		f->back++;
 		break;
 	}
@@ -420,6 +441,8 @@ int fsck_main(const char *home, int repair)
 		rc = check_segment(&f, seqs[i]);
 	if (rc == 0 && repair && shift_totals_at(&f) < 0)
 		rc = -1;
+	if (f.nseen > 1)
+		qsort(f.seen, f.nseen, sizeof *f.seen, by_atom);
 	for (size_t i = 0; i < f.nsus && rc == 0; i++)
 		judge(&f, &f.sus[i]);
 	if (rc == 0 && repair && f.runs && sync_dir(f.dir) < 0)
