@@ -16,6 +16,7 @@
 void atom_init(struct atom *a)
 {
 	memset(a, 0, sizeof *a);
+	a->tmin = a->tmax = a->wm = ATOM_TIME_NONE;
 }
 
 void atom_free(struct atom *a)
@@ -54,7 +55,8 @@ int atom_append(struct atom *a, const void *buf, size_t len)
 const char *atom_fail_name(int kind)
 {
 	static const char *names[] = { "none", "exit", "signal", "timeout",
-				       "protocol", "output", "receives", "key" };
+				       "protocol", "output", "receives", "key",
+				       "late" };
 
 	if (kind < 0 || kind >= (int)(sizeof names / sizeof names[0]))
 		return "unknown";

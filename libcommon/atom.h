@@ -50,7 +50,13 @@ enum atom_fail {
 	ATOM_FAIL_OUTPUT = 5,	/* output could not be framed (too large) */
 	ATOM_FAIL_RECEIVES = 6, /* delivered max-receives times */
 	ATOM_FAIL_KEY = 7,	/* events without a usable key; code: how many */
+	ATOM_FAIL_LATE = 8,	/* events behind the watermark; code: how many */
 };
+
+/* Event times in ns since the Unix epoch.  NONE: the atom says nothing;
+ * END: the watermark at the end of input (no event will ever follow). */
+#define ATOM_TIME_NONE INT64_MIN
+#define ATOM_TIME_END INT64_MAX
 
 struct atom {
 	struct atom_id id;
@@ -59,6 +65,8 @@ struct atom {
 	uint32_t attempt;
 	uint8_t fail_kind;
 	int32_t fail_code;
+	int64_t tmin, tmax;	/* event times of its events, or NONE */
+	int64_t wm;		/* producer's watermark when made, or NONE */
 	char *data;	/* raw events; len bytes, each event ends in '\n' */
 	size_t len;
 	size_t cap;

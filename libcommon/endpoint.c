@@ -91,6 +91,7 @@ int endpoint_open(struct endpoint *ep, const char *spec, int writing,
 
 	memset(ep, 0, sizeof *ep);
 	ep->fd = -1;
+	ep->wm = ATOM_TIME_NONE;
 	ep->writing = writing;
 	ep->fsync = o ? o->fsync : 0;
 	ep->kind = endpoint_kind_of(spec);
@@ -128,12 +129,18 @@ int endpoint_read(struct endpoint *ep, struct atom *a)
 	return rc;
 }
 
+/* Over a pipe or a file there is one producer, so its atoms' watermarks
+ * only rise, and the end of the stream is the end of its input. */
 static int read_frame(struct endpoint *ep, struct atom *a)
 {
 	int rc = atom_read(&ep->rd, a);
 
 	if (rc < 0)
 		snprintf(ep->err, sizeof ep->err, "%s", ep->rd.err);
+	else if (rc == 0)
+		ep->wm = ATOM_TIME_END;
+	else if (a->wm != ATOM_TIME_NONE && a->wm > ep->wm)
+		ep->wm = a->wm;
 	return rc;
 }
 
@@ -235,6 +242,27 @@ int endpoint_pending(const struct endpoint *ep)
 int endpoint_is_queue(const struct endpoint *ep)
 {
 	return ep->kind == ENDPOINT_QUEUE;
+}
+
+/*
+ * Says that this writer has written everything it will: over a queue the
+ * stage is counted as finished (see spsc(7), "Completion"), over a pipe or
+ * a file the end of the stream says it.  Call it only after a clean end of
+ * input; a stage that fails must not, or its consumers would take a
+ * partial output for the whole.
+ */
+int endpoint_finish(struct endpoint *ep)
+{
+	if (ep->kind == ENDPOINT_QUEUE)
+		return equeue_finish(ep);
+	return ep->fsync ? endpoint_sync(ep) : 0;
+}
+
+/* The event time below which no more input will come: ATOM_TIME_NONE
+ * while unknown, ATOM_TIME_END once the input is complete. */
+int64_t endpoint_watermark(const struct endpoint *ep)
+{
+	return ep->wm;
 }
 
 int endpoint_close(struct endpoint *ep)

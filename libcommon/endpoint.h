@@ -33,6 +33,10 @@ struct endpoint_opts {
 	int prefetch;		/* atoms per GET; 0 means 1 */
 	int64_t visibility_ns;	/* lease per GET; 0: the queue's setting */
 	int drain;		/* end of input: nothing ready, nothing in flight */
+	/* writers to queues: who produces, for completion (spsc(7)) */
+	uint64_t producer;	/* the stage's id, shared by its replicas;
+				 * 0: anonymous, never completes a queue */
+	uint32_t producers;	/* producers the queue expects; 0: leave it */
 };
 
 /* endpoint_read_wait's answer when nothing came within the wait. */
@@ -50,6 +54,7 @@ struct endpoint {
 	struct atom_codec codec;
 	struct atom_reader rd;
 	struct atom_writer wr;
+	int64_t wm;		/* reading: the input's watermark so far */
 	char err[600];
 };
 
@@ -65,6 +70,8 @@ int endpoint_nack(struct endpoint *ep, const struct atom *a, int64_t delay_ns);
 int endpoint_touch(struct endpoint *ep, const struct atom *a, int64_t vis_ns);
 int64_t endpoint_lease_ns(const struct endpoint *ep);
 int endpoint_sync(struct endpoint *ep);
+int endpoint_finish(struct endpoint *ep);
+int64_t endpoint_watermark(const struct endpoint *ep);
 int endpoint_close(struct endpoint *ep);
 int endpoint_fd(const struct endpoint *ep);
 int endpoint_pending(const struct endpoint *ep);

@@ -245,6 +245,12 @@ int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
 	return 0;
 }
 
+int equeue_finish(struct endpoint *ep)
+{
+	(void)ep;
+	return 0;
+}
+
 int64_t equeue_lease_ns(const struct endpoint *ep)
 {
 	return ep->link ? ep->link->lease_ns : 0;

@@ -11,6 +11,7 @@ int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns);
 int equeue_write(struct endpoint *ep, const struct atom *a);
 int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
 		  int64_t ms);
+int equeue_finish(struct endpoint *ep);
 int64_t equeue_lease_ns(const struct endpoint *ep);
 void equeue_close(struct endpoint *ep);
 
