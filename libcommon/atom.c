@@ -106,11 +106,22 @@ static int compress_payload(struct atom_codec *c, const struct atom *a,
 	return 1;
 }
 
+/* Does the atom say anything about event time?  Only then does it need
+ * a version 2 header: frames of untimed atoms stay as they always were. */
+static int atom_timed(const struct atom *a)
+{
+	return a->tmin != ATOM_TIME_NONE || a->tmax != ATOM_TIME_NONE ||
+	       a->wm != ATOM_TIME_NONE;
+}
+
+/* Returns the header's length (ATOM_HEADER_LEN, or ATOM_HEADER_V2_LEN for
+ * an atom with event times), or -1 with errno set. */
 int atom_encode(struct atom_codec *c, const struct atom *a,
-		uint8_t hdr[ATOM_HEADER_LEN], const void **payload,
+		uint8_t hdr[ATOM_HEADER_BUF], const void **payload,
 		size_t *stored)
 {
 	int codec = ATOM_CODEC_RAW;
+	size_t hlen = atom_timed(a) ? ATOM_HEADER_V2_LEN : ATOM_HEADER_LEN;
 
 	if (a->len > c->limit || a->len > UINT32_MAX) {
 		errno = EMSGSIZE;
@@ -127,11 +138,11 @@ int atom_encode(struct atom_codec *c, const struct atom *a,
 		if (rc > 0)
 			codec = ATOM_CODEC_ZSTD;
 	}
-	memset(hdr, 0, ATOM_HEADER_LEN);
+	memset(hdr, 0, hlen);
 	memcpy(hdr, ATOM_MAGIC, 4);
-	hdr[4] = ATOM_VERSION;
+	hdr[4] = hlen == ATOM_HEADER_LEN ? 1 : 2;
 	hdr[5] = (uint8_t)codec;
-	le_put16(hdr + 6, ATOM_HEADER_LEN);
+	le_put16(hdr + 6, (uint16_t)hlen);
 	memcpy(hdr + 8, a->id.b, 16);
 	le_put64(hdr + 24, (uint64_t)a->created_ns);
 	le_put32(hdr + 32, a->events);
@@ -141,8 +152,13 @@ int atom_encode(struct atom_codec *c, const struct atom *a,
 	hdr[48] = a->fail_kind;
 	le_put32(hdr + 52, (uint32_t)a->fail_code);
 	le_put32(hdr + 56, crc32c(0, *payload, *stored));
-	le_put32(hdr + 60, crc32c(0, hdr, ATOM_HEADER_LEN - 4));
-	return 0;
+	if (hlen == ATOM_HEADER_V2_LEN) {
+		le_put64(hdr + 60, (uint64_t)a->tmin);
+		le_put64(hdr + 68, (uint64_t)a->tmax);
+		le_put64(hdr + 76, (uint64_t)a->wm);
+	}
+	le_put32(hdr + hlen - 4, crc32c(0, hdr, hlen - 4));
+	return (int)hlen;
 }
 
 /*
@@ -190,14 +206,15 @@ int atom_parse_header(const uint8_t *p, size_t avail, size_t limit,
 			 p[0], p[1], p[2], p[3]);
 		return -1;
 	}
-	if (p[4] != ATOM_VERSION) {
+	if (p[4] < 1 || p[4] > ATOM_VERSION) {
 		snprintf(why, whylen,
-			 "unknown frame version %u (this reader knows %u)",
+			 "unknown frame version %u (this reader knows 1 to %u)",
 			 p[4], ATOM_VERSION);
 		return -1;
 	}
 	f->header_len = le_get16(p + 6);
-	if (f->header_len < ATOM_HEADER_LEN || f->header_len > ATOM_HEADER_MAX) {
+	if (f->header_len < (p[4] == 1 ? ATOM_HEADER_LEN : ATOM_HEADER_V2_LEN) ||
+	    f->header_len > ATOM_HEADER_MAX) {
 		snprintf(why, whylen, "bad header length %zu", f->header_len);
 		return -1;
 	}
@@ -233,6 +250,12 @@ int atom_parse_header(const uint8_t *p, size_t avail, size_t limit,
 	a->attempt = le_get32(p + 36);
 	a->fail_kind = p[48];
 	a->fail_code = (int32_t)le_get32(p + 52);
+	a->tmin = a->tmax = a->wm = ATOM_TIME_NONE;
+	if (p[4] >= 2) {
+		a->tmin = (int64_t)le_get64(p + 60);
+		a->tmax = (int64_t)le_get64(p + 68);
+		a->wm = (int64_t)le_get64(p + 76);
+	}
 	return 0;
 }
 
@@ -443,18 +466,19 @@ void atom_writer_init(struct atom_writer *w, int fd, const char *name,
 
 int atom_write(struct atom_writer *w, const struct atom *a)
 {
-	uint8_t hdr[ATOM_HEADER_LEN];
+	uint8_t hdr[ATOM_HEADER_BUF];
 	struct iovec iov[2];
 	const void *payload;
 	size_t stored;
+	int hlen = atom_encode(w->codec, a, hdr, &payload, &stored);
 
-	if (atom_encode(w->codec, a, hdr, &payload, &stored) < 0) {
+	if (hlen < 0) {
 		snprintf(w->err, sizeof w->err, "%s: cannot encode atom: %s",
 			 w->name, strerror(errno));
 		return -1;
 	}
 	iov[0].iov_base = hdr;
-	iov[0].iov_len = sizeof hdr;
+	iov[0].iov_len = (size_t)hlen;
 	iov[1].iov_base = (void *)payload;
 	iov[1].iov_len = stored;
 	if (fd_writev_all(w->fd, iov, stored ? 2 : 1) < 0) {
@@ -462,6 +486,6 @@ int atom_write(struct atom_writer *w, const struct atom *a)
 			 strerror(errno));
 		return -1;
 	}
-	w->offset += sizeof hdr + stored;
+	w->offset += (size_t)hlen + stored;
 	return 0;
 }

@@ -7,9 +7,10 @@
  *
  *   off len  field
  *     0   4  magic "SPSC"
- *     4   1  version (1)
+ *     4   1  version: 1, or 2 when the atom carries event times
  *     5   1  codec: 0 raw, 1 zstd
- *     6   2  header length H (64 in version 1; readers skip bytes 60..H-5)
+ *     6   2  header length H (64 in version 1, 88 in version 2; readers
+ *            skip the bytes between the fields they know and H-4)
  *     8  16  atom id
  *    24   8  created-at, ns since the Unix epoch
  *    32   4  number of events
@@ -20,6 +21,11 @@
  *    49   3  reserved, zero
  *    52   4  failure code: exit status, signal number or 0
  *    56   4  CRC32C of the stored payload
+ *   version 2 only (signed; INT64_MIN: not known):
+ *    60   8  min event time, ns since the epoch
+ *    68   8  max event time
+ *    76   8  watermark of the producer when it made the atom
+ *            (INT64_MAX: the end of its input)
  *  H-4    4  CRC32C of header bytes 0..H-5
  *     H      stored payload
  */
@@ -32,8 +38,10 @@
 #include "atomid.h"
 
 #define ATOM_MAGIC "SPSC"
-#define ATOM_VERSION 1
-#define ATOM_HEADER_LEN 64
+#define ATOM_VERSION 2		/* the newest this code reads and writes */
+#define ATOM_HEADER_LEN 64	/* version 1: the shortest header */
+#define ATOM_HEADER_V2_LEN 88
+#define ATOM_HEADER_BUF ATOM_HEADER_V2_LEN	/* room for what we write */
 #define ATOM_HEADER_MAX 4096
 #define ATOM_DEFAULT_LIMIT ((size_t)64 << 20)
 #define ATOM_LIMIT_MAX ((size_t)1 << 31)
@@ -106,7 +114,7 @@ struct atom_frame {
 };
 
 int atom_encode(struct atom_codec *c, const struct atom *a,
-		uint8_t hdr[ATOM_HEADER_LEN], const void **payload,
+		uint8_t hdr[ATOM_HEADER_BUF], const void **payload,
 		size_t *stored);
 int atom_parse_header(const uint8_t *p, size_t avail, size_t limit,
 		      struct atom *a, struct atom_frame *f, char *why,

@@ -163,23 +163,24 @@ int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 static int encode(struct endpoint *ep, const struct atom *a, size_t *len)
 {
 	struct queue_link *l = ep->link;
-	uint8_t hdr[ATOM_HEADER_LEN];
+	uint8_t hdr[ATOM_HEADER_BUF];
 	const void *payload;
 	size_t stored;
+	int hlen = atom_encode(&ep->codec, a, hdr, &payload, &stored);
 
-	if (atom_encode(&ep->codec, a, hdr, &payload, &stored) < 0) {
+	if (hlen < 0) {
 		snprintf(ep->err, sizeof ep->err, "%s: cannot encode atom: %s",
 			 ep->name, strerror(errno));
 		return -1;
 	}
-	if (grow(&l->frame, &l->frame_cap, sizeof hdr + stored, 1) < 0) {
+	if (grow(&l->frame, &l->frame_cap, (size_t)hlen + stored, 1) < 0) {
 		snprintf(ep->err, sizeof ep->err, "%s: out of memory", ep->name);
 		return -1;
 	}
-	memcpy(l->frame, hdr, sizeof hdr);
+	memcpy(l->frame, hdr, (size_t)hlen);
 	if (stored > 0)		/* an empty atom may have no payload buffer */
-		memcpy(l->frame + sizeof hdr, payload, stored);
-	*len = sizeof hdr + stored;
+		memcpy(l->frame + hlen, payload, stored);
+	*len = (size_t)hlen + stored;
 	return 0;
 }
 

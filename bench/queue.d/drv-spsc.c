@@ -107,13 +107,15 @@ static int encode_batch(struct spsc_conn *c, const struct qb_atom *atoms,
 			.events = c->conf->events,
 			.data = (char *)atoms[i].data,
 			.len = atoms[i].len,
+			.tmin = ATOM_TIME_NONE, .tmax = ATOM_TIME_NONE,
+			.wm = ATOM_TIME_NONE,	/* untimed: a version 1 header */
 		};
 		uint8_t *frame = atoms[i].data - ATOM_HEADER_LEN;
 		const void *payload;
 		size_t stored;
 		/* The codec never compresses (level 0): the payload stays
 		 * where it is, right after the header. */
-		if (atom_encode(&c->codec, &a, frame, &payload, &stored) < 0 ||
+		if (atom_encode(&c->codec, &a, frame, &payload, &stored) != ATOM_HEADER_LEN ||
 		    payload != atoms[i].data) {
 			qb_error("cannot encode atom %llu", (unsigned long long)atoms[i].ordinal);
 			return -1;

@@ -34,26 +34,28 @@ static void same_atom(const struct atom *a, const struct atom *b)
 	fuzz_assert(a->attempt == b->attempt);
 	fuzz_assert(a->fail_kind == b->fail_kind);
 	fuzz_assert(a->fail_code == b->fail_code);
+	fuzz_assert(a->tmin == b->tmin && a->tmax == b->tmax && a->wm == b->wm);
 	fuzz_assert(a->len == b->len);
 	fuzz_assert(a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
 static void round_trip(struct atom_codec *enc, const struct atom *a)
 {
-	uint8_t hdr[ATOM_HEADER_LEN], *frame;
+	uint8_t hdr[ATOM_HEADER_BUF], *frame;
 	const void *payload;
 	size_t stored;
 	struct atom b;
 	char why[256];
+	int hlen = atom_encode(enc, a, hdr, &payload, &stored);
 
-	fuzz_assert(atom_encode(enc, a, hdr, &payload, &stored) == 0);
-	frame = malloc(sizeof hdr + stored);
+	fuzz_assert(hlen == ATOM_HEADER_LEN || hlen == ATOM_HEADER_V2_LEN);
+	frame = malloc((size_t)hlen + stored);
 	fuzz_assert(frame != NULL);
-	memcpy(frame, hdr, sizeof hdr);
+	memcpy(frame, hdr, (size_t)hlen);
 	if (stored)
-		memcpy(frame + sizeof hdr, payload, stored);
+		memcpy(frame + hlen, payload, stored);
 	atom_init(&b);
-	if (atom_decode(&dec, frame, sizeof hdr + stored, &b, why, sizeof why) < 0) {
+	if (atom_decode(&dec, frame, (size_t)hlen + stored, &b, why, sizeof why) < 0) {
 		fprintf(stderr, "re-encoded frame does not decode: %s\n", why);
 		abort();
 	}

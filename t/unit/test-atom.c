@@ -22,15 +22,16 @@ static void fill_atom(struct atom *a, const char *text)
 
 static size_t encode(struct atom_codec *c, const struct atom *a, uint8_t *out)
 {
-	uint8_t hdr[ATOM_HEADER_LEN];
+	uint8_t hdr[ATOM_HEADER_BUF];
 	const void *payload;
 	size_t stored;
+	int hlen = atom_encode(c, a, hdr, &payload, &stored);
 
-	if (atom_encode(c, a, hdr, &payload, &stored) < 0)
+	if (hlen < 0)
 		return 0;
-	memcpy(out, hdr, sizeof hdr);
-	memcpy(out + sizeof hdr, payload, stored);
-	return sizeof hdr + stored;
+	memcpy(out, hdr, (size_t)hlen);
+	memcpy(out + hlen, payload, stored);
+	return (size_t)hlen + stored;
 }
 
 static void test_crc(void)
@@ -66,6 +67,35 @@ static void test_roundtrip(int level)
 	ok(atomid_equal(&a.id, &b.id) && b.created_ns == a.created_ns &&
 		   b.events == 100 && b.attempt == 2,
 	   "header fields survive");
+	atom_free(&a);
+	atom_free(&b);
+	atom_codec_free(&c);
+}
+
+/* Event times make a version 2 header; without them the frame is the
+ * version 1 frame it always was. */
+static void test_times(void)
+{
+	static uint8_t buf[1 << 12];
+	struct atom_codec c;
+	struct atom a, b;
+	char why[256] = "";
+	size_t n;
+
+	atom_codec_init(&c, 0, 0);
+	atom_init(&a);
+	atom_init(&b);
+	fill_atom(&a, "x\n");
+	n = encode(&c, &a, buf);
+	ok(n == ATOM_HEADER_LEN + 2 && buf[4] == 1, "untimed atom: version 1");
+	a.tmin = -5;
+	a.tmax = 1700000000000000000;
+	a.wm = ATOM_TIME_END;
+	n = encode(&c, &a, buf);
+	ok(n == ATOM_HEADER_V2_LEN + 2 && buf[4] == 2, "timed atom: version 2");
+	ok(atom_decode(&c, buf, n, &b, why, sizeof why) == 0 && b.tmin == -5 &&
+		   b.tmax == a.tmax && b.wm == ATOM_TIME_END && b.events == a.events,
+	   "event times survive %s", why);
 	atom_free(&a);
 	atom_free(&b);
 	atom_codec_free(&c);
@@ -160,6 +190,7 @@ int main(void)
 	test_crc();
 	test_roundtrip(0);
 	test_roundtrip(3);
+	test_times();
 	test_bad_frames();
 	test_reader();
 	return tap_done();
