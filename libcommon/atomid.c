@@ -62,6 +62,20 @@ uint64_t atomid_salt(int argc, char *const argv[])
 	return h;
 }
 
+/*
+ * A stage as a producer of its output queue (spsc(7), "Completion"): its
+ * salt and the input it reads.  Replicas of a stage and its restarts get
+ * the same id; the same command over another input is another producer.
+ * Never 0, which means "anonymous" on the wire.
+ */
+uint64_t atomid_producer(uint64_t salt, const char *input)
+{
+	uint64_t h = hash64(&salt, sizeof salt, UINT64_C(0x70726f64));
+
+	h = hash64(input, strlen(input), h);
+	return h ? h : 1;
+}
+
 void atomid_hex(const struct atom_id *id, char out[ATOMID_HEX_LEN + 1])
 {
 	static const char digits[] = "0123456789abcdef";

@@ -27,6 +27,7 @@ struct atom_id atomid_source(const char *name, const char *label,
 struct atom_id atomid_child(const struct atom_id *parent, uint64_t salt,
 			    uint64_t ordinal);
 uint64_t atomid_salt(int argc, char *const argv[]);
+uint64_t atomid_producer(uint64_t salt, const char *input);
 void atomid_hex(const struct atom_id *id, char out[ATOMID_HEX_LEN + 1]);
 int atomid_parse(const char *hex, struct atom_id *id);
 int atomid_equal(const struct atom_id *a, const struct atom_id *b);

@@ -18,12 +18,11 @@
 #include <stdint.h>
 
 #include "atom.h"
+#include "qname.h"
 
 struct queue_link;
 
 enum endpoint_kind { ENDPOINT_STDIO, ENDPOINT_PATH, ENDPOINT_QUEUE };
-
-#define QUEUE_NAME_MAX 200
 
 struct endpoint_opts {
 	size_t limit;		/* frame size limit; 0 means the default */
@@ -59,7 +58,6 @@ struct endpoint {
 };
 
 int endpoint_kind_of(const char *spec);
-int queue_name_valid(const char *name, size_t len);
 int endpoint_open(struct endpoint *ep, const char *spec, int writing,
 		  const struct endpoint_opts *o);
 int endpoint_read(struct endpoint *ep, struct atom *a);

@@ -33,9 +33,13 @@ struct queue_link {
 	int drain;
 	int64_t vis_ns;
 	int64_t lease_ns;	/* what the coordinator granted */
+	uint64_t producer;	/* writing: the stage's id, 0: anonymous */
+	uint32_t producers;	/* writing: how many the queue should expect */
 	uint8_t *frame;		/* encoding buffer for PUT */
 	size_t frame_cap;
 };
+
+static int producer_call(struct endpoint *ep, int done);
 
 int equeue_open(struct endpoint *ep, const char *spec,
 		const struct endpoint_opts *o)
@@ -50,12 +54,18 @@ int equeue_open(struct endpoint *ep, const char *spec,
 	l->prefetch = o && o->prefetch > 0 ? o->prefetch : 1;
 	l->drain = o ? o->drain : 0;
 	l->vis_ns = o ? o->visibility_ns : 0;
+	l->producer = o && ep->writing ? o->producer : 0;
+	l->producers = o && ep->writing ? o->producers : 0;
 	if (qclient_open(&l->qc, at ? at + 1 : NULL) < 0) {
 		snprintf(ep->err, sizeof ep->err, "%.200s: %.300s", ep->name, l->qc.err);
 		free(l);
 		return -1;
 	}
 	ep->link = l;
+	if (l->producer && producer_call(ep, 0) < 0) {
+		equeue_close(ep);
+		return -1;
+	}
 	return 0;
 }
 
@@ -96,7 +106,22 @@ static int call(struct endpoint *ep, struct proto_header *h,
 	return 0;
 }
 
-/* One GET; 1 if it brought atoms, 0 if not, 2 if draining is over. */
+/* Watermarks only rise: a reply that overtook a later one says less. */
+static void note_watermark(struct endpoint *ep, const struct qreply *rep)
+{
+	int64_t wm;
+
+	if (proto_get(&rep->h, "complete", 0)) {
+		ep->wm = ATOM_TIME_END;
+	} else if (proto_has(&rep->h, "wm")) {
+		wm = (int64_t)proto_get(&rep->h, "wm", 0);
+		if (wm > ep->wm)
+			ep->wm = wm;
+	}
+}
+
+/* One GET; 1 if it brought atoms, 0 if not, 2 at the end of input: the
+ * queue is complete, or drained when draining was asked for. */
 static int fetch(struct endpoint *ep, int64_t wait_ms)
 {
 	struct queue_link *l = ep->link;
@@ -111,8 +136,11 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 	l->have_rep = 1;
 	l->next = 0;
 	l->lease_ns = (int64_t)proto_get(&l->rep.h, "vis", 0) * NS_PER_MS;
+	note_watermark(ep, &l->rep);
 	if (l->rep.nparts > 0)
 		return 1;
+	if (proto_get(&l->rep.h, "complete", 0))
+		return 2;
 	if (l->drain && proto_get(&l->rep.h, "ready", 1) == 0 &&
 	    proto_get(&l->rep.h, "inflight", 1) == 0 &&
 	    proto_get(&l->rep.h, "delayed", 1) == 0)
@@ -201,6 +229,10 @@ int equeue_write(struct endpoint *ep, const struct atom *a)
 		struct proto_header h = { .code = OP_PUT };
 		struct qreply rep;
 		int code;
+		if (l->producer)
+			proto_set(&h, "producer", l->producer);
+		if (l->producer && a->wm != ATOM_TIME_NONE)
+			proto_set(&h, "wm", (uint64_t)a->wm);
 		if (call(ep, &h, &part, 1, 0, &rep) < 0)
 			return -1;
 		code = rep.h.code;
@@ -246,10 +278,32 @@ int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
 	return 0;
 }
 
+/* PRODUCER: registers this writer's stage with the queue (done 0), so
+ * that the queue waits for it, or says it has finished (done 1). */
+static int producer_call(struct endpoint *ep, int done)
+{
+	struct queue_link *l = ep->link;
+	struct proto_header h = { .code = OP_PRODUCER };
+	struct qreply rep;
+
+	proto_set(&h, "producer", l->producer);
+	if (l->producers)
+		proto_set(&h, "expect", l->producers);
+	if (done)
+		proto_set(&h, "done", 1);
+	if (call(ep, &h, NULL, 0, 0, &rep) < 0)
+		return -1;
+	qreply_free(&rep);
+	return 0;
+}
+
+/* An anonymous writer (producer 0) cannot finish a queue: only a named
+ * stage is counted, so that its restarts are not counted twice. */
 int equeue_finish(struct endpoint *ep)
 {
-	(void)ep;
-	return 0;
+	struct queue_link *l = ep->link;
+
+	return l && l->producer ? producer_call(ep, 1) : 0;
 }
 
 int64_t equeue_lease_ns(const struct endpoint *ep)

@@ -4,25 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "endpoint.h"
 #include "le.h"
 #include "proto.h"
+#include "qname.h"
 
 static const char *op_names[OP_COUNT] = {
 	"PUT", "GET", "ACK", "NACK", "TOUCH", "STATUS",
-	"CREATE", "DELETE", "PURGE", "REDRIVE", "PEEK",
+	"CREATE", "DELETE", "PURGE", "REDRIVE", "PEEK", "PRODUCER", "SEAL",
 };
 
 static const char *status_names[ST_COUNT] = {
 	"OK", "FULL", "BADREQ", "NOQUEUE", "TOOBIG", "STALE", "BADATOM",
-	"ERROR", "NOSPACE", "LIMIT",
+	"ERROR", "NOSPACE", "LIMIT", "FINISHED",
 };
 
 /* Which ops name a queue as their third word. */
 static const char op_takes_queue[OP_COUNT] = {
 	[OP_PUT] = 1, [OP_GET] = 1, [OP_ACK] = 1, [OP_NACK] = 1,
 	[OP_TOUCH] = 1, [OP_CREATE] = 1, [OP_DELETE] = 1, [OP_PURGE] = 1,
-	[OP_REDRIVE] = 1, [OP_PEEK] = 1,
+	[OP_REDRIVE] = 1, [OP_PEEK] = 1, [OP_PRODUCER] = 1, [OP_SEAL] = 1,
 };
 
 const char *proto_op_name(int op)

@@ -32,6 +32,7 @@
 enum proto_op {
 	OP_PUT, OP_GET, OP_ACK, OP_NACK, OP_TOUCH, OP_STATUS,
 	OP_CREATE, OP_DELETE, OP_PURGE, OP_REDRIVE, OP_PEEK,
+	OP_PRODUCER, OP_SEAL,
 	OP_COUNT
 };
 
@@ -48,6 +49,8 @@ enum proto_status {
 			 * off and retry, consumers can still drain */
 	ST_LIMIT,	/* a coordinator-wide limit was reached (queues,
 			 * waiting GETs); the message names it */
+	ST_FINISHED,	/* PUT from a producer that said it was done with
+			 * the queue: it cannot add to it any more */
 	ST_COUNT
 };
 

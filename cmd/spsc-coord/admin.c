@@ -55,25 +55,48 @@ static double field(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* "1/2": producers done of those expected; "sealed"; "-" for a queue no
+ * producer has named itself to. */
+static const char *done_column(const cJSON *q, char *buf, size_t len)
+{
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "sealed")))
+		return "sealed";
+	if (field(q, "producers") == 0)
+		return "-";
+	snprintf(buf, len, "%.0f/%.0f", field(q, "producers_done"),
+		 field(q, "producers_expected"));
+	return buf;
+}
+
+static const char *watermark_column(const cJSON *q)
+{
+	const cJSON *wm = cJSON_GetObjectItemCaseSensitive(q, "watermark");
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "complete")))
+		return "complete";
+	return cJSON_IsString(wm) ? wm->valuestring : "-";
+}
+
 static void print_table(const cJSON *qs, int argc, char **argv)
 {
 	const cJSON *q;
-	char age[32];
+	char age[32], done[32];
 
-	printf("%-24s %9s %8s %7s %6s %10s %10s %8s %4s %8s %9s %9s\n", "QUEUE",
+	printf("%-24s %9s %8s %7s %6s %10s %10s %8s %4s %8s %9s %9s %7s %s\n", "QUEUE",
 	       "READY", "INFLIGHT", "DELAYED", "DLQ", "PUT", "ACKED", "REDELIV",
-	       "CONS", "OLDEST", "IN/s", "OUT/s");
+	       "CONS", "OLDEST", "IN/s", "OUT/s", "DONE", "WATERMARK");
 	cJSON_ArrayForEach(q, qs) {
 		if (!wanted(q, argc, argv))
 			continue;
 		format_duration((int64_t)field(q, "oldest_age_ms") * NS_PER_MS, age, sizeof age);
-		printf("%-24s %9.0f %8.0f %7.0f %6.0f %10.0f %10.0f %8.0f %4.0f %8s %9.1f %9.1f\n",
+		printf("%-24s %9.0f %8.0f %7.0f %6.0f %10.0f %10.0f %8.0f %4.0f %8s %9.1f %9.1f %7s %s\n",
 		       cJSON_GetObjectItemCaseSensitive(q, "name")->valuestring,
 		       field(q, "ready"), field(q, "inflight"), field(q, "delayed"),
 		       field(q, "dlq"), field(q, "put"), field(q, "acked"),
 		       field(q, "redelivered"), field(q, "consumers"),
 		       field(q, "ready") > 0 ? age : "-", field(q, "in_rate"),
-		       field(q, "out_rate"));
+		       field(q, "out_rate"), done_column(q, done, sizeof done),
+		       watermark_column(q));
 	}
 }
 
@@ -157,6 +180,8 @@ static int cmd_create(struct qclient *qc, struct admin_opts *o, const char *queu
 		proto_set(&h, "max_bytes", d->max_bytes);
 	if (o->set_retention)
 		proto_set(&h, "retention", (uint64_t)(d->retention_ns / NS_PER_MS));
+	if (o->producers >= 0)
+		proto_set(&h, "producers", (uint64_t)o->producers);
 	if (call(qc, &h, NULL, 0, &rep) < 0)
 		return EXIT_FAIL;
 	log_info("queue %s %s", queue, proto_get(&rep.h, "created", 0) ? "created" : "updated");
@@ -176,6 +201,24 @@ static int cmd_simple(struct qclient *qc, int op, const char *queue,
 		return EXIT_FAIL;
 	log_info("queue %s: %llu atoms %s", queue,
 		 (unsigned long long)proto_get(&rep.h, key, 0), verb);
+	qreply_free(&rep);
+	return EXIT_OK;
+}
+
+/* seal: nothing more comes in, so the queue completes once empty;
+ * reopen: forget the seal and the producers, for a new run. */
+static int cmd_seal(struct qclient *qc, const char *queue, int open)
+{
+	struct proto_header h = { .code = OP_SEAL };
+	struct qreply rep;
+
+	snprintf(h.queue, sizeof h.queue, "%s", queue);
+	if (open)
+		proto_set(&h, "open", 1);
+	if (call(qc, &h, NULL, 0, &rep) < 0)
+		return EXIT_FAIL;
+	log_info("queue %s %s%s", queue, open ? "reopened" : "sealed",
+		 proto_get(&rep.h, "complete", 0) ? " and complete" : "");
 	qreply_free(&rep);
 	return EXIT_OK;
 }
@@ -249,7 +292,8 @@ int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv)
 	int rc;
 
 	static const char *const commands[] = { "status", "create", "delete", "purge",
-						"redrive", "peek", "put", NULL };
+						"redrive", "peek", "put", "seal",
+						"reopen", NULL };
 	int known = 0;
 
 	for (int i = 0; commands[i]; i++)
@@ -276,6 +320,8 @@ int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv)
 		rc = cmd_simple(&qc, OP_PURGE, argv[0], "purged", "purged");
 	else if (strcmp(cmd, "redrive") == 0)
 		rc = cmd_simple(&qc, OP_REDRIVE, argv[0], "moved", "moved back from the dead-letter queue");
+	else if (strcmp(cmd, "seal") == 0 || strcmp(cmd, "reopen") == 0)
+		rc = cmd_seal(&qc, argv[0], strcmp(cmd, "reopen") == 0);
 	else if (strcmp(cmd, "peek") == 0)
 		rc = cmd_peek(&qc, argv[0], argc > 1 ? argv[1] : NULL);
 	else if (strcmp(cmd, "put") == 0)

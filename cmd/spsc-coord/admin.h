@@ -12,6 +12,7 @@ struct admin_opts {
 	int64_t watch_ns;
 	struct queue_conf defaults;
 	int set_vis, set_recv, set_depth, set_bytes, set_retention;
+	long producers;		/* create --producers; -1: leave as is */
 };
 
 int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv);

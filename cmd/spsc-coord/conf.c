@@ -35,6 +35,51 @@ static double num(const cJSON *o, const char *key, double def)
 	return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
+/*
+ * The producers of a queue: ids as 16 hex digits and watermarks as
+ * decimal strings, because a JSON number is a double and would round
+ * them; a watermark rounded up would promise too much.
+ */
+static void load_flow(struct flow *f, const cJSON *o)
+{
+	const cJSON *p;
+
+	f->expect = (uint32_t)num(o, "producers_expected", 0);
+	f->sealed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "sealed"));
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "producers")) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "id");
+		const cJSON *wm = cJSON_GetObjectItemCaseSensitive(p, "wm");
+		const cJSON *done = cJSON_GetObjectItemCaseSensitive(p, "done");
+		uint64_t v;
+		if (!cJSON_IsString(id) || (v = strtoull(id->valuestring, NULL, 16)) == 0)
+			continue;
+		flow_note(f, v, cJSON_IsString(wm) ? strtoll(wm->valuestring, NULL, 10)
+						   : ATOM_TIME_NONE,
+			  cJSON_IsTrue(done));
+	}
+}
+
+static void save_flow(cJSON *o, const struct flow *f)
+{
+	cJSON *arr;
+	char text[32];
+
+	cJSON_AddNumberToObject(o, "producers_expected", f->expect);
+	cJSON_AddBoolToObject(o, "sealed", f->sealed);
+	arr = cJSON_AddArrayToObject(o, "producers");
+	for (size_t i = 0; arr && i < f->n; i++) {
+		cJSON *p = cJSON_CreateObject();
+		snprintf(text, sizeof text, "%016llx", (unsigned long long)f->p[i].id);
+		cJSON_AddStringToObject(p, "id", text);
+		if (f->p[i].wm != ATOM_TIME_NONE) {
+			snprintf(text, sizeof text, "%lld", (long long)f->p[i].wm);
+			cJSON_AddStringToObject(p, "wm", text);
+		}
+		cJSON_AddBoolToObject(p, "done", f->p[i].done);
+		cJSON_AddItemToArray(arr, p);
+	}
+}
+
 static int load_queue(struct coord *c, const cJSON *o)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
@@ -58,6 +103,7 @@ static int load_queue(struct coord *c, const cJSON *o)
 	q->n.expired = (uint64_t)num(o, "expired", 0);
 	if (q->conf.max_receives == 0)
 		q->conf.max_receives = 1;
+	load_flow(&q->flow, o);
 	return 0;
 }
 
@@ -143,6 +189,7 @@ static cJSON *queue_entry(const struct queue *q)
 	cJSON_AddNumberToObject(o, "redelivered", (double)q->n.redelivered);
 	cJSON_AddNumberToObject(o, "dead_lettered", (double)q->n.dead);
 	cJSON_AddNumberToObject(o, "expired", (double)q->n.expired);
+	save_flow(o, &q->flow);
 	return o;
 }
 

@@ -4,6 +4,7 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/admin.c cmd/spsc-coord/admin.h \
 	cmd/spsc-coord/compact.c \
 	cmd/spsc-coord/conf.c \
+	cmd/spsc-coord/flow.c cmd/spsc-coord/flow.h \
 	cmd/spsc-coord/fsck.c cmd/spsc-coord/fsck.h \
 	cmd/spsc-coord/lock.c cmd/spsc-coord/lock.h \
 	cmd/spsc-coord/coord.h \
@@ -11,6 +12,7 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/listen.c cmd/spsc-coord/listen.h \
 	cmd/spsc-coord/manage.c \
 	cmd/spsc-coord/ops.c cmd/spsc-coord/ops.h \
+	cmd/spsc-coord/produce.c \
 	cmd/spsc-coord/qtable.c cmd/spsc-coord/qtable.h \
 	cmd/spsc-coord/queue.c cmd/spsc-coord/queue.h \
 	cmd/spsc-coord/replay.c \

@@ -4,7 +4,7 @@
  *   spsc-coord serve [OPTIONS]          run the coordinator
  *   spsc-coord status [--json] [--watch[=DUR]] [QUEUE...]
  *   spsc-coord create QUEUE [OPTIONS]   create, or change settings
- *   spsc-coord delete|purge|redrive QUEUE
+ *   spsc-coord delete|purge|redrive|seal|reopen QUEUE
  *   spsc-coord peek QUEUE [N]           print events without consuming
  *   spsc-coord put QUEUE                store framed atoms from stdin
  *   spsc-coord keygen PREFIX            write a CURVE key pair
@@ -38,6 +38,8 @@ static const char usage[] =
 	"  delete QUEUE           delete a queue and its atoms\n"
 	"  purge QUEUE            drop every atom of a queue\n"
 	"  redrive QUEUE          move QUEUE.dlq back into QUEUE\n"
+	"  seal QUEUE             nothing more comes in: complete once empty\n"
+	"  reopen QUEUE           forget the seal and the producers' \"done\"\n"
 	"  peek QUEUE [N]         print the events of the first N ready atoms\n"
 	"  put QUEUE              store the framed atoms read from stdin\n"
 	"  keygen PREFIX          write a CURVE key pair: PREFIX.key (secret) and\n"
@@ -67,6 +69,8 @@ static const char usage[] =
 	"      --max-depth N          atoms before PUT answers full (default 0: none)\n"
 	"      --max-bytes SIZE       bytes before PUT answers full (default 0: none)\n"
 	"      --retention DUR        drop atoms older than this (default 0: never)\n"
+	"      --producers N          create: producers that must finish before the\n"
+	"                             queue is complete (default 1)\n"
 	"Options for clients:\n"
 	"  -c, --coord URL            coordinator (default: $SPSC_COORD, else\n"
 	"                             ipc://$SPSC_HOME/coord.sock)\n"
@@ -85,7 +89,7 @@ enum {
 	OPT_CURVE, OPT_CLIENTS,
 	OPT_SEGMENT, OPT_MAX_ATOM, OPT_VIS, OPT_MAX_RECV, OPT_MAX_DEPTH,
 	OPT_MAX_BYTES, OPT_RETENTION, OPT_JSON, OPT_WATCH, OPT_HELP, OPT_VERSION,
-	OPT_REPAIR, OPT_MAX_QUEUES, OPT_MAX_WAITERS
+	OPT_REPAIR, OPT_MAX_QUEUES, OPT_MAX_WAITERS, OPT_PRODUCERS
 };
 
 static const struct option longopts[] = {
@@ -105,6 +109,7 @@ static const struct option longopts[] = {
 	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "retention", required_argument, NULL, OPT_RETENTION },
+	{ "producers", required_argument, NULL, OPT_PRODUCERS },
 	{ "coord", required_argument, NULL, 'c' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "watch", optional_argument, NULL, OPT_WATCH },
@@ -234,6 +239,7 @@ static void parse_option(struct cli *c, int ch, const char *arg)
 	case OPT_MAX_DEPTH: d->max_depth = (uint64_t)opt_long("--max-depth", arg, 0, (long)1 << 62); c->admin.set_depth = 1; break;
 	case OPT_MAX_BYTES: d->max_bytes = opt_size("--max-bytes", arg, 0, UINT64_MAX); c->admin.set_bytes = 1; break;
 	case OPT_RETENTION: d->retention_ns = opt_duration("--retention", arg); c->admin.set_retention = 1; break;
+	case OPT_PRODUCERS: c->admin.producers = opt_long("--producers", arg, 0, 1024); break;
 	case 'c': c->admin.url = arg; break;
 	case OPT_JSON: c->admin.json = 1; break;
 	case OPT_WATCH: c->admin.watch_ns = arg ? opt_duration("--watch", arg) : NS_PER_SEC; break;
@@ -279,6 +285,7 @@ static int run_fsck(struct cli *c, int extra)
 int main(int argc, char **argv)
 {
 	struct cli c = {
+		.admin = { .producers = -1 },
 		.serve = {
 			.fsync = FSYNC_INTERVAL,
 			.fsync_interval_ns = 1000 * NS_PER_MS,
@@ -305,7 +312,7 @@ int main(int argc, char **argv)
 		parse_option(&c, ch, optarg);
 	}
 	if (optind >= argc)
-		opt_usage_error("missing command (serve, status, create, delete, purge, redrive, peek, put, keygen, fsck)");
+		opt_usage_error("missing command (serve, status, create, delete, purge, redrive, seal, reopen, peek, put, keygen, fsck)");
 	/* Options may also follow the command ("spsc-coord status --json",
 	 * "create q --visibility 5s"): parse the rest as its own argv, whose
 	 * argv[0] is the command; optind = 0 restarts glibc's getopt. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "coord.h"
+#include "evtime.h"
 #include "log.h"
 #include "ops.h"
 #include "reply.h"
@@ -80,6 +81,26 @@ static uint64_t consumers(const struct queue_extra *x, int64_t now)
 	return n;
 }
 
+/* Completion and event time, for a person asking what is stuck: how many
+ * producers the queue waits for, how many said done, its watermark. */
+static void flow_json(cJSON *o, const struct queue *q)
+{
+	int64_t wm = queue_watermark(q);
+	char text[EVTIME_TEXT_MAX];
+
+	cJSON_AddNumberToObject(o, "producers_expected", q->flow.expect ? q->flow.expect : 1);
+	cJSON_AddNumberToObject(o, "producers", (double)q->flow.n);
+	cJSON_AddNumberToObject(o, "producers_done", (double)flow_done_count(&q->flow));
+	cJSON_AddBoolToObject(o, "sealed", q->flow.sealed);
+	cJSON_AddBoolToObject(o, "complete", queue_complete(q));
+	if (wm == ATOM_TIME_NONE) {
+		cJSON_AddNullToObject(o, "watermark");
+	} else {
+		evtime_format(wm, text, sizeof text);
+		cJSON_AddStringToObject(o, "watermark", text);
+	}
+}
+
 static cJSON *queue_json(struct coord *c, size_t i, int64_t now)
 {
 	struct queue *q = c->queues[i], *dlq;
@@ -112,6 +133,7 @@ static cJSON *queue_json(struct coord *c, size_t i, int64_t now)
 	cJSON_AddNumberToObject(o, "max_depth", (double)q->conf.max_depth);
 	cJSON_AddNumberToObject(o, "max_bytes", (double)q->conf.max_bytes);
 	cJSON_AddNumberToObject(o, "retention_ms", (double)(q->conf.retention_ns / NS_PER_MS));
+	flow_json(o, q);
 	return o;
 }
 
@@ -187,10 +209,11 @@ void op_create(struct request *r)
 	if ((proto_has(h, "max_receives") &&
 	     (proto_get(h, "max_receives", 0) == 0 || proto_get(h, "max_receives", 0) > 1000000)) ||
 	    (proto_has(h, "vis") && (proto_get(h, "vis", 0) == 0 || proto_get(h, "vis", 0) > UINT32_MAX)) ||
-	    proto_get(h, "retention", 0) > INT64_MAX / NS_PER_MS)
+	    proto_get(h, "retention", 0) > INT64_MAX / NS_PER_MS ||
+	    proto_get(h, "producers", 0) > FLOW_PRODUCERS_MAX)
 		return reply_error(r->c, r->identity, h->reqid, ST_BADREQ,
-				   "CREATE takes vis=1..%u (ms), max_receives=1..1000000, retention in ms",
-				   UINT32_MAX);
+				   "CREATE takes vis=1..%u (ms), max_receives=1..1000000, retention in ms, producers=0..%d",
+				   UINT32_MAX, FLOW_PRODUCERS_MAX);
 	if ((q = client_queue(r, &created)) == NULL)
 		return;
 	q->conf.visibility_ns = (int64_t)proto_get(h, "vis", (uint64_t)(q->conf.visibility_ns / NS_PER_MS)) * NS_PER_MS;
@@ -198,6 +221,7 @@ void op_create(struct request *r)
 	q->conf.max_depth = proto_get(h, "max_depth", q->conf.max_depth);
 	q->conf.max_bytes = proto_get(h, "max_bytes", q->conf.max_bytes);
 	q->conf.retention_ns = (int64_t)proto_get(h, "retention", (uint64_t)(q->conf.retention_ns / NS_PER_MS)) * NS_PER_MS;
+	q->flow.expect = (uint32_t)proto_get(h, "producers", q->flow.expect);
 	r->c->conf_dirty = 1;
 	reply_counts(r, "created", (uint64_t)created);
 }

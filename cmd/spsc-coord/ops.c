@@ -161,7 +161,7 @@ int queue_insert_frame(struct coord *c, struct queue *q, uint8_t *buf,
 		queue_drop(q, old);
 	if (coord_keep_buffer(c, buf) < 0 ||
 	    store_append(&c->store, REC_PUT, q->name, buf, len, NULL, 0, &pos) < 0 ||
-	    queue_put(q, &a->id, &pos, len, a->events, wall_ns()) == NULL)
+	    queue_put(q, &a->id, &pos, len, a->events, wall_ns(), a->tmin) == NULL)
 		return -1;
 	store_ref(&c->store, pos.seq, len);
 	return 0;
@@ -290,6 +290,7 @@ size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
 	proto_set(&h, "n", n);
 	proto_set(&h, "vis", (uint64_t)(vis_ns / NS_PER_MS));
 	count_header(&h, q);
+	flow_header(&h, q);
 	r = reply_begin(c, identity, &h);
 	for (size_t i = 0; i < n; i++) {
 		if (r == NULL || reply_add_owned(r, bufs[i], lens[i]) < 0) {
@@ -357,13 +358,17 @@ void serve_waiters(struct coord *c, int64_t now)
 {
 	struct waiter *w;
 
-	/* Dead-lettering may touch more queues meanwhile: index, not pointer. */
+	/* Dead-lettering may touch more queues meanwhile: index, not pointer.
+	 * A queue that has just completed answers all its waiters: there
+	 * will never be anything for them. */
 	for (size_t i = 0; i < c->ntouched; i++) {
 		struct queue *q = c->touched[i]->q;
-		while (q->n.ready > 0 &&
+		int complete = queue_complete(q);
+		while ((q->n.ready > 0 || complete) &&
 		       (w = waiters_first(&c->waiters, q->name)) != NULL) {
 			if (deliver(c, q, &w->identity, w->reqid, w->max,
-				    waiter_vis(w, q, c), 1) == 0)
+				    waiter_vis(w, q, c), !complete) == 0 &&
+			    !complete)
 				break;
 			waiters_remove(&c->waiters, w);
 		}
@@ -412,11 +417,29 @@ static int check_frames(struct request *r, struct queue *q, uint64_t *fresh,
 	return 0;
 }
 
+/* A producer that said it was done cannot add to the queue: its output
+ * is whole, and consumers may have ended on it.  (A replica that wakes
+ * after another finished for the stage lands here; it exits, and on a
+ * restart finds its input complete.) */
+static int finished(struct request *r, const struct queue *q)
+{
+	uint64_t id = proto_get(&r->h, "producer", 0);
+	const struct producer *p = q && id ? flow_find(&q->flow, id) : NULL;
+
+	if (p == NULL || !p->done)
+		return 0;
+	reply_error(r->c, r->identity, r->h.reqid, ST_FINISHED,
+		    "producer %016llx has finished queue %s; it accepts nothing more from it (spsc-coord reopen %s starts it afresh)",
+		    (unsigned long long)id, q->name, q->name);
+	return 1;
+}
+
 /*
  * PUT is all or nothing: every frame is checked and the capacity tested
  * before anything is stored, so a producer that gets FULL or an error can
  * retry the same message as it is.  Ids already queued (or acked within
  * the de-duplication window) are counted as duplicates and skipped.
+ * producer=ID wm=NS say who sends it and how far its event time has come.
  */
 static void op_put(struct request *r)
 {
@@ -428,7 +451,7 @@ static void op_put(struct request *r)
 	if (r->nbody == 0)
 		return reply_error(c, r->identity, r->h.reqid, ST_BADREQ,
 				   "PUT needs at least one atom frame");
-	if (check_frames(r, q, &fresh, &bytes) < 0)
+	if (check_frames(r, q, &fresh, &bytes) < 0 || finished(r, q))
 		return;
 	if (q == NULL && (q = client_queue(r, NULL)) == NULL)
 		return;
@@ -440,6 +463,8 @@ static void op_put(struct request *r)
 				   (unsigned long long)q->n.bytes);
 	if (fresh && store_room(&c->store, bytes + fresh * store_record_size(q->name, 0), 1) < 0)
 		return no_room(r);
+	if (flow_request(r, q, 0) < 0)
+		return;
 	for (size_t i = 0; i < r->nbody; i++) {
 		const uint8_t *p = zmq_msg_data(&r->body[i]);
 		uint32_t len = (uint32_t)zmq_msg_size(&r->body[i]);
@@ -456,7 +481,7 @@ static void op_put(struct request *r)
 			return oom(r);
 		p = zmq_msg_data(&c->held[c->nheld - 1]);
 		if (store_append(&c->store, REC_PUT, q->name, p, len, NULL, 0, &pos) < 0 ||
-		    queue_put(q, &a.id, &pos, len, a.events, wall_ns()) == NULL)
+		    queue_put(q, &a.id, &pos, len, a.events, wall_ns(), a.tmin) == NULL)
 			return oom(r);
 		store_ref(&c->store, pos.seq, len);
 	}
@@ -564,6 +589,7 @@ static void (*const handlers[OP_COUNT])(struct request *) = {
 	[OP_STATUS] = op_status, [OP_CREATE] = op_create,
 	[OP_DELETE] = op_delete, [OP_PURGE] = op_purge,
 	[OP_REDRIVE] = op_redrive, [OP_PEEK] = op_peek,
+	[OP_PRODUCER] = op_producer, [OP_SEAL] = op_seal,
 };
 
 /* parts[0] is the client's identity (added by ROUTER), parts[1] the

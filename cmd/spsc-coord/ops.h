@@ -28,6 +28,12 @@ size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
 struct queue *client_queue(struct request *r, int *created);
 void waiters_deleted(struct coord *c, const char *name);
 
+/* produce.c */
+int flow_request(struct request *r, struct queue *q, int done);
+void flow_header(struct proto_header *h, const struct queue *q);
+void op_producer(struct request *r);
+void op_seal(struct request *r);
+
 void op_status(struct request *r);
 void op_create(struct request *r);
 void op_delete(struct request *r);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atom.h"
 #include "grow.h"
 #include "queue.h"
 
@@ -16,6 +17,7 @@ struct queue *queue_new(const char *name, const struct queue_conf *conf)
 	snprintf(q->name, sizeof q->name, "%s", name);
 	q->conf = *conf;
 	q->timers = (struct heap)HEAP_INIT(struct entry, due, heap);
+	q->times = (struct heap)HEAP_INIT(struct entry, tmin, times);
 	/* Small at first, doubling as atoms come: an idle queue costs under
 	 * a kilobyte, so ten thousand of them fit in a few megabytes. */
 	q->nslots = 16;
@@ -35,6 +37,8 @@ void queue_free(struct queue *q)
 		free(q->slots[i]);
 	free(q->slots);
 	heap_free(&q->timers);
+	heap_free(&q->times);
+	flow_free(&q->flow);
 	free(q);
 }
 
@@ -171,7 +175,7 @@ static void make_ready(struct queue *q, struct entry *e)
 
 struct entry *queue_put(struct queue *q, const struct atom_id *id,
 			const struct record_pos *pos, uint32_t len,
-			uint32_t events, int64_t put_wall)
+			uint32_t events, int64_t put_wall, int64_t tmin)
 {
 	struct entry *e = calloc(1, sizeof *e);
 
@@ -182,7 +186,16 @@ struct entry *queue_put(struct queue *q, const struct atom_id *id,
 	e->len = len;
 	e->events = events;
 	e->put_wall = put_wall;
+	e->tmin = tmin;
+	/* Without its place in the times heap the watermark could pass the
+	 * atom's events: refuse it, as for any other lack of memory. */
+	if (tmin != ATOM_TIME_NONE && heap_push(&q->times, e) < 0) {
+		free(e);
+		return NULL;
+	}
 	if (map_insert(q, e) < 0) {
+		if (tmin != ATOM_TIME_NONE)
+			heap_remove(&q->times, e);
 		free(e);
 		return NULL;
 	}
@@ -238,8 +251,17 @@ void queue_touch(struct queue *q, struct entry *e, int64_t due)
 }
 
 /* Removes an entry entirely, id and all (no de-duplication memory). */
+/* The atom is no longer held: its event times no longer hold the
+ * watermark back. */
+static void untime(struct queue *q, struct entry *e)
+{
+	if (e->tmin != ATOM_TIME_NONE && e->state != E_GONE)
+		heap_remove(&q->times, e);
+}
+
 void queue_drop(struct queue *q, struct entry *e)
 {
+	untime(q, e);
 	detach(q, e);
 	if (e->state != E_GONE)
 		q->n.bytes -= e->len;
@@ -253,6 +275,7 @@ void queue_drop(struct queue *q, struct entry *e)
  */
 void queue_forget(struct queue *q, struct entry *e, int64_t now)
 {
+	untime(q, e);
 	detach(q, e);
 	q->n.bytes -= e->len;
 	e->state = E_GONE;
@@ -306,4 +329,17 @@ int64_t queue_next_due(const struct queue *q)
 uint64_t queue_depth(const struct queue *q)
 {
 	return q->n.ready + q->n.inflight + q->n.delayed;
+}
+
+int queue_complete(const struct queue *q)
+{
+	return flow_complete(&q->flow, queue_depth(q));
+}
+
+int64_t queue_watermark(const struct queue *q)
+{
+	const struct entry *top = heap_top(&q->times);
+
+	return flow_watermark(&q->flow, queue_depth(q), q->times.n,
+			      top ? top->tmin : ATOM_TIME_NONE);
 }

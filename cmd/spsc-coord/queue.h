@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "atomid.h"
+#include "flow.h"
 #include "heap.h"
 #include "store.h"
 
@@ -35,7 +36,9 @@ struct entry {
 	uint8_t state;
 	int64_t due;		/* mono ns: lease end, delay end, or forgetting */
 	int64_t put_wall;	/* wall ns of the PUT: the oldest-age figure */
+	int64_t tmin;		/* least event time in it; ATOM_TIME_NONE */
 	size_t heap;		/* index in the timer heap while timed */
+	size_t times;		/* index in the times heap, if tmin is set */
 	struct entry *prev, *next;	/* ready list, or the GONE list */
 };
 
@@ -64,6 +67,8 @@ struct queue {
 	struct entry **slots;	/* id map, open addressing */
 	size_t nslots, nused;
 	struct heap timers;	/* on due: INFLIGHT and DELAYED entries */
+	struct heap times;	/* held entries with event times, on tmin */
+	struct flow flow;	/* producers, watermark, completion */
 	struct entry_list ready;
 	struct entry_list gone;
 	size_t ngone;
@@ -74,7 +79,7 @@ void queue_free(struct queue *q);
 struct entry *queue_find(struct queue *q, const struct atom_id *id);
 struct entry *queue_put(struct queue *q, const struct atom_id *id,
 			const struct record_pos *pos, uint32_t len,
-			uint32_t events, int64_t put_wall);
+			uint32_t events, int64_t put_wall, int64_t tmin);
 struct entry *queue_next_ready(struct queue *q);
 void queue_lease(struct queue *q, struct entry *e, int64_t due);
 void queue_release(struct queue *q, struct entry *e, int64_t due);
@@ -84,5 +89,7 @@ void queue_forget(struct queue *q, struct entry *e, int64_t now);
 int queue_expire(struct queue *q, int64_t now);
 int64_t queue_next_due(const struct queue *q);
 uint64_t queue_depth(const struct queue *q);
+int queue_complete(const struct queue *q);
+int64_t queue_watermark(const struct queue *q);
 
 #endif

@@ -39,7 +39,8 @@ static void replay_put(struct coord *c, struct queue *q, const uint8_t *frame,
 			return;
 		queue_drop(q, e);
 	}
-	e = queue_put(q, &a.id, pos, (uint32_t)len, a.events, a.created_ns);
+	e = queue_put(q, &a.id, pos, (uint32_t)len, a.events, a.created_ns,
+		      a.tmin);
 	if (e == NULL)
 		return;
 	store_ref(&c->store, pos->seq, len);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "op.h"
 #include "opt.h"
+#include "stop.h"
 #include "units.h"
 
 #define DEFAULT_DLQ "./spsc-op.dlq"
@@ -248,8 +249,11 @@ static void open_endpoints(struct op *op, const struct args *a)
 	op->epo.limit = op->max_atom;
 	if (endpoint_open(&op->in, a->input, 0, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->in.err);
+	/* The output alone names the stage as its producer (spsc(7)). */
+	op->epo.producer = atomid_producer(op->salt, a->input);
 	if (endpoint_open(&op->out, a->output, 1, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->out.err);
+	op->epo.producer = 0;
 	op->dlq_spec = a->dlq ? a->dlq : DEFAULT_DLQ;
 	op->dlq_default = a->dlq == NULL;
 	if (endpoint_is_queue(&op->in)) {
@@ -296,6 +300,14 @@ int main(int argc, char **argv)
 	setup_holding(&op);
 	open_endpoints(&op, &a);
 	status = op_run(&op);
+	/* The input is complete and all of it was handled (some perhaps
+	 * dead-lettered): the output is whole.  Not after a stop or a
+	 * failure, when it is not. */
+	if (op.input_done && !op.fatal && !stop_requested &&
+	    endpoint_finish(&op.out) < 0) {
+		log_error("%s", op.out.err);
+		status = EXIT_FAIL;
+	}
 	if (close_endpoints(&op) != EXIT_OK)
 		status = EXIT_FAIL;
 	if (a.shell)

@@ -82,17 +82,6 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static enum on_error parse_on_error(const char *arg)
-{
-	if (strcmp(arg, "dlq") == 0)
-		return ON_ERROR_DLQ;
-	if (strcmp(arg, "skip") == 0)
-		return ON_ERROR_SKIP;
-	if (strcmp(arg, "fail") == 0)
-		return ON_ERROR_FAIL;
-	opt_usage_error("--on-error: '%s' is not dlq, skip or fail", arg);
-}
-
 static void set_mode(struct options *o, enum route_mode m)
 {
 	if (o->mode != ROUTE_KEY && o->mode != m)
@@ -130,7 +119,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 't': o->sep = optarg; break;
 		case OPT_BROADCAST: set_mode(o, ROUTE_BROADCAST); break;
 		case OPT_SPREAD: set_mode(o, ROUTE_SPREAD); break;
-		case OPT_ON_ERROR: o->on_error = parse_on_error(optarg); break;
+		case OPT_ON_ERROR: o->on_error = opt_on_error(optarg); break;
 		case OPT_DLQ: o->dlq = optarg; break;
 		case OPT_NAME: o->name = optarg; break;
 		case OPT_DRAIN: o->drain = 1; break;
@@ -222,14 +211,25 @@ static int open_outputs(struct shuffle *s, const struct options *o,
 	return 0;
 }
 
+/* The input is complete: so is every partition, even one that got no
+ * event at all, whose consumer must still learn that it may end. */
+static int finish_outputs(struct shuffle *s)
+{
+	for (uint32_t p = 0; p < s->n; p++)
+		if (endpoint_finish(&s->out[p]) < 0) {
+			log_error("%s", s->out[p].err);
+			return -1;
+		}
+	return 0;
+}
+
 static void close_outputs(struct shuffle *s)
 {
 	for (uint32_t p = 0; p < s->n; p++)
 		if (endpoint_close(&s->out[p]) < 0)
 			log_error("%s", s->out[p].err);
 	free(s->out);
-	if (s->dlq_open && endpoint_close(&s->dlq) < 0)
-		log_error("%s", s->dlq.err);
+	lazy_output_close(&s->dlq);
 }
 
 static int shuffle_input(struct shuffle *s, struct endpoint *in)
@@ -274,8 +274,8 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	check_output(o.output);
 	s.mode = o.mode;
-	s.on_error = o.on_error;
 	s.salt = salt_of(&o);
+	bad_events_init(&s.bad, o.on_error, s.salt);
 	if (o.key && key_spec_parse(&s.key, o.key, o.sep, err, sizeof err) < 0)
 		opt_usage_error("%s", err);
 	if (o.dlq)
@@ -290,19 +290,23 @@ int main(int argc, char **argv)
 		log_warn("cannot catch SIGTERM: %s", strerror(errno));
 	if (endpoint_open(&in, o.input, 0, &eo) < 0)
 		die(EXIT_FAIL, "%s", in.err);
+	/* of the partitions, not the dead letters */
+	eo.producer = atomid_producer(s.salt, o.input);
 	if (open_outputs(&s, &o, &eo) < 0)
 		die(EXIT_FAIL, "%s", s.err[0] ? s.err : "out of memory");
-	if (o.on_error == ON_ERROR_DLQ)
-		s.dlq_spec = dlq_spec;
-	s.eo = &eo;
+	eo.producer = 0;
+	s.dlq.spec = dlq_spec;
+	s.dlq.eo = &eo;
 	status = shuffle_input(&s, &in);
+	if (status == EXIT_OK && !stop_requested && finish_outputs(&s) < 0)
+		status = EXIT_FAIL;
 	close_outputs(&s);
 	endpoint_close(&in);
-	if (s.bad_events)
+	if (s.bad.total)
 		log_warn("%llu of %llu events had no usable key and were %s",
-			 (unsigned long long)s.bad_events, (unsigned long long)s.events,
-			 o.on_error == ON_ERROR_DLQ ? "dead-lettered" : "skipped");
-	if (status == EXIT_OK && s.bad_events && o.on_error == ON_ERROR_DLQ)
+			 (unsigned long long)s.bad.total, (unsigned long long)s.events,
+			 bad_events_verb(&s.bad));
+	if (status == EXIT_OK && s.bad.total && o.on_error == ON_ERROR_DLQ)
 		status = EXIT_DEAD;
 	key_spec_free(&s.key);
 	shuffle_free(&s);

@@ -218,6 +218,8 @@ static void run_batch(struct source *src, char **inputs, int n)
 		(void)walk_arg(src, inputs[i], input_file);
 }
 
+#define SOURCE_PRODUCER_INPUTS 64
+
 static int open_output(struct source *src, const struct source_cfg *cfg)
 {
 	if (strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO)) {
@@ -229,6 +231,19 @@ static int open_output(struct source *src, const struct source_cfg *cfg)
 		return -1;
 	}
 	return 0;
+}
+
+/* The source as a producer of its output queue: its name and its inputs,
+ * the same across restarts and distinct from any other source. */
+static uint64_t producer_id(const struct source_cfg *cfg, char **inputs, int n)
+{
+	char *words[1 + SOURCE_PRODUCER_INPUTS];
+	int k = 0;
+
+	words[k++] = (char *)cfg->name;
+	for (int i = 0; i < n && i < SOURCE_PRODUCER_INPUTS; i++)
+		words[k++] = inputs[i];
+	return atomid_salt(k, words);
 }
 
 int main(int argc, char **argv)
@@ -247,6 +262,7 @@ int main(int argc, char **argv)
 	src.cfg = &cfg;
 	src.sigfd = -1;
 	rate_init(&src.rate, cfg.rate);
+	cfg.out_opts.producer = producer_id(&cfg, argv + first, ninputs);
 	if (open_output(&src, &cfg) < 0)
 		return EXIT_FAIL;
 	src.block = malloc(SOURCE_READ_BLOCK);
@@ -271,6 +287,13 @@ int main(int argc, char **argv)
 		run_batch(&src, argv + first, ninputs);
 
 	progress_done(&src);
+	/* A batch run that read every input whole has made its last atom;
+	 * following and watching never end that way. */
+	if (!cfg.watch_dir && !cfg.follow && !src.fatal && !src.failed &&
+	    !src.stopping && endpoint_finish(&src.out) < 0) {
+		log_error("%s", src.out.err);
+		src.fatal = 1;
+	}
 	if (endpoint_close(&src.out) < 0) {
 		log_error("%s", src.out.err);
 		src.fatal = 1;
