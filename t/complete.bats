@@ -1,0 +1,176 @@
+#!/usr/bin/env bats
+# Completion: a finite job over queues ends by itself, exactly when its
+# input is all through.  Producers name themselves, replicas of a stage
+# count once, a crashed producer never completes a queue and a restarted
+# one is not counted twice (spsc(7), "Completion").
+load coord_helpers
+
+# run_bounded SECONDS CMD...: a stage that must end by itself; a hang
+# fails the test instead of blocking it.
+run_bounded() {
+	local secs=$1
+	shift
+	timeout -s KILL "$secs" "$@"
+}
+
+numbers() {
+	seq 1 "$1" | spsc-source --name "$2" -n 10 -o "${3:-raw}"
+}
+
+@test "complete: source -> 2 x op -> sink over queues ends by itself, output exact" {
+	start_coord
+	numbers 1000 n
+	background spsc-op -i raw -o up -- awk '{ print $1 * 2 }'
+	op1=$LAST_PID
+	background spsc-op -i raw -o up -- awk '{ print $1 * 2 }'
+	op2=$LAST_PID
+	run_bounded 30 spsc-sink -i up > got
+	wait "$op1"
+	wait "$op2"
+	sort -n got | cmp - <(seq 2 2 2000)
+	[ "$(qstat raw complete)" -eq 1 ]
+	[ "$(qstat up complete)" -eq 1 ]
+	[ "$(qstat up producers)" -eq 1 ]
+	[ "$(qstat up producers_done)" -eq 1 ]
+}
+
+@test "complete: status shows DONE and WATERMARK" {
+	start_coord
+	numbers 100 n
+	run spsc-coord status raw
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *" DONE WATERMARK" ]]
+	[[ "${lines[1]}" == *" 1/1 -" ]]
+	run_bounded 30 spsc-sink -i raw > /dev/null
+	run spsc-coord status raw
+	[[ "${lines[1]}" == *" 1/1 complete" ]]
+}
+
+@test "complete: a shuffle completes every partition, even an empty one" {
+	start_coord
+	printf 'a\t1\na\t2\na\t3\n' | spsc-source --name s -n 2 -o raw
+	run_bounded 30 spsc-shuffle -i raw -k 1 -t '\t' -p 4 -o bykey
+	for i in 0 1 2 3; do
+		run_bounded 30 spsc-sink -i "bykey.$i" > "got.$i"
+	done
+	[ "$(cat got.*)" = "$(printf 'a\t1\na\t2\na\t3')" ]
+	for i in 0 1 2 3; do
+		[ "$(qstat "bykey.$i" complete)" -eq 1 ]
+	done
+	# "a" hashes to one partition; the other three completed empty.
+	[ "$(for i in 0 1 2 3; do [ -s "got.$i" ] && echo "$i"; done | wc -l)" -eq 1 ]
+}
+
+@test "complete: a producer killed before it finished never completes its queue" {
+	start_coord
+	seq 1 200000 > in.txt
+	background spsc-source --name slow -n 100 --rate 20000 -o raw in.txt
+	src=$LAST_PID
+	wait_for '[ "$(qstat raw put)" -ge 5 ]'
+	kill -9 "$src"
+	wait "$src" || true
+	background spsc-op -i raw -o up -- cat
+	op=$LAST_PID
+	wait_for '[ "$(qstat raw ready)" -eq 0 ] && [ "$(qstat raw inflight)" -eq 0 ]' 400
+	sleep 1
+	kill -0 "$op"			# still waiting for the rest of its input
+	[ "$(qstat raw complete)" -eq 0 ]
+	[ "$(qstat raw producers_done)" -eq 0 ]
+	# The restarted source puts everything again; ids absorb the repeats.
+	run_bounded 60 spsc-source --name slow -n 100 -o raw in.txt
+	wait "$op"
+	run_bounded 30 spsc-sink -i up > got
+	[ "$(wc -l < got)" -eq 200000 ]
+	sort -n got | cmp - in.txt
+}
+
+@test "complete: a producer restarted after it finished is refused, loudly, and counted once" {
+	start_coord
+	numbers 100 n
+	run numbers 100 n
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has finished queue raw; it accepts nothing more"* ]]
+	[ "$(qstat raw producers)" -eq 1 ]
+	[ "$(qstat raw producers_done)" -eq 1 ]
+	run_bounded 30 spsc-sink -i raw > got
+	seq 1 100 | cmp - got
+}
+
+@test "complete: fan-in waits for every producer it was told of (create --producers 2)" {
+	start_coord
+	spsc-coord create up --producers 2
+	numbers 100 a raw1
+	numbers 100 b raw2
+	run_bounded 30 spsc-op -i raw1 -o up -- cat
+	[ "$(qstat up complete)" -eq 0 ]
+	[ "$(qstat up producers_done)" -eq 1 ]
+	background spsc-sink -i up
+	sink=$LAST_PID
+	sleep 0.5
+	kill -0 "$sink"
+	run_bounded 30 spsc-op -i raw2 -o up -- cat
+	wait "$sink"
+	[ "$(qstat up complete)" -eq 1 ]
+}
+
+@test "complete: a registered producer that has not finished holds the queue open" {
+	start_coord
+	numbers 10 a raw1
+	spsc-coord create raw2
+	# The second op registers on 'up' and then waits on an empty raw2.
+	background spsc-op -i raw2 -o up -- cat
+	wait_for '[ "$(qstat up producers)" -eq 1 ]'
+	run_bounded 30 spsc-op -i raw1 -o up -- cat
+	[ "$(qstat up producers)" -eq 2 ]
+	[ "$(qstat up producers_done)" -eq 1 ]
+	[ "$(qstat up complete)" -eq 0 ]
+}
+
+@test "complete: seal ends a queue filled by hand; reopen starts it afresh" {
+	start_coord
+	seq 1 30 | spsc-source -n 10 > in.atoms
+	spsc-coord put q < in.atoms
+	background spsc-sink -i q
+	sink=$LAST_PID
+	wait_for '[ "$(qstat q acked)" -eq 3 ]'
+	sleep 0.3
+	kill -0 "$sink"
+	run spsc-coord seal q
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"queue q sealed and complete"* ]]
+	wait "$sink"
+	[ "$(qstat q sealed)" -eq 1 ]
+	run spsc-coord reopen q
+	[ "$status" -eq 0 ]
+	[ "$(qstat q complete)" -eq 0 ]
+	run spsc-coord seal nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no queue nosuch"* ]]
+}
+
+@test "complete: done survives kill -9 of the coordinator" {
+	start_coord
+	spsc-coord create raw --producers 2
+	numbers 50 a
+	crash_coord
+	start_coord
+	[ "$(qstat raw producers_done)" -eq 1 ]
+	[ "$(qstat raw producers_expected)" -eq 2 ]
+	numbers 50 b
+	crash_coord
+	start_coord
+	[ "$(qstat raw producers_done)" -eq 2 ]
+	run_bounded 30 spsc-sink -i raw > got
+	[ "$(wc -l < got)" -eq 100 ]
+	[ "$(qstat raw complete)" -eq 1 ]
+}
+
+@test "complete: PRODUCER and SEAL refuse what they cannot take" {
+	start_coord
+	run QT raw "SPSC/1 PRODUCER 1 q producer=0"
+	[[ "$output" == *"BADREQ"*"PRODUCER takes producer=ID"* ]]
+	run QT raw "SPSC/1 PRODUCER 2 q producer=7 expect=5000"
+	[[ "$output" == *"BADREQ"* ]]
+	run spsc-coord create q --producers 2000
+	[ "$status" -eq 2 ]
+}
