@@ -99,3 +99,18 @@ int idset_add(struct idset *s, const struct atom_id *id)
 	s->len++;
 	return 1;
 }
+
+/* Calls fn for every id, in no particular order, until one call returns
+ * non-zero; returns that value, or 0. */
+int idset_each(const struct idset *s,
+	       int (*fn)(const struct atom_id *id, void *arg), void *arg)
+{
+	int rc;
+
+	if (s->has_zero && (rc = fn(&zero_id, arg)) != 0)
+		return rc;
+	for (size_t i = 0; i < s->cap; i++)
+		if (!is_zero(&s->slot[i]) && (rc = fn(&s->slot[i], arg)) != 0)
+			return rc;
+	return 0;
+}

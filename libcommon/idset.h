@@ -1,5 +1,6 @@
 /*
- * idset: the set of atom ids a sink has already written.
+ * idset: a set of atom ids: those a sink has written, those a keyed stage
+ * has applied.
  *
  * Open addressing with linear probing over the 16-byte ids themselves: one
  * probe is one cache line in the common case, and there is no allocation per
@@ -7,8 +8,8 @@
  * are no tombstones.  The table doubles at 50% load; memory is about 32 to
  * 64 bytes per id written.
  */
-#ifndef SPSC_SINK_IDSET_H
-#define SPSC_SINK_IDSET_H
+#ifndef SPSC_IDSET_H
+#define SPSC_IDSET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,5 +27,7 @@ void idset_init(struct idset *s);
 void idset_free(struct idset *s);
 int idset_contains(const struct idset *s, const struct atom_id *id);
 int idset_add(struct idset *s, const struct atom_id *id);
+int idset_each(const struct idset *s,
+	       int (*fn)(const struct atom_id *id, void *arg), void *arg);
 
 #endif

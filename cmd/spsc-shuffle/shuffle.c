@@ -7,9 +7,6 @@
 #include "partition.h"
 #include "shuffle.h"
 
-/* Bad events named one by one, per input atom; the rest are counted. */
-#define BAD_WARNINGS 3
-
 int shuffle_init(struct shuffle *s, uint32_t n)
 {
 	s->n = n;
@@ -18,7 +15,6 @@ int shuffle_init(struct shuffle *s, uint32_t n)
 		return -1;
 	for (uint32_t p = 0; p < n; p++)
 		atom_init(&s->part[p]);
-	atom_init(&s->bad);
 	key_buf_init(&s->kb);
 	return 0;
 }
@@ -28,7 +24,7 @@ void shuffle_free(struct shuffle *s)
 	for (uint32_t p = 0; s->part && p < s->n; p++)
 		atom_free(&s->part[p]);
 	free(s->part);
-	atom_free(&s->bad);
+	bad_events_free(&s->bad);
 	key_buf_free(&s->kb);
 }
 
@@ -51,26 +47,6 @@ static int add_event(struct shuffle *s, struct atom *out, const char *ev,
 	return 0;
 }
 
-/* An event whose key cannot be had: dead-lettered, skipped, or the end. */
-static int bad_event(struct shuffle *s, const struct atom *in, uint64_t ordinal,
-		     const char *ev, size_t len, const char *why)
-{
-	char hex[ATOMID_HEX_LEN + 1];
-
-	atomid_hex(&in->id, hex);
-	if (s->on_error == ON_ERROR_FAIL) {
-		snprintf(s->err, sizeof s->err, "atom %s, event %llu: %s", hex,
-			 (unsigned long long)ordinal, why);
-		return -1;
-	}
-	s->bad_events++;
-	if (s->bad_in_atom++ < BAD_WARNINGS)
-		log_warn("atom %s, event %llu: %s; %s", hex,
-			 (unsigned long long)ordinal, why,
-			 s->on_error == ON_ERROR_DLQ ? "dead-lettered" : "skipped");
-	return s->on_error == ON_ERROR_SKIP ? 0 : add_event(s, &s->bad, ev, len);
-}
-
 /* Sorts the events of in into the partition atoms (and the bad one). */
 static int route(struct shuffle *s, const struct atom *in)
 {
@@ -90,7 +66,8 @@ static int route(struct shuffle *s, const struct atom *in)
 			continue;
 		}
 		if (key_extract(&s->key, ev, len, &s->kb, why, sizeof why) != KEY_OK) {
-			if (bad_event(s, in, ordinal, ev, len, why) < 0)
+			if (bad_event(&s->bad, ordinal, ev, len, why, s->err,
+				      sizeof s->err) < 0)
 				return -1;
 			continue;
 		}
@@ -142,25 +119,16 @@ int shuffle_atom(struct shuffle *s, const struct atom *in)
 		return spread(s, in);
 	for (uint32_t p = 0; p < s->n; p++)
 		start(&s->part[p], in, s->salt, p);
-	start(&s->bad, in, s->salt, DLQ_ORDINAL);
-	s->bad_in_atom = 0;
+	bad_events_start(&s->bad, in);
 	if (route(s, in) < 0)
 		return -1;
-	if (s->bad_in_atom > BAD_WARNINGS)
-		log_warn("... and %u more events of that atom %s", s->bad_in_atom - BAD_WARNINGS,
-			 s->on_error == ON_ERROR_DLQ ? "dead-lettered" : "skipped");
 	for (uint32_t p = 0; p < s->n; p++)
 		if (s->part[p].events && emit(s, &s->out[p], &s->part[p]) < 0)
 			return -1;
-	if (s->on_error == ON_ERROR_DLQ && s->bad.events) {
-		s->bad.fail_kind = ATOM_FAIL_KEY;
-		s->bad.fail_code = (int32_t)s->bad.events;
-		if (!s->dlq_open && endpoint_open(&s->dlq, s->dlq_spec, 1, s->eo) < 0) {
-			snprintf(s->err, sizeof s->err, "%s", s->dlq.err);
+	if (bad_events_end(&s->bad)) {
+		if (lazy_output_write(&s->dlq, &s->bad.atom, s->err, sizeof s->err) < 0)
 			return -1;
-		}
-		s->dlq_open = 1;
-		return emit(s, &s->dlq, &s->bad);
+		s->written++;
 	}
 	return 0;
 }

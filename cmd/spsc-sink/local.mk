@@ -2,7 +2,6 @@ bin_PROGRAMS += spsc-sink
 spsc_sink_SOURCES = cmd/spsc-sink/main.c \
 	cmd/spsc-sink/dest.c cmd/spsc-sink/dest.h \
 	cmd/spsc-sink/dirdest.c \
-	cmd/spsc-sink/idset.c cmd/spsc-sink/idset.h \
 	cmd/spsc-sink/journal.c cmd/spsc-sink/journal.h \
 	cmd/spsc-sink/stats.c cmd/spsc-sink/stats.h
 
