@@ -23,15 +23,22 @@ same() {
 	return 1
 }
 
-# late_stamps FILE: "KIND CODE" for each atom of a file of frames (the
-# failure kind is byte 48 of a frame, spsc-atom(5)).
+# late_stamps FILE: "KIND CODE" for each frame of FILE: the failure kind and
+# code at bytes 48 and 52 of every header, whose length H is at byte 6 and
+# the stored payload's length S at byte 40 (spsc-atom(5)).
 late_stamps() {
-	local line off
-	headers "$1" | while read -r line; do
-		off=$(field offset <<< "$line")
-		printf '%s %s\n' "$(od -An -tu1 -j $((off + 48)) -N1 "$1" | tr -d ' ')" \
-			"$(field fail <<< "$line" | cut -d: -f2)"
-	done
+	python3 - "$1" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+at = 0
+while at < len(data):
+    assert data[at:at + 4] == b"SPSC", "no frame at byte %d" % at
+    (h,) = struct.unpack_from("<H", data, at + 6)
+    (s,) = struct.unpack_from("<I", data, at + 40)
+    (code,) = struct.unpack_from("<i", data, at + 52)
+    print(data[at + 48], code)
+    at += h + s
+PY
 }
 
 # check ATOM ARGS...: in.txt through spsc-source (atoms of ATOM events),
