@@ -528,46 +528,71 @@ static cJSON *json_parse(const char *ev, size_t len, char *err, size_t errlen)
 	return root;
 }
 
-static int key_json(const struct key_spec *ks, const char *ev, size_t len,
+/* Walks the path from the parsed event down to the key. */
+static int key_json(const struct key_spec *ks, cJSON *root,
 		    struct key_buf *out, char *err, size_t errlen)
 {
-	cJSON *root, *v, *next;
-	int rc;
+	cJSON *v = root, *next;
 
-	root = json_parse(ev, len, err, errlen);
-	if (root == NULL)
-		return KEY_MALFORMED;
-	v = root;
 	for (size_t i = 0; i < ks->nsteps; i++) {
 		next = step_into(v, &ks->steps[i]);
-		if (next == NULL) {
-			rc = json_missing(ks, i, v, err, errlen);
-			goto done;
-		}
+		if (next == NULL)
+			return json_missing(ks, i, v, err, errlen);
 		v = next;
 	}
-	rc = json_value(ks, v, out, err, errlen);
-done:
-	cJSON_Delete(root);
-	return rc;
+	return json_value(ks, v, out, err, errlen);
+}
+
+void key_doc_init(struct key_doc *d, const char *ev, size_t len)
+{
+	d->ev = len ? ev : "";	/* a NULL with no bytes is an empty event */
+	d->len = len;
+	d->root = NULL;
+	d->parsed = 0;
+}
+
+void key_doc_done(struct key_doc *d)
+{
+	cJSON_Delete(d->root);
+	d->root = NULL;
+	d->parsed = 0;
+}
+
+int key_doc_extract(const struct key_spec *ks, struct key_doc *d,
+		    struct key_buf *out, char *err, size_t errlen)
+{
+	size_t body = d->len;
+
+	if (body > 0 && d->ev[body - 1] == '\n')
+		body--;
+	out->ptr = NULL;
+	out->len = 0;
+	if (!ks->json) {
+		if (ks->seplen == 0)
+			return field_by_blanks(ks, d->ev, body, out, err, errlen);
+		return field_by_sep(ks, d->ev, body, out, err, errlen);
+	}
+	/* JSON gets the newline too: it is whitespace there, and a value cut
+	 * short is then reported where the event ends rather than before.
+	 * A parse that failed is tried again for each key: it costs as much
+	 * as keeping its message, and bad events are rare. */
+	if (!d->parsed) {
+		d->root = json_parse(d->ev, d->len, err, errlen);
+		if (d->root == NULL)
+			return KEY_MALFORMED;
+		d->parsed = 1;
+	}
+	return key_json(ks, d->root, out, err, errlen);
 }
 
 int key_extract(const struct key_spec *ks, const char *ev, size_t len,
 		struct key_buf *out, char *err, size_t errlen)
 {
-	size_t body = len;
+	struct key_doc d;
+	int rc;
 
-	if (len == 0)
-		ev = "";	/* a NULL with no bytes is an empty event */
-	else if (ev[len - 1] == '\n')
-		body--;
-	out->ptr = NULL;
-	out->len = 0;
-	/* JSON gets the newline too: it is whitespace there, and a value cut
-	 * short is then reported where the event ends rather than before. */
-	if (ks->json)
-		return key_json(ks, ev, len, out, err, errlen);
-	if (ks->seplen == 0)
-		return field_by_blanks(ks, ev, body, out, err, errlen);
-	return field_by_sep(ks, ev, body, out, err, errlen);
+	key_doc_init(&d, ev, len);
+	rc = key_doc_extract(ks, &d, out, err, errlen);
+	key_doc_done(&d);
+	return rc;
 }

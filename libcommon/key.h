@@ -93,4 +93,22 @@ void key_buf_free(struct key_buf *kb);
 int key_extract(const struct key_spec *ks, const char *ev, size_t len,
 		struct key_buf *out, char *err, size_t errlen);
 
+/*
+ * Several keys of one event (a stage's key, the fields it aggregates, an
+ * event time): a JSON event is parsed once, on the first JSON key asked
+ * of it, and the parse is kept until key_doc_done.  Each key needs its
+ * own key_buf.  key_extract is key_doc_extract on a one-key doc.
+ */
+struct key_doc {
+	const char *ev;
+	size_t len;
+	void *root;	/* the parsed event (a cJSON tree) */
+	int parsed;
+};
+
+void key_doc_init(struct key_doc *d, const char *ev, size_t len);
+int key_doc_extract(const struct key_spec *ks, struct key_doc *d,
+		    struct key_buf *out, char *err, size_t errlen);
+void key_doc_done(struct key_doc *d);
+
 #endif
