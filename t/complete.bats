@@ -174,3 +174,54 @@ numbers() {
 	run spsc-coord create q --producers 2000
 	[ "$status" -eq 2 ]
 }
+
+# put_timed QUEUE K PRODUCER WM TMIN: atom K with event times TMIN..TMIN+9
+# (ns), put as producer PRODUCER reporting watermark WM.
+put_timed() {
+	mk -n 1 --first "$2" --times "$5,$(($5 + 9))" --wm "$4" > "a$2"
+	QT raw "SPSC/1 PUT 1 $1 producer=$3 wm=$4" "file:a$2" | head -1
+}
+
+qwm() {
+	spsc-coord status --json "$1" | /usr/bin/python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["queues"][0]["watermark"])'
+}
+
+@test "watermark: least of the producers' and of the event times still held" {
+	start_coord
+	spsc-coord create q --producers 2
+	put_timed q 1 11 1000000000000 500000000000 >/dev/null
+	[ "$(qwm q)" = "None" ]			# producer 2 has said nothing
+	QT raw "SPSC/1 PRODUCER 1 q producer=12 wm=2000000000000" >/dev/null
+	# min(1000 s, 2000 s, an atom at 500 s) = 500 s
+	[ "$(qwm q)" = "1970-01-01T00:08:20Z" ]
+	run QT get q 1
+	[[ "${lines[0]}" == *" wm=500000000000"* ]]
+	id=$(echo "${lines[1]}" | cut -d' ' -f1)
+	QT ack q "$id" 1 >/dev/null
+	[ "$(qwm q)" = "1970-01-01T00:16:40Z" ]
+	# An atom without event times could hold any: unknown while held.
+	mk -n 1 --first 9 | QT raw "SPSC/1 PUT 1 q producer=11" "file:/dev/stdin" >/dev/null
+	[ "$(qwm q)" = "None" ]
+	QT get q 1 >/dev/null
+	run QT raw "SPSC/1 PRODUCER 1 q producer=11 done=1"
+	run QT raw "SPSC/1 PRODUCER 1 q producer=12 done=1"
+	[ "$(qwm q)" = "None" ]			# the untimed atom is in flight
+}
+
+@test "watermark: producers' watermarks only rise, and reach 'end' at completion" {
+	start_coord
+	put_timed q 1 7 3000000000 3000000000 >/dev/null
+	put_timed q 2 7 1000000000 4000000000 >/dev/null
+	[ "$(qwm q)" = "1970-01-01T00:00:03Z" ]
+	run QT get q 2
+	[[ "${lines[0]}" == *" wm=3000000000"* ]]
+	for id in $(echo "$output" | tail -n +2 | cut -d' ' -f1); do
+		QT ack q "$id" 1 >/dev/null
+	done
+	run QT raw "SPSC/1 PRODUCER 1 q producer=7 done=1"
+	[[ "${lines[0]}" == *" complete=1"* ]]
+	[ "$(qwm q)" = "end" ]
+	run QT get q 1
+	[[ "${lines[0]}" == *" complete=1"* ]]
+}

@@ -5,6 +5,9 @@ Atom K (K counts from --first) has the id sha256("NAME:K")[:16] and the
 events "NAME K 0" .. "NAME K E-1", so two runs with overlapping ranges
 give identical frames: duplicates, as a rerun upstream would send them.
 
+--times TMIN,TMAX and --wm WM (ns since the epoch) write version 2
+headers, which carry event times; without them frames are version 1.
+
 --bad damages the last frame in one of the ways a reader must catch:
   payload-crc     one payload byte flipped
   header-crc      one header byte flipped (the header CRC no longer holds)
@@ -24,6 +27,8 @@ import sys
 import time
 
 HEADER_LEN = 64
+HEADER_V2_LEN = 88
+NONE = -(1 << 63)
 
 
 # One CRC32C for every test helper: the one written from spsc-atom(5).
@@ -42,16 +47,20 @@ def atom_id(args, k):
     return hashlib.sha256(("%s:%d" % (args.name, k)).encode()).digest()[:16]
 
 
-def header(aid, created, events, stored, raw, codec, pcrc, version=1):
-    h = bytearray(HEADER_LEN)
+def header(aid, created, events, stored, raw, codec, pcrc, times=None):
+    """times: None for a version 1 header, else (tmin, tmax, wm)."""
+    hlen = HEADER_LEN if times is None else HEADER_V2_LEN
+    h = bytearray(hlen)
     h[0:4] = b"SPSC"
-    h[4] = version
+    h[4] = 1 if times is None else 2
     h[5] = codec
-    struct.pack_into("<H", h, 6, HEADER_LEN)
+    struct.pack_into("<H", h, 6, hlen)
     h[8:24] = aid
     struct.pack_into("<qIIII", h, 24, created, events, 0, stored, raw)
     struct.pack_into("<I", h, 56, pcrc)
-    struct.pack_into("<I", h, 60, crc32c(bytes(h[:60])))
+    if times is not None:
+        struct.pack_into("<qqq", h, 60, *times)
+    recrc(h)
     return h
 
 
@@ -63,13 +72,18 @@ def frame(args, k, created):
         stored = subprocess.run(["zstd", "-q", "-c"], input=raw,
                                 stdout=subprocess.PIPE, check=True).stdout
         codec = 1
+    times = None
+    if args.times is not None or args.wm is not None:
+        tmin, tmax = (NONE, NONE) if args.times is None else args.times
+        times = (tmin, tmax, NONE if args.wm is None else args.wm)
     h = header(atom_id(args, k), created, args.events, len(stored), len(raw),
-               codec, crc32c(stored))
+               codec, crc32c(stored), times)
     return h, bytearray(stored)
 
 
 def recrc(h):
-    struct.pack_into("<I", h, 60, crc32c(bytes(h[:60])))
+    n = len(h) - 4
+    struct.pack_into("<I", h, n, crc32c(bytes(h[:n])))
 
 
 def damage(kind, h, payload):
@@ -106,6 +120,10 @@ def main():
     p.add_argument("--age", type=float, default=0,
                    help="created-at this many seconds before now")
     p.add_argument("--zstd", action="store_true")
+    p.add_argument("--times", type=lambda v: tuple(int(x) for x in v.split(",")),
+                   help="TMIN,TMAX: event times, ns (a version 2 header)")
+    p.add_argument("--wm", type=int,
+                   help="the producer's watermark, ns (a version 2 header)")
     p.add_argument("--weak-ids", action="store_true")
     p.add_argument("--bad", choices=["payload-crc", "header-crc", "version",
                                      "magic", "codec", "oversize",
