@@ -77,7 +77,7 @@ poke() {
 	run spsc-sink < bad.atoms
 	[ "$status" -eq 1 ]
 	[ "${#lines[@]}" -eq 5 ]
-	[[ "${lines[4]}" == *"stdin: byte 140: unknown frame version 7 (this reader knows 1)"* ]]
+	[[ "${lines[4]}" == *"stdin: byte 140: unknown frame version 7 (this reader knows 1 to 2)"* ]]
 }
 
 @test "a frame over the size limit is refused" {

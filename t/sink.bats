@@ -413,7 +413,7 @@ PY
 		case $bad in
 		payload-crc) want="payload CRC mismatch" ;;
 		header-crc) want="header CRC mismatch" ;;
-		version) want="unknown frame version 7 (this reader knows 1)" ;;
+		version) want="unknown frame version 7 (this reader knows 1 to 2)" ;;
 		magic) want="not an atom frame (bad magic 58 58 58 58)" ;;
 		codec) want="unknown codec 9" ;;
 		cut-header) want="truncated frame header (30 bytes at end of input)" ;;
