@@ -70,7 +70,7 @@ int endpoint_open(struct endpoint *ep, const char *spec, int writing,
 
 	memset(ep, 0, sizeof *ep);
 	ep->fd = -1;
-	ep->wm = ATOM_TIME_NONE;
+	ep->wm = ep->wm_next = ATOM_TIME_NONE;
 	ep->writing = writing;
 	ep->fsync = o ? o->fsync : 0;
 	ep->kind = endpoint_kind_of(spec);
@@ -108,18 +108,26 @@ int endpoint_read(struct endpoint *ep, struct atom *a)
 	return rc;
 }
 
-/* Over a pipe or a file there is one producer, so its atoms' watermarks
- * only rise, and the end of the stream is the end of its input. */
+/*
+ * Over a pipe or a file there is one producer, so its atoms' watermarks
+ * only rise, and the end of the stream is the end of its input.  An
+ * atom's watermark promises what comes after it, not its own events: it
+ * counts from the next read on, so while a program handles an atom the
+ * watermark is the one its producer had before making it.
+ */
 static int read_frame(struct endpoint *ep, struct atom *a)
 {
-	int rc = atom_read(&ep->rd, a);
+	int rc;
 
+	if (ep->wm_next > ep->wm)
+		ep->wm = ep->wm_next;
+	rc = atom_read(&ep->rd, a);
 	if (rc < 0)
 		snprintf(ep->err, sizeof ep->err, "%s", ep->rd.err);
 	else if (rc == 0)
 		ep->wm = ATOM_TIME_END;
-	else if (a->wm != ATOM_TIME_NONE && a->wm > ep->wm)
-		ep->wm = a->wm;
+	else
+		ep->wm_next = a->wm;
 	return rc;
 }
 

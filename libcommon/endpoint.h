@@ -54,6 +54,8 @@ struct endpoint {
 	struct atom_reader rd;
 	struct atom_writer wr;
 	int64_t wm;		/* reading: the input's watermark so far */
+	int64_t wm_next;	/* pipes and files: the last atom's, from the
+				 * next read on */
 	char err[600];
 };
 

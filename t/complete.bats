@@ -225,3 +225,79 @@ qwm() {
 	run QT get q 1
 	[[ "${lines[0]}" == *" complete=1"* ]]
 }
+
+# stamps FILE: one line per atom: its version, tmin, tmax and wm (s).
+stamps() {
+	python3 - "$1" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+o = 0
+while o < len(d):
+    hl, = struct.unpack_from("<H", d, o + 6)
+    st, = struct.unpack_from("<I", d, o + 40)
+    if hl >= 88:
+        t = [v // 10**9 for v in struct.unpack_from("<qqq", d, o + 60)]
+        print(d[o + 4], *t)
+    else:
+        print(d[o + 4], "-", "-", "-")
+    o += hl + st
+PY
+}
+
+# promises FILE FIELD: checks that no event lies below the watermark of an
+# atom before it, and that watermarks never go back.
+promises() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+d, field = open(sys.argv[1], "rb").read(), int(sys.argv[2]) - 1
+o, wm = 0, None
+while o < len(d):
+    hl, = struct.unpack_from("<H", d, o + 6)
+    st, = struct.unpack_from("<I", d, o + 40)
+    for ev in d[o + hl:o + hl + st].decode().splitlines():
+        t = int(ev.split()[field]) * 10**9
+        assert wm is None or t >= wm, "event %r below watermark %d" % (ev, wm)
+    if hl >= 88:
+        w, = struct.unpack_from("<q", d, o + 76)
+        assert wm is None or w >= wm, "watermark went back"
+        wm = w
+    o += hl + st
+PY
+}
+
+@test "watermark: spsc-source --time stamps atoms; op and shuffle carry the stamps on" {
+	# times 100..141 with a little disorder, well within 5s of lateness
+	awk 'BEGIN { for (i = 0; i < 40; i++) printf "k%d %d\n", i % 3, 100 + i + (i % 4 == 1 ? 2 : 0) }' > ev.txt
+	spsc-source -n 10 --time 2 --lateness 5s ev.txt > src.atoms
+	run stamps src.atoms
+	[ "${lines[0]}" = "2 100 111 106" ]
+	[ "${lines[3]}" = "2 130 139 134" ]
+	promises src.atoms 2
+	spsc-op -j 2 -- cat < src.atoms > op.atoms
+	# each output keeps its input's range, in whatever order they end
+	stamps op.atoms | cut -d' ' -f1-3 | sort -k2n > ranges
+	stamps src.atoms | cut -d' ' -f1-3 | cmp - ranges
+	promises op.atoms 2
+	mkdir parts
+	spsc-shuffle -k 1 -p 2 -o parts/%d < op.atoms
+	for p in parts/0 parts/1; do
+		run stamps "$p"
+		[ "${#lines[@]}" -eq 4 ]
+		[[ "${lines[0]}" == "2 100 111 "* ]]
+		promises "$p" 2
+	done
+}
+
+@test "watermark: over queues, a source's stamps hold a queue's watermark back until consumed" {
+	start_coord
+	awk 'BEGIN { for (i = 0; i < 40; i++) printf "k %d\n", 1000 + i }' > ev.txt
+	spsc-source -n 10 --time 2 --lateness 1s -o raw ev.txt
+	# complete producer, but four atoms held: the least event time
+	[ "$(qwm raw)" = "1970-01-01T00:16:40Z" ]
+	run_bounded 30 spsc-op -i raw -o views -- cat
+	[ "$(qwm raw)" = "end" ]
+	[ "$(qwm views)" = "1970-01-01T00:16:40Z" ]
+	run_bounded 30 spsc-sink -i views > got
+	cmp got ev.txt
+	[ "$(qwm views)" = "end" ]
+}

@@ -98,6 +98,7 @@ static void defaults(struct op *op, struct args *a)
 	memset(a, 0, sizeof *a);
 	a->input = a->output = "-";
 	op->jobs = 1;
+	op->wm_out = ATOM_TIME_NONE;
 	op->timeout = 30 * NS_PER_SEC;
 	op->grace = 2 * NS_PER_SEC;
 	op->attempts = 3;

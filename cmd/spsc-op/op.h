@@ -88,6 +88,7 @@ struct op {
 	uint32_t attempts;
 	unsigned char ok_exit[256];	/* exit statuses that mean success */
 	uint64_t salt;
+	int64_t wm_out;		/* the watermark promised downstream so far */
 	size_t max_atom;
 	struct hold_limits hold;
 	char marker[MARKER_MAX];	/* "\n#spsc-end-...\n" */

@@ -70,6 +70,27 @@ struct task *op_free_task(struct op *op)
 /* ---- output ---- */
 
 /*
+ * The watermark this operator may promise downstream: its input's, held
+ * back by the least event time of the atoms it still has in hand, whose
+ * outputs are yet to come (over a pipe the input's watermark has moved
+ * past them).  It never goes back.
+ */
+static int64_t output_watermark(struct op *op)
+{
+	int64_t wm = endpoint_watermark(&op->in);
+
+	for (size_t i = 0; i < op->ntasks && wm != ATOM_TIME_NONE; i++) {
+		const struct task *t = &op->tasks[i];
+		if (t->state != TASK_FREE && t->in.tmin != ATOM_TIME_NONE &&
+		    t->in.tmin < wm)
+			wm = t->in.tmin;
+	}
+	if (wm != ATOM_TIME_NONE && wm > op->wm_out)
+		op->wm_out = wm;
+	return op->wm_out;
+}
+
+/*
  * Cuts the held output into atoms at event boundaries, none over
  * --max-atom.  The cuts depend only on the bytes, so a rerun gives the same
  * atoms under the same ids: atomid_child(input id, salt, ordinal).
@@ -97,6 +118,11 @@ static void emit_output(struct op *op, struct task *t)
 		atom_init(&a);
 		a.id = atomid_child(&t->in.id, op->salt, ordinal++);
 		a.created_ns = t->in.created_ns;
+		/* The command keeps, drops or changes events: their times
+		 * stay within the input's, as far as anyone can tell. */
+		a.tmin = t->in.tmin;
+		a.tmax = t->in.tmax;
+		a.wm = output_watermark(op);
 		a.data = (char *)data + pos;
 		a.len = take;
 		a.events = (uint32_t)event_count(a.data, a.len);

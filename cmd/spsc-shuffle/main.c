@@ -239,7 +239,7 @@ static int shuffle_input(struct shuffle *s, struct endpoint *in)
 
 	atom_init(&a);
 	while ((rc = endpoint_read(in, &a)) > 0) {
-		if (shuffle_atom(s, &a) < 0) {
+		if (shuffle_atom(s, &a, endpoint_watermark(in)) < 0) {
 			log_error("%s", s->err);
 			/* Back at once: its outputs so far are idempotent. */
 			(void)endpoint_nack(in, &a, 0);

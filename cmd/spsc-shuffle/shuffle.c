@@ -16,6 +16,7 @@ int shuffle_init(struct shuffle *s, uint32_t n)
 	for (uint32_t p = 0; p < n; p++)
 		atom_init(&s->part[p]);
 	key_buf_init(&s->kb);
+	s->wm_out = ATOM_TIME_NONE;
 	return 0;
 }
 
@@ -28,12 +29,26 @@ void shuffle_free(struct shuffle *s)
 	key_buf_free(&s->kb);
 }
 
-static void start(struct atom *out, const struct atom *in, uint64_t salt,
+/*
+ * An output atom of in: its id, and its events' times as far as they are
+ * known (the input's range).  Its watermark is the input's, held back by
+ * in's own events, which this atom carries onward; it never goes back.
+ */
+static void start(struct shuffle *s, struct atom *out, const struct atom *in,
 		  uint32_t ordinal)
 {
+	int64_t wm = s->in_wm;
+
 	atom_reset(out);
-	out->id = atomid_child(&in->id, salt, ordinal);
+	out->id = atomid_child(&in->id, s->salt, ordinal);
 	out->created_ns = in->created_ns;
+	out->tmin = in->tmin;
+	out->tmax = in->tmax;
+	if (wm != ATOM_TIME_NONE && in->tmin != ATOM_TIME_NONE && in->tmin < wm)
+		wm = in->tmin;
+	if (wm != ATOM_TIME_NONE && wm > s->wm_out)
+		s->wm_out = wm;
+	out->wm = s->wm_out;
 }
 
 static int add_event(struct shuffle *s, struct atom *out, const char *ev,
@@ -96,7 +111,7 @@ static int spread(struct shuffle *s, const struct atom *in)
 	uint32_t p = partition_of(in->id.b, sizeof in->id.b, s->n);
 	struct atom *out = &s->part[p];
 
-	start(out, in, s->salt, p);
+	start(s, out, in, p);
 	if (atom_append(out, in->data, in->len) < 0) {
 		snprintf(s->err, sizeof s->err, "out of memory");
 		return -1;
@@ -112,13 +127,14 @@ static int spread(struct shuffle *s, const struct atom *in)
  * then acknowledge the input; -1 with s->err set otherwise.  A partition
  * with no event gets nothing.
  */
-int shuffle_atom(struct shuffle *s, const struct atom *in)
+int shuffle_atom(struct shuffle *s, const struct atom *in, int64_t in_wm)
 {
 	s->atoms++;
+	s->in_wm = in_wm;
 	if (s->mode == ROUTE_SPREAD)
 		return spread(s, in);
 	for (uint32_t p = 0; p < s->n; p++)
-		start(&s->part[p], in, s->salt, p);
+		start(s, &s->part[p], in, p);
 	bad_events_start(&s->bad, in);
 	if (route(s, in) < 0)
 		return -1;

@@ -29,13 +29,15 @@ struct shuffle {
 	struct lazy_output dlq;	/* used with --on-error dlq */
 	struct atom *part;	/* n atoms being filled */
 	struct bad_events bad;	/* events with no usable key */
+	int64_t in_wm;		/* the input's watermark (the caller's to set) */
+	int64_t wm_out;		/* promised downstream so far */
 	/* totals, for the summary at exit */
 	uint64_t atoms, events, written;
 	char err[700];
 };
 
 int shuffle_init(struct shuffle *s, uint32_t n);
-int shuffle_atom(struct shuffle *s, const struct atom *in);
+int shuffle_atom(struct shuffle *s, const struct atom *in, int64_t in_wm);
 void shuffle_free(struct shuffle *s);
 
 #endif

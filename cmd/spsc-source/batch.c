@@ -88,6 +88,7 @@ static int emit(struct batcher *b, const char *data, size_t len,
 	a.created_ns = b->first_wall;
 	a.id = atomid_source(src->cfg->name, b->label, b->ordinal,
 			     crc32c(0, data, len), len);
+	stamp_atom(&src->stamp, &a);
 	if (endpoint_write(&src->out, &a) < 0) {
 		log_error("%s", src->out.err);
 		src->fatal = 1;

@@ -2,6 +2,7 @@ bin_PROGRAMS += spsc-source
 spsc_source_SOURCES = \
 	cmd/spsc-source/main.c cmd/spsc-source/source.h \
 	cmd/spsc-source/batch.c \
+	cmd/spsc-source/stamp.c cmd/spsc-source/stamp.h \
 	cmd/spsc-source/follow.c \
 	cmd/spsc-source/input.c \
 	cmd/spsc-source/manifest.c cmd/spsc-source/manifest.h \

@@ -45,6 +45,15 @@ static const char usage[] =
 	"  -o, --output=ENDPOINT   where atoms go: '-' (standard output, the\n"
 	"                          default) or a file path containing '/'\n"
 	"\n"
+	"Event time:\n"
+	"      --time=FIELD        stamp each atom with the least and greatest time\n"
+	"                          of its events (FIELD as spsc-shuffle's -k: N, or\n"
+	"                          .json.path; epoch s or ms, or RFC 3339) and with\n"
+	"                          the source's watermark\n"
+	"  -t, --separator=SEP     field separator for --time N (default: blanks)\n"
+	"      --lateness=DURATION the watermark trails the latest time read by\n"
+	"                          this much (default 0)\n"
+	"\n"
 	"Modes:\n"
 	"  -f, --follow            follow the files as they grow, like tail -F,\n"
 	"                          until SIGTERM or SIGINT\n"
@@ -75,6 +84,8 @@ enum {
 	OPT_NO_PROGRESS,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_TIME,
+	OPT_LATENESS,
 };
 
 static const struct option long_options[] = {
@@ -92,6 +103,9 @@ static const struct option long_options[] = {
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "time", required_argument, NULL, OPT_TIME },
+	{ "separator", required_argument, NULL, 't' },
+	{ "lateness", required_argument, NULL, OPT_LATENESS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -122,7 +136,7 @@ static int parse_options(struct source_cfg *cfg, int argc, char **argv)
 	cfg->linger_ns = NS_PER_SEC;
 	cfg->max_atom = ATOM_DEFAULT_LIMIT;
 	cfg->output = "-";
-	while ((c = getopt_long(argc, argv, "n:b:l:z::o:fw:", long_options,
+	while ((c = getopt_long(argc, argv, "n:b:l:z::o:fw:t:", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -165,6 +179,15 @@ static int parse_options(struct source_cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_RATE:
 			cfg->rate = parse_rate(optarg);
+			break;
+		case OPT_TIME:
+			cfg->time_field = optarg;
+			break;
+		case 't':
+			cfg->time_sep = optarg;
+			break;
+		case OPT_LATENESS:
+			cfg->lateness_ns = opt_duration("--lateness", optarg);
 			break;
 		case OPT_PROGRESS:
 			progress = 1;
@@ -220,6 +243,18 @@ static void run_batch(struct source *src, char **inputs, int n)
 
 #define SOURCE_PRODUCER_INPUTS 64
 
+static void setup_stamp(struct source *src, const struct source_cfg *cfg)
+{
+	char err[600];
+
+	if ((cfg->time_sep || cfg->lateness_ns) && !cfg->time_field)
+		opt_usage_error("%s needs --time FIELD",
+				cfg->time_sep ? "-t" : "--lateness");
+	if (stamp_init(&src->stamp, cfg->time_field, cfg->time_sep,
+		       cfg->lateness_ns, err, sizeof err) < 0)
+		opt_usage_error("--time: %s", err);
+}
+
 static int open_output(struct source *src, const struct source_cfg *cfg)
 {
 	if (strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO)) {
@@ -262,6 +297,7 @@ int main(int argc, char **argv)
 	src.cfg = &cfg;
 	src.sigfd = -1;
 	rate_init(&src.rate, cfg.rate);
+	setup_stamp(&src, &cfg);
 	cfg.out_opts.producer = producer_id(&cfg, argv + first, ninputs);
 	if (open_output(&src, &cfg) < 0)
 		return EXIT_FAIL;
@@ -298,6 +334,8 @@ int main(int argc, char **argv)
 		log_error("%s", src.out.err);
 		src.fatal = 1;
 	}
+	stamp_report(&src.stamp, cfg.time_field);
+	stamp_free(&src.stamp);
 	manifest_close(src.manifest);
 	free(src.block);
 	close(src.sigfd);

@@ -21,6 +21,7 @@
 
 #include "atom.h"
 #include "endpoint.h"
+#include "stamp.h"
 
 #define SOURCE_DEFAULT_NAME "spsc-source"
 #define SOURCE_READ_BLOCK ((size_t)1 << 20)
@@ -39,6 +40,9 @@ struct source_cfg {
 	const char *state_dir;
 	const char *output;
 	struct endpoint_opts out_opts;
+	const char *time_field;	/* --time: stamp event times (stamp.h) */
+	const char *time_sep;	/* -t */
+	int64_t lateness_ns;	/* --lateness */
 };
 
 /* The token bucket behind --rate. */
@@ -65,6 +69,7 @@ struct source {
 	struct manifest *manifest;
 	struct rate rate;
 	struct progress progress;
+	struct stamp stamp;
 	char *block;		/* read buffer for plain reads, SOURCE_READ_BLOCK */
 	int sigfd;		/* signalfd for SIGTERM and SIGINT */
 	int stopping;		/* a signal asked us to finish */
