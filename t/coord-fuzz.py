@@ -62,10 +62,11 @@ WINDOW = 64
 TIMEOUT_MS = 10000
 U64 = (1 << 64) - 1
 OPS = ["PUT", "GET", "ACK", "NACK", "TOUCH", "STATUS", "CREATE", "DELETE",
-       "PURGE", "REDRIVE", "PEEK"]
+       "PURGE", "REDRIVE", "PEEK", "PRODUCER", "SEAL"]
 QUEUES = ["fz0", "fz1", "fz2", "fz0.dlq"]
 KEYS = ["max", "wait", "vis", "delay", "n", "max_receives", "max_depth",
-        "max_bytes", "retention", "x", "k" * 23]
+        "max_bytes", "retention", "x", "k" * 23, "producer", "done", "expect",
+        "wm", "open", "producers"]
 REPLY = re.compile(r"SPSC/1 ([A-Z]+) ([0-9]+)((?: [^ =]+=[0-9]+)*)$")
 
 
