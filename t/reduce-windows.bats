@@ -49,6 +49,7 @@ check() {
 	local atom=$1 stamps
 	shift
 	set -o pipefail
+	rm -f late.atoms	# a file endpoint appends
 	ref -i in.txt --late late.want "$@" > want
 	spsc-source -n "$atom" --name ev in.txt |
 		spsc-reduce --late ./late.atoms "$@" 2> err | spsc-sink > got
