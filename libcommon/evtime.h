@@ -6,6 +6,10 @@
  *   - epoch seconds, with an optional fraction: "1764538800", "1764538800.25"
  *   - epoch milliseconds: any number whose magnitude is at least 1e11 (as
  *     seconds that would be the year 5138; as milliseconds, 1973)
+ *     Numbers are read in strtod's decimal syntax (leading blanks, a sign,
+ *     an exponent; no hex, inf or nan) but exactly, in decimal, and floored
+ *     to the nanosecond: "1764538800.25" is 1764538800250000000 ns, not the
+ *     nearest double.
  *   - RFC 3339: "2026-11-30T21:40:00Z", "2026-11-30T21:40:00.250+01:00";
  *     't' and 'z' and a space for 'T' are accepted, as RFC 3339 allows
  * and evtime_format writes RFC 3339 in UTC, with milliseconds only when
