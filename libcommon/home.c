@@ -27,6 +27,18 @@ static int make_dirs(char *path)
 	return errno == EEXIST ? 0 : -1;
 }
 
+/* mkdir -p path, the directories made 0700; -1 with errno set. */
+int spsc_mkdirs(const char *path)
+{
+	char buf[4096];
+
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return make_dirs(buf);
+}
+
 /* Fills buf with the state directory; with create, makes it.  -1 with
  * errno set when it cannot be named or made. */
 int spsc_home(char *buf, size_t len, int create)

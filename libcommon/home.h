@@ -11,5 +11,6 @@
 
 int spsc_home(char *buf, size_t len, int create);
 int coord_default_url(char *buf, size_t len);
+int spsc_mkdirs(const char *path);
 
 #endif
