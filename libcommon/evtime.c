@@ -241,10 +241,11 @@ void evtime_format(int64_t ns, char *buf, size_t len)
 		return;
 	}
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* Milliseconds, as the contract of every program that prints times
+	 * has it; what is finer is dropped (floored), not rounded up into
+	 * the next millisecond. */
 	if (rem == 0)
 		snprintf(buf + n, len - n, "Z");
-	else if (rem % 1000000 == 0)
-		snprintf(buf + n, len - n, ".%03lldZ", (long long)(rem / 1000000));
 	else
-		snprintf(buf + n, len - n, ".%09lldZ", (long long)rem);
+		snprintf(buf + n, len - n, ".%03lldZ", (long long)(rem / 1000000));
 }

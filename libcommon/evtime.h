@@ -14,7 +14,8 @@
  *     't' and 'z' and a space for 'T' are accepted, as RFC 3339 allows
  * and evtime_format writes RFC 3339 in UTC, with milliseconds only when
  * the time is not a whole second: "2026-11-30T21:40:00Z",
- * "2026-11-30T21:40:00.250Z".  ATOM_TIME_END prints as "end".
+ * "2026-11-30T21:40:00.250Z"; finer than that is floored (".2504" prints
+ * ".250", and 1 ns past a second ".000").  ATOM_TIME_END prints as "end".
  */
 #ifndef SPSC_EVTIME_H
 #define SPSC_EVTIME_H

@@ -116,8 +116,10 @@ static void formatting(void)
 	ok(formats_as(1796075040 * S, "2026-11-30T21:44:00Z"), "a whole second");
 	ok(formats_as(1796075040 * S + 250000000, "2026-11-30T21:44:00.250Z"),
 	   "milliseconds when not a whole second");
-	ok(formats_as(1796075040 * S + 1, "2026-11-30T21:44:00.000000001Z"),
-	   "nanoseconds when not a whole millisecond");
+	ok(formats_as(1796075040 * S + 250400000, "2026-11-30T21:44:00.250Z") &&
+	   formats_as(1796075040 * S + 1, "2026-11-30T21:44:00.000Z"),
+	   "finer than milliseconds is floored");
+	ok(formats_as(-1, "1969-12-31T23:59:59.999Z"), "floored before the epoch too");
 	ok(formats_as(-500000000, "1969-12-31T23:59:59.500Z"), "before the epoch");
 	ok(formats_as(ATOM_TIME_END, "end"), "the end of input");
 	for (int64_t ns = -3 * S; ns < 3 * S; ns += 250000000) {
