@@ -127,6 +127,103 @@ both_refuse() {
 	spsc-sink < py.atoms | cmp - in.txt
 }
 
+# The times of the version 2 example in spsc-atom(5): events at
+# 2023-11-14T22:13:20Z and half a second later, the producer's watermark
+# ten seconds behind.
+V2_TIMES=1700000000000000000,1700000000500000000
+V2_WM=1699999990000000000
+
+@test "version 2: the reference reader prints the event times libcommon writes" {
+	printf 'alpha\nbeta\ngamma\n' |
+		"$TOOL" encode -n 2 --name demo --created 1700000000123456789 \
+			--times "$V2_TIMES" --wm "$V2_WM" > f.atoms
+	run atomread --headers f.atoms
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == *" raw=11 tmin=1700000000000000000 tmax=1700000000500000000 wm=1699999990000000000 | offset=0 header_len=88 codec=raw stored=11 "* ]]
+	[[ "${lines[1]}" == *" raw=6 tmin="*" | offset=99 header_len=88 "* ]]
+	[ "$(headers f.atoms | field wm | sort -u)" = "1699999990000000000" ]
+	"$TOOL" decode < f.atoms > c.txt
+	atomread f.atoms | sed 's/ | .*//' > py.txt
+	cmp c.txt py.txt
+	# Unknown and end-of-input times are INT64_MIN and INT64_MAX.
+	printf 'x\n' | "$TOOL" encode --times none,none --wm end > end.atoms
+	[[ "$(atomread --headers end.atoms)" == *" raw=2 tmin=none tmax=none wm=end | "*"header_len=88 "* ]]
+	[ "$(od -A n -t x1 -j 60 -N 24 end.atoms | tr -d ' \n')" = "$(printf '%s' 0000000000000080 0000000000000080 ffffffffffffff7f)" ]
+}
+
+@test "version 2: the worked example in spsc-atom(5) is what libcommon writes" {
+	sed -n '/^\$ od \\-A d \\-t x1 timed.atoms$/,/^\.fi$/p' "$SPSC_SRCDIR/man/spsc-atom.5" |
+		sed '1d;$d' > page.txt
+	[ "$(wc -l < page.txt)" -eq 6 ]
+	printf 'a\nb\n' | "$TOOL" encode --name demo --created 1700000000123456789 \
+		--times "$V2_TIMES" --wm "$V2_WM" > timed.atoms
+	od -A d -t x1 timed.atoms | sed '$d' > real.txt
+	diff page.txt real.txt
+	run atomread --headers timed.atoms
+	[ "$output" = "atom id=27249927bb7c610c5bc21bfb190d46d9 created_ns=1700000000123456789 events=2 attempt=0 fail=none:0 raw=4 tmin=1700000000000000000 tmax=1700000000500000000 wm=1699999990000000000 | offset=0 header_len=88 codec=raw stored=4 payload_crc=0x52a4fb0b header_crc=0x93ecb639" ]
+}
+
+@test "version 2: the Python writer's frames are byte-identical to libcommon's" {
+	seq 1 25 > in.txt
+	"$TOOL" encode -n 10 --name n --label ./in.txt --created 77 \
+		--times "$V2_TIMES" --wm "$V2_WM" < in.txt > c.atoms
+	atomread --write -n 10 --name n --label ./in.txt --created 77 \
+		--tmin "${V2_TIMES%,*}" --tmax "${V2_TIMES#*,}" --wm "$V2_WM" < in.txt > py.atoms
+	cmp c.atoms py.atoms
+	# A frame that carries only a watermark is version 2 as well.
+	"$TOOL" encode --name n --wm end < in.txt > c.atoms
+	atomread --write --name n --wm end < in.txt > py.atoms
+	[ "$(head -c 5 py.atoms | tail -c 1 | od -A n -t u1 | tr -d ' ')" -eq 2 ]
+	cmp c.atoms py.atoms
+}
+
+@test "version 2: a frame from the independent writer is read by libcommon, spsc-sink and spsc-op" {
+	printf 'tab\there\nnul\0byte\nlast\n' > in.txt
+	# Extension bytes after the event times, zstd, a late-events stamp:
+	# every reader skips to H-4 and finds the header CRC there.
+	atomread --write -n 2 --zstd --zstd-always --header-len 120 --fail 8:2 \
+		--tmin -5 --tmax end --wm none < in.txt > py.atoms
+	run atomread --headers py.atoms
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *" fail=late:2 raw="*" tmin=-5 tmax=end wm=none | offset=0 header_len=120 codec=zstd "* ]]
+	"$TOOL" decode < py.atoms > c.txt
+	atomread py.atoms | sed 's/ | .*//' > py.txt
+	cmp c.txt py.txt
+	spsc-sink < py.atoms | cmp - in.txt
+	spsc-op -- cat < py.atoms | events | cmp - in.txt
+	# A version 2 header shorter than its three times is refused.
+	atomread --write --wm 1 < in.txt > short.atoms
+	python3 - short.atoms <<'PY'
+import os, struct, sys
+sys.path.insert(0, os.path.join(os.environ["SPSC_SRCDIR"], "t"))
+from atomread import crc32c
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+# H = 84: the watermark's last bytes become the header CRC.
+struct.pack_into("<H", data, 6, 84)
+struct.pack_into("<I", data, 80, crc32c(bytes(data[:80])))
+open(path, "wb").write(data[:84] + data[88:])
+PY
+	both_refuse short.atoms "byte 0: bad header length 84"
+}
+
+@test "version 2: spsc-source --time writes frames the reference reader reads" {
+	printf '{"ts":1700000004}\n{"ts":1700000000}\n{"ts":1700000012}\n' > in.json
+	spsc-source --time .ts --lateness 5s -n 2 in.json > t.atoms
+	run atomread --headers t.atoms
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == *" events=2 "*" tmin=1700000000000000000 tmax=1700000004000000000 wm=1699999999000000000 | offset=0 header_len=88 "* ]]
+	[[ "${lines[1]}" == *" events=1 "*" tmin=1700000012000000000 tmax=1700000012000000000 wm=1700000007000000000 | "*" header_len=88 "* ]]
+	"$TOOL" decode < t.atoms > c.txt
+	atomread t.atoms | sed 's/ | .*//' > py.txt
+	cmp c.txt py.txt
+	spsc-sink < t.atoms | cmp - in.json
+	# Without --time the source writes version 1 frames, as it always did.
+	spsc-source -n 2 in.json | headers | field header_len | sort -u | grep -qx 64
+}
+
 @test "an atom with no events is a valid frame" {
 	atomread --write --empty-atom < /dev/null > empty.atoms
 	[ "$(stat -c %s empty.atoms)" -eq 64 ]
@@ -203,8 +300,11 @@ PY
 
 	cp good.atoms f; poke f 0 58
 	both_refuse f "byte 0: not an atom frame (bad magic 58 50 53 43)"
+	cp good.atoms f; poke f 4 03
+	both_refuse f "byte 0: unknown frame version 3 (this reader knows 1 to 2)"
+	# A version 2 header holds the event times: 88 bytes at least.
 	cp good.atoms f; poke f 4 02
-	both_refuse f "byte 0: unknown frame version 2 (this reader knows 1)"
+	both_refuse f "byte 0: bad header length 64"
 	cp good.atoms f; poke f 6 3f
 	both_refuse f "byte 0: bad header length 63"
 	cp good.atoms f; poke f 7 10

@@ -14,7 +14,11 @@ prefixed with a tab:
   atom id=HEX created_ns=N events=N attempt=N fail=NAME:CODE raw=R | \
 offset=O header_len=H codec=raw|zstd stored=S payload_crc=0x.. header_crc=0x..
 
-The part before " | " is what the atom carries; the rest describes its frame.
+A version 2 frame also carries event times, printed after raw=R as
+"tmin=T tmax=T wm=T", each T in ns since the epoch, "none" (INT64_MIN: not
+known) or "end" (INT64_MAX: the end of input); a version 1 line is as it
+always was.  The part before " | " is what the atom carries; the rest
+describes its frame.
 --headers prints only the header lines, --events only the events (byte for
 byte).  --check-ids NAME LABEL also recomputes every id as a source atom of
 that name and label would have it (ordinal 0, 1, ...) and fails on a
@@ -22,7 +26,8 @@ mismatch.  Errors go to stderr as "atomread: INPUT: byte OFFSET: MESSAGE",
 with exit status 1.
 
 Write mode (--write) frames the lines on stdin into atoms, for testing the C
-readers against an independent writer.
+readers against an independent writer; --tmin, --tmax and --wm make version 2
+frames.
 """
 
 import argparse
@@ -32,14 +37,17 @@ import subprocess
 import sys
 
 MAGIC = b"SPSC"
-VERSION = 1
-HEADER_LEN = 64
+VERSIONS = (1, 2)
+HEADER_LEN = 64          # version 1, and the shortest header
+HEADER_V2_LEN = 88       # version 2: three event times at 60, 68, 76
 HEADER_MAX = 4096
 DEFAULT_LIMIT = 64 << 20
 CODECS = {0: "raw", 1: "zstd"}
 FAIL_NAMES = ["none", "exit", "signal", "timeout", "protocol", "output",
-              "receives", "key"]
+              "receives", "key", "late"]
 U64 = (1 << 64) - 1
+TIME_NONE = -(1 << 63)   # INT64_MIN: not known
+TIME_END = (1 << 63) - 1  # INT64_MAX: the end of input
 
 
 class FrameError(Exception):
@@ -165,11 +173,13 @@ def read_frame(f, limit):
     if hdr[0:4] != MAGIC:
         raise FrameError("not an atom frame (bad magic %s)"
                          % " ".join("%02x" % b for b in hdr[0:4]))
-    if hdr[4] != VERSION:
-        raise FrameError("unknown frame version %d (this reader knows %d)"
-                         % (hdr[4], VERSION))
+    version = hdr[4]
+    if version not in VERSIONS:
+        raise FrameError("unknown frame version %d (this reader knows %d to %d)"
+                         % (version, VERSIONS[0], VERSIONS[-1]))
     hlen = struct.unpack_from("<H", hdr, 6)[0]
-    if hlen < HEADER_LEN or hlen > HEADER_MAX:
+    if hlen < (HEADER_LEN if version == 1 else HEADER_V2_LEN) or \
+            hlen > HEADER_MAX:
         raise FrameError("bad header length %d" % hlen)
     hdr += read_exactly(f, hlen - 8)
     if len(hdr) < hlen:
@@ -207,12 +217,14 @@ def read_frame(f, limit):
     if raw.count(b"\n") != events:
         raise FrameError("header counts %d events, payload holds %d"
                          % (events, raw.count(b"\n")))
+    # Version 2: min and max event time, the producer's watermark.
+    times = struct.unpack_from("<qqq", hdr, 60) if version >= 2 else None
     return {
         "id": hdr[8:24], "created_ns": created, "events": events,
         "attempt": attempt, "fail_kind": fail_kind, "fail_code": fail_code,
-        "raw": raw, "header_len": hlen, "codec": codec,
+        "raw": raw, "version": version, "header_len": hlen, "codec": codec,
         "stored": stored_len, "payload_crc": payload_crc,
-        "header_crc": header_crc,
+        "header_crc": header_crc, "times": times,
     }
 
 
@@ -230,13 +242,24 @@ def fail_name(kind):
     return FAIL_NAMES[kind] if kind < len(FAIL_NAMES) else "unknown"
 
 
+def time_text(t):
+    if t == TIME_NONE:
+        return "none"
+    if t == TIME_END:
+        return "end"
+    return "%d" % t
+
+
 def header_line(atom, offset):
-    return ("atom id=%s created_ns=%d events=%d attempt=%d fail=%s:%d raw=%d"
+    times = ""
+    if atom["times"] is not None:
+        times = " tmin=%s tmax=%s wm=%s" % tuple(map(time_text, atom["times"]))
+    return ("atom id=%s created_ns=%d events=%d attempt=%d fail=%s:%d raw=%d%s"
             " | offset=%d header_len=%d codec=%s stored=%d payload_crc=0x%08x"
             " header_crc=0x%08x\n" % (
                 atom["id"].hex(), atom["created_ns"], atom["events"],
                 atom["attempt"], fail_name(atom["fail_kind"]),
-                atom["fail_code"], len(atom["raw"]), offset,
+                atom["fail_code"], len(atom["raw"]), times, offset,
                 atom["header_len"], CODECS[atom["codec"]], atom["stored"],
                 atom["payload_crc"], atom["header_crc"]))
 
@@ -294,15 +317,19 @@ def encode(events, ordinal, args):
     kind, code = args.fail
     hdr = bytearray(args.header_len)
     hdr[0:4] = MAGIC
-    hdr[4] = VERSION
+    hdr[4] = args.version
     hdr[5] = codec
     struct.pack_into("<H", hdr, 6, args.header_len)
     hdr[8:24] = atom_id
     struct.pack_into("<qIIIIB", hdr, 24, args.created, len(events),
                      args.attempt, len(stored), len(raw), kind)
     struct.pack_into("<iI", hdr, 52, code, crc32c(stored))
-    # Extension bytes a version 1 reader must skip: make them noticeable.
-    for i in range(60, args.header_len - 4):
+    known = 60
+    if args.version == 2:
+        struct.pack_into("<qqq", hdr, 60, args.tmin, args.tmax, args.wm)
+        known = 84
+    # Extension bytes a reader must skip: make them noticeable.
+    for i in range(known, args.header_len - 4):
         hdr[i] = 0xEE
     struct.pack_into("<I", hdr, args.header_len - 4,
                      crc32c(bytes(hdr[:args.header_len - 4])))
@@ -342,6 +369,18 @@ def fail_spec(text):
     return int(kind), int(code or 0)
 
 
+def event_time(text):
+    """ns since the epoch, or "none" / "end" as atomread prints them."""
+    if text == "none":
+        return TIME_NONE
+    if text == "end":
+        return TIME_END
+    value = int(text)
+    if not TIME_NONE <= value <= TIME_END:
+        raise ValueError(text)
+    return value
+
+
 def parse_args():
     p = argparse.ArgumentParser(
         prog="atomread.py",
@@ -369,15 +408,30 @@ def parse_args():
     w.add_argument("--attempt", type=int, default=0)
     w.add_argument("--fail", type=fail_spec, default=(0, 0),
                    metavar="KIND:CODE")
-    w.add_argument("--header-len", type=int, default=HEADER_LEN)
+    w.add_argument("--tmin", type=event_time, metavar="NS",
+                   help="min event time: a version 2 frame (none, end or ns)")
+    w.add_argument("--tmax", type=event_time, metavar="NS",
+                   help="max event time: a version 2 frame")
+    w.add_argument("--wm", type=event_time, metavar="NS",
+                   help="the producer's watermark: a version 2 frame")
+    w.add_argument("--header-len", type=int,
+                   help="header length (default 64, or 88 for version 2)")
     w.add_argument("--empty-atom", action="store_true",
                    help="with no input, write one atom with no events")
     args = p.parse_args()
     if args.headers and args.events:
         p.error("--headers and --events exclude each other")
-    if not HEADER_LEN <= args.header_len <= HEADER_MAX:
-        p.error("--header-len must be from %d to %d" % (HEADER_LEN,
-                                                        HEADER_MAX))
+    timed = (args.tmin, args.tmax, args.wm) != (None, None, None)
+    args.version = 2 if timed else 1
+    least = HEADER_V2_LEN if timed else HEADER_LEN
+    for name in ("tmin", "tmax", "wm"):
+        if getattr(args, name) is None:
+            setattr(args, name, TIME_NONE)
+    if args.header_len is None:
+        args.header_len = least
+    if not least <= args.header_len <= HEADER_MAX:
+        p.error("--header-len must be from %d to %d%s"
+                % (least, HEADER_MAX, " with event times" if timed else ""))
     if args.atom_events < 1:
         p.error("--atom-events must be at least 1")
     return args

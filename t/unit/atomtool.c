@@ -6,7 +6,9 @@
  *
  *   atomtool encode [-n EVENTS] [-z LEVEL] [--name N] [--label L]
  *                   [--created NS] [--attempt N] [--fail KIND:CODE]
- *       frames the lines on stdin; ids as a source atom of name/label
+ *                   [--times TMIN,TMAX] [--wm WM]
+ *       frames the lines on stdin; ids as a source atom of name/label;
+ *       event times (ns, "none" or "end") make version 2 frames
  *   atomtool decode [--max-atom SIZE]
  *       reads frames on stdin and prints each atom as atomread.py does
  *       (the part of its header line before " | "), events tab-prefixed
@@ -34,6 +36,7 @@ struct options {
 	uint32_t attempt;
 	int fail_kind;
 	int32_t fail_code;
+	int64_t tmin, tmax, wm;
 	size_t limit;
 };
 
@@ -69,6 +72,9 @@ static void emit(struct atom_writer *w, const struct options *o,
 	a->attempt = o->attempt;
 	a->fail_kind = (uint8_t)o->fail_kind;
 	a->fail_code = o->fail_code;
+	a->tmin = o->tmin;
+	a->tmax = o->tmax;
+	a->wm = o->wm;
 	if (atom_write(w, a) < 0)
 		die(EXIT_FAIL, "%s", w->err);
 }
@@ -105,15 +111,34 @@ static int encode(const struct options *o)
 	return EXIT_OK;
 }
 
+/* An event time as atomread.py prints it. */
+static void print_time(const char *name, int64_t t)
+{
+	if (t == ATOM_TIME_NONE)
+		printf(" %s=none", name);
+	else if (t == ATOM_TIME_END)
+		printf(" %s=end", name);
+	else
+		printf(" %s=%" PRId64, name, t);
+}
+
 static void print_atom(const struct atom *a)
 {
 	char hex[ATOMID_HEX_LEN + 1];
 
 	atomid_hex(&a->id, hex);
 	printf("atom id=%s created_ns=%" PRId64 " events=%" PRIu32
-	       " attempt=%" PRIu32 " fail=%s:%" PRId32 " raw=%zu\n",
+	       " attempt=%" PRIu32 " fail=%s:%" PRId32 " raw=%zu",
 	       hex, a->created_ns, a->events, a->attempt,
 	       atom_fail_name(a->fail_kind), a->fail_code, a->len);
+	/* Only a version 2 frame says anything about event time. */
+	if (a->tmin != ATOM_TIME_NONE || a->tmax != ATOM_TIME_NONE ||
+	    a->wm != ATOM_TIME_NONE) {
+		print_time("tmin", a->tmin);
+		print_time("tmax", a->tmax);
+		print_time("wm", a->wm);
+	}
+	putchar('\n');
 	for (size_t i = 0; i < a->len; i++) {
 		if (i == 0 || a->data[i - 1] == '\n')
 			putchar('\t');
@@ -144,6 +169,28 @@ static int decode(const struct options *o)
 	return rc < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
+static int64_t parse_time(const char *opt, const char *arg)
+{
+	if (strcmp(arg, "none") == 0)
+		return ATOM_TIME_NONE;
+	if (strcmp(arg, "end") == 0)
+		return ATOM_TIME_END;
+	return opt_long(opt, arg, INT64_MIN, INT64_MAX);
+}
+
+static void parse_times(struct options *o, const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+	char first[32];
+
+	if (comma == NULL || (size_t)(comma - arg) >= sizeof first)
+		opt_usage_error("--times: '%s' is not TMIN,TMAX", arg);
+	memcpy(first, arg, (size_t)(comma - arg));
+	first[comma - arg] = '\0';
+	o->tmin = parse_time("--times", first);
+	o->tmax = parse_time("--times", comma + 1);
+}
+
 static void parse_fail(struct options *o, const char *arg)
 {
 	char *end;
@@ -166,9 +213,13 @@ int main(int argc, char **argv)
 		{ "attempt", required_argument, NULL, 'a' },
 		{ "fail", required_argument, NULL, 'f' },
 		{ "max-atom", required_argument, NULL, 'm' },
+		{ "times", required_argument, NULL, 'T' },
+		{ "wm", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct options o = { .per_atom = 1000, .name = "atomtool", .label = "-" };
+	struct options o = { .per_atom = 1000, .name = "atomtool", .label = "-",
+			     .tmin = ATOM_TIME_NONE, .tmax = ATOM_TIME_NONE,
+			     .wm = ATOM_TIME_NONE };
 	int c;
 
 	log_init(argv[0]);
@@ -183,6 +234,8 @@ int main(int argc, char **argv)
 		case 'a': o.attempt = (uint32_t)opt_long("--attempt", optarg, 0, UINT32_MAX); break;
 		case 'f': parse_fail(&o, optarg); break;
 		case 'm': o.limit = opt_size("--max-atom", optarg, 1, ATOM_LIMIT_MAX); break;
+		case 'T': parse_times(&o, optarg); break;
+		case 'W': o.wm = parse_time("--wm", optarg); break;
 		default: opt_usage_error("unknown option");
 		}
 	}
