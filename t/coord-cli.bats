@@ -110,21 +110,26 @@ present() {
 	proto_c="$SPSC_SRCDIR/libcommon/proto.c"
 	ops=$(sed -n '/op_names\[OP_COUNT\]/,/};/p' "$proto_c" | grep -oE '"[A-Z]+"' | tr -d '"')
 	codes=$(sed -n '/status_names\[ST_COUNT\]/,/};/p' "$proto_c" | grep -oE '"[A-Z]+"' | tr -d '"')
-	[ "$(echo "$ops" | wc -w)" -eq 11 ]
-	[ "$(echo "$codes" | wc -w)" -ge 9 ]
+	[ "$(echo "$ops" | wc -w)" -eq 13 ]
+	[ "$(echo "$codes" | wc -w)" -ge 11 ]
+	# HEADERS lists them all, after ".I OP" and ".I STATUS".
+	listed_ops=$(sed -n '/^\.I OP$/,/^\.TP$/p' "$PROTO")
+	listed_codes=$(sed -n '/^\.I STATUS$/,/^\.TP$/p' "$PROTO")
 	for op in $ops; do
 		grep -qx "\.SS $op" "$PROTO" || { echo "no section for $op"; return 1; }
+		grep -qw "$op" <<<"$listed_ops" || { echo "$op is not listed in HEADERS"; return 1; }
 	done
 	table=$(sed -n '/^\.SH "STATUS CODES"/,/^\.TE/p' "$PROTO")
 	for st in $codes; do
 		grep -qE "^$st	" <<<"$table" || { echo "no row for $st"; return 1; }
+		grep -qw "$st" <<<"$listed_codes" || { echo "$st is not listed in HEADERS"; return 1; }
 	done
 }
 
 @test "every request and reply key the coordinator uses is in spsc-protocol(7)" {
 	cd "$SPSC_SRCDIR"
 	keys=$(grep -hE 'proto_(get|set|has)|reply_counts' cmd/spsc-coord/ops.c \
-		cmd/spsc-coord/manage.c libcommon/endpoint_queue.c |
+		cmd/spsc-coord/manage.c cmd/spsc-coord/produce.c libcommon/endpoint_queue.c |
 		grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
 	[ "$(echo "$keys" | wc -w)" -ge 20 ]
 	plain=$(sed -e 's/\\f[BIRP]//g' "$PROTO")

@@ -7,14 +7,14 @@ load coord_helpers
 
 logread() { python3 "$SPSC_SRCDIR/t/logread.py" "$@"; }
 
-@test "the example session of spsc-protocol(7) runs as printed" {
+@test "the example sessions of spsc-protocol(7) run as printed" {
 	start_coord
 	printf 'a\nb\n' | spsc-source -n 1 --name demo > demo.atoms
 	[ "$(stat -c %s demo.atoms)" -eq 132 ]
 	run "$QTOOL" "$SPSC_SRCDIR/t/protosession.py" "$SPSC_SRCDIR/man/spsc-protocol.7" demo.atoms
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "17 requests as printed" ]
+	[ "$output" = "33 requests as printed" ]
 }
 
 @test "a log reader written from spsc-protocol(7) rebuilds the queues served after kill -9" {
@@ -170,4 +170,31 @@ import json, sys
 d = json.load(open("status.json"))
 print("\n".join(sorted(set(d) | set(d["queues"][0]))))' > actual
 	diff documented actual
+}
+
+@test "producer ids are the derivation spsc-protocol(7) gives" {
+	start_coord
+	seq 1 10 > in.txt
+	spsc-source --name nums -n 5 -o raw ./in.txt
+	spsc-op -i raw -o up -- tr 1 x
+	: > in.atoms
+	spsc-op --name named -i ./in.atoms -o named -- cat
+	python3 - "$SPSC_HOME/queues.json" <<-'EOF'
+	import json, os, struct, sys
+	sys.path.insert(0, os.path.join(os.environ["SPSC_SRCDIR"], "t"))
+	from atomread import hash64, command_salt
+
+	def producer(salt, endpoint):
+	    return hash64(endpoint, hash64(struct.pack("<Q", salt), 0x70726F64)) or 1
+
+	got = {q["name"]: [p["id"] for p in q["producers"]]
+	       for q in json.load(open(sys.argv[1]))["queues"]}
+	want = {
+	    "raw": ["%016x" % command_salt([b"nums", b"./in.txt"])],
+	    "up": ["%016x" % producer(command_salt([b"tr", b"1", b"x"]), b"raw")],
+	    "named": ["%016x" % producer(command_salt([b"named"]), b"./in.atoms")],
+	}
+	assert got == want, (got, want)
+	EOF
+	[ "$(qstat named producers_done)" -eq 1 ]
 }

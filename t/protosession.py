@@ -1,16 +1,17 @@
 #!/usr/bin/python3
-"""protosession.py: runs the example session printed in spsc-protocol(7).
+"""protosession.py: runs the example sessions printed in spsc-protocol(7).
 
   protosession.py PAGE FRAMES
 
 PAGE is man/spsc-protocol.7; FRAMES is a file holding the frames the page's
 EXAMPLES section names ("frame 1", "frame 2", ...).  Every request line
-("> ...") of the session is sent as printed, with its bodies, to the
-coordinator ($SPSC_COORD, else ipc://$SPSC_HOME/coord.sock), and the reply
-must match the reply line ("< ...") exactly: the header word for word, a
-frame by its atom id, a message by its text, and a body shown ending in
-"..." by its beginning.  "receipt N" is the receipt of frame N as the first
-GET that returned it delivered it.
+("> ...") of each session, one after the other, is sent as printed, with
+its bodies, to the coordinator ($SPSC_COORD, else
+ipc://$SPSC_HOME/coord.sock), and the reply must match the reply line
+("< ...") exactly: the header word for word, a frame by its atom id, a
+message by its text, and a body shown ending in "..." by its beginning.
+"receipt N" is the receipt of frame N as the first GET of the session that
+returned it delivered it.
 
 Prints one line per mismatch and exits 1, or prints "N requests as
 printed" and exits 0.  It needs python3-zmq (Debian's /usr/bin/python3).
@@ -23,15 +24,20 @@ import sys
 import zmq
 
 
-def session_lines(page):
-    """The session's lines from the page, roff escapes undone."""
+def sessions(page):
+    """Each session's lines from the page, roff escapes undone."""
     with open(page) as f:
         text = f.read()
-    start = text.index("\n> SPSC/1 ") + 1
-    block = text[start:text.index("\n.fi\n", start)]
-    for esc, char in (("\\(aq", "'"), ("\\e", "\\"), ("\\-", "-"), ("\\&", "")):
-        block = block.replace(esc, char)
-    return block.splitlines()
+    blocks, start = [], text.find("\n> SPSC/1 ")
+    while start >= 0:
+        end = text.index("\n.fi\n", start)
+        block = text[start + 1:end]
+        for esc, char in (("\\(aq", "'"), ("\\e", "\\"), ("\\-", "-"),
+                          ("\\&", "")):
+            block = block.replace(esc, char)
+        blocks.append(block.splitlines())
+        start = text.find("\n> SPSC/1 ", end)
+    return blocks
 
 
 def parse(lines):
@@ -93,8 +99,19 @@ def main(argv):
         sys.exit(__doc__)
     with open(argv[2], "rb") as f:
         frames = split_frames(f.read())
-    steps = parse(session_lines(argv[1]))
     sock = connect()
+    failures = requests = 0
+    for lines in sessions(argv[1]):
+        f, n = run_session(sock, parse(lines), frames)
+        failures += f
+        requests += n
+    if failures:
+        sys.exit(1)
+    print("%d requests as printed" % requests)
+
+
+def run_session(sock, steps, frames):
+    """(mismatches, requests) of one session."""
     receipts = [None] * len(frames)
     failures = requests = 0
     for i in range(0, len(steps), 2):
@@ -117,9 +134,7 @@ def main(argv):
             print("%s\n  printed bodies: %s\n  got: %s" %
                   (request, want, [g[:70] for g in got[1:]]))
             failures += 1
-    if failures:
-        sys.exit(1)
-    print("%d requests as printed" % requests)
+    return failures, requests
 
 
 if __name__ == "__main__":
