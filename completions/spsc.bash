@@ -28,6 +28,9 @@ declare -gA _spsc_table=(
 -l --linger=DURATION
 --name=NAME
 -z --compress[=LEVEL]
+--time=FIELD
+-t --separator=SEP
+--lateness=DURATION
 -f --follow
 -w --watch=DIR
 --rate=N
@@ -57,13 +60,14 @@ ARGS FILE
 --max-depth=N
 --max-bytes=SIZE
 --retention=DURATION
+--producers=N
 -c --coord=URL
 --json
 --watch[=DURATION]
 --repair
 --help
 --version
-ARGS serve|status|create|delete|purge|redrive|peek|put|keygen|fsck
+ARGS serve|status|create|delete|purge|redrive|seal|reopen|peek|put|keygen|fsck
 '
 [spsc-op]='
 -i --input=ENDPOINT
@@ -102,6 +106,30 @@ ARGS COMMAND
 --max-atom=SIZE
 -h --help
 -V --version
+'
+[spsc-reduce]='
+-i --input=ENDPOINT
+-o --output=ENDPOINT
+-k --key=KEY
+-t --separator=SEP
+--tumbling=DURATION
+--sliding=SIZE/SLIDE
+--session=DURATION
+--time=FIELD
+--lateness=DURATION
+--late=ENDPOINT
+--on-error=dlq|skip|fail
+--dlq=ENDPOINT
+--json
+--name=NAME
+--state=DIR
+--checkpoint=DURATION
+--checkpoint-atoms=N
+--drain
+--max-atom=SIZE
+-h --help
+-V --version
+ARGS AGG
 '
 [spsc-sink]='
 -i --input=ENDPOINT

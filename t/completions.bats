@@ -110,13 +110,38 @@ complete_line() {
 	[ "$got" = "fsck" ]
 	complete_line 'spsc-coord fsck --rep'
 	[ "$got" = "--repair" ]
+	complete_line 'spsc-coord re'
+	[ "$got" = "redrive reopen" ]
+	complete_line 'spsc-coord se'
+	[ "$got" = "seal serve" ]
+	complete_line 'spsc-coord create counts --pro'
+	[ "$got" = "--producers" ]
+	complete_line 'spsc-coord create counts --producers '
+	[ -z "$got" ]
+}
+
+@test "completion: spsc-reduce's options and their arguments" {
+	run complete -p spsc-reduce
+	[ "$status" -eq 0 ]
+	complete_line 'spsc-reduce --on-error '
+	[ "$got" = "dlq fail skip" ]
+	complete_line 'spsc-reduce --st'
+	[ "$got" = "--state" ]
+	complete_line 'spsc-reduce --state '
+	[ "$got" = "fdir" ]
+	complete_line 'spsc-reduce --late fo'
+	[ "$got" = "foo.atoms" ]
+	complete_line 'spsc-reduce -k 1 --tumbling '
+	[ -z "$got" ]
+	complete_line 'spsc-reduce --check'
+	[ "$got" = "--checkpoint --checkpoint-atoms" ]
 }
 
 # The tables must list exactly the options each program documents: every
 # long option, and each short one with its long name ("-j --jobs").
 @test "completion: tables match each program's --help" {
 	local p help table
-	for p in spsc-source spsc-op spsc-sink spsc-shuffle spsc-coord; do
+	for p in spsc-source spsc-op spsc-sink spsc-shuffle spsc-reduce spsc-coord; do
 		help=$("$p" --help | {
 			grep -o -- '--[a-z][a-z-]*'
 			sed -En 's/^ +(-[a-zA-Z0-9]), (--[a-z][a-z-]*).*/\1 \2/p'
