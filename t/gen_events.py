@@ -25,6 +25,8 @@ Decimals are never integral.  --decimals dyadic (the default) keeps them to
 halves, quarters and eighths, whose sums are exact in binary floating point
 in any order; "any" gives hundredths.  In tsv and ws some decimals carry a
 trailing zero ("12.50"), a distinct text with the same value.
+
+--bad F: a fraction F of events that cannot be used (see bad_event).
 """
 
 import argparse
@@ -75,6 +77,25 @@ def decimal(rng, how):
     return repr(v)
 
 
+def bad_event(rng, fmt, key, t):
+    """An event spsc-reduce cannot use: no time, a time or a number that
+    does not parse, no key or no JSON.  Its time, when it has one, is the
+    latest so far, so that whether it counts toward the watermark does not
+    matter."""
+    if fmt == "json":
+        return rng.choice((
+            '{"user":{"id":"%s"},"n":1,"price":0.5,"tags":["x"]}' % key,
+            '{"user":{"id":"%s"},"ts":"soon","n":1,"price":0.5,"tags":["x"]}' % key,
+            '{"user":{"id":"%s"},"ts":%s,"n":"n/a","price":0.5,"tags":["x"]}' % (key, t),
+            '{"ts":%s,"n":1,"price":0.5,"tags":["x"]}' % t,
+            '{"user":{"id":"%s"},"ts":%s,"n":1,"price":0.5,"tags":[]}' % (key, t),
+            '{"user":"%s", oops' % key))
+    fields = rng.choice(([key], [key, "soon", "1", "0.5", "x"],
+                         [key, t, "n/a", "0.5", "x"], [key, t, "1", "1,5", "x"],
+                         [key, t, "1", "0.5"]))
+    return ("\t" if fmt == "tsv" else " ").join(fields)
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--count", type=int, default=1000)
@@ -92,12 +113,14 @@ def main(argv):
     ap.add_argument("--late", type=float, default=0.0)
     ap.add_argument("--late-by", type=float, default=20.0)
     ap.add_argument("--decimals", choices=("dyadic", "any"), default="dyadic")
+    ap.add_argument("--bad", type=float, default=0.0)
     o = ap.parse_args(argv)
 
     rng = random.Random(o.seed)
     key = zipf_picker(rng, o.keys, o.zipf)
     word = zipf_picker(rng, len(WORDS), 0.8)
     clock = o.start * 1000
+    top = clock             # the latest time so far
     out = []
     for _ in range(o.count):
         clock += rng.randint(0, 2 * o.step)
@@ -113,6 +136,10 @@ def main(argv):
         n = rng.randint(-100, 1000)
         d = decimal(rng, o.decimals)
         w = WORDS[word() - 1]
+        if rng.random() < o.bad:
+            out.append(bad_event(rng, o.format, k, fmt_time(top, o.time_format, rng)))
+            continue
+        top = max(top, ms)
         if o.format == "json":
             price = '"%s"' % d if rng.random() < 0.1 else d
             ts = '"%s"' % t if o.time_format == "rfc3339" else t

@@ -75,6 +75,29 @@ check() {
 	[[ "$output" == "reduce_ref.py: "*" cases and the formatters agree" ]]
 }
 
+@test "spsc-reduce gives the reference's hand-computed results, one event an atom" {
+	need_reduce
+	local n i failed=
+	n=$(python3 "$SPSC_SRCDIR/t/reduce_ref.py" --write-cases .)
+	[ "$n" -ge 10 ]
+	set -o pipefail
+	for ((i = 0; i < n; i++)); do
+		mapfile -t args < "$i.args"
+		rm -f late.atoms
+		spsc-source -n 1 --name "case$i" "$i.in" |
+			spsc-reduce --late ./late.atoms "${args[@]}" 2> err | spsc-sink > got
+		: > late.got
+		if [ -e late.atoms ]; then
+			spsc-sink -i ./late.atoms > late.got
+		fi
+		if ! same "$i.want" got || ! same "$i.late" late.got; then
+			echo "in case $i: ${args[*]}"
+			failed="$failed $i"
+		fi
+	done
+	[ -z "$failed" ]
+}
+
 @test "tumbling windows, TSV keys, every aggregate at once, disorder within lateness" {
 	need_reduce
 	local aggs="count sum:3 min:3 max:3 mean:3 first:5 last:5 distinct:5 sum:4 mean:4 min:4 max:4 distinct:4 first:4"
@@ -180,4 +203,38 @@ check() {
 	[ "$late_count" -eq 0 ]
 	gen --seed 24 --count 3000 --keys 100 --format json > in.txt
 	check 200 -k .user.id --json count sum:.n first:.tags[0] last:.tags[0]
+}
+
+@test "events without a usable key, time or value: dead-lettered in order (exit 3) or skipped" {
+	need_reduce
+	local status
+	for run in "25 tsv 2000 tumbling 5s" "26 json 2000 session 1s"; do
+		set -- $run
+		gen --seed "$1" --format "$2" --count "$3" --keys 30 --bad 0.05 --late 0.02 > in.txt
+		spsc-source -n 200 --name ev in.txt > in.atoms
+		if [ "$2" = json ]; then
+			set -- -k .user.id --time .ts "--$4" "$5" count sum:.n first:.tags[0] mean:.price
+		else
+			set -- -k 1 -t '\t' --time 2 "--$4" "$5" count sum:3 first:5 mean:4
+		fi
+		ref -i in.txt --late late.want --errors dlq.want --lateness 1s "$@" > want
+		[ -s dlq.want ]
+		rm -f late.atoms dlq.atoms
+		status=0
+		spsc-reduce --late ./late.atoms --dlq ./dlq.atoms --lateness 1s "$@" \
+			< in.atoms > out.atoms 2> err || status=$?
+		[ "$status" -eq 3 ]
+		spsc-sink < out.atoms > got
+		same want got
+		spsc-sink -i ./dlq.atoms > dlq.got
+		same dlq.want dlq.got
+		spsc-sink -i ./late.atoms > late.got
+		same late.want late.got
+		rm -f late.atoms dlq.atoms
+		spsc-reduce --late ./late.atoms --dlq ./dlq.atoms --on-error skip --lateness 1s "$@" \
+			< in.atoms > out.atoms 2> err
+		[ ! -e dlq.atoms ]
+		spsc-sink < out.atoms > got
+		same want got
+	done
 }

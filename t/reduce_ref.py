@@ -17,7 +17,8 @@ Late events (every window of the event closed) are written, byte for byte,
 to --late FILE; events with an error (no key, malformed JSON, a value that is
 not a number, an unparsable time) to --errors FILE.  Both in input order.
 
-  reduce_ref.py --selftest   runs the hand-computed cases below.
+  reduce_ref.py --selftest   runs the hand-computed cases below;
+  reduce_ref.py --write-cases DIR   writes them to DIR as files.
 """
 
 import argparse
@@ -162,7 +163,15 @@ def number(text):
 
 
 def event_time(text):
-    """Epoch seconds, epoch ms when |v| >= 1e11, or RFC 3339; -> ns."""
+    """Epoch seconds, epoch ms when |v| >= 1e11, or RFC 3339; -> ns, which
+    must fit an int64 (so years 1678 to 2262)."""
+    ns = time_ns(text)
+    if not INT64_MIN < ns < INT64_MAX:
+        raise EventError("time out of range %r" % text)
+    return ns
+
+
+def time_ns(text):
     if DECIMAL.fullmatch(text):
         v = Fraction(text.decode().strip())
         return int(v * (10**6 if abs(v) >= 10**11 else NS) // 1)
@@ -189,6 +198,8 @@ def duration(text):
 def fmt_double(v):
     """Integral and |v| < 2^53: an integer; else the shortest of %.15g,
     %.16g, %.17g that reads back."""
+    if v != v or v in (float("inf"), float("-inf")):
+        return "%.15g" % v      # a sum that overflowed: as printf has it
     if v == int(v) and abs(v) < 2**53:
         return "%d" % v
     for p in (15, 16, 17):
@@ -348,7 +359,8 @@ class Reduce:
                 for i, (name, _) in enumerate(self.aggs)]
         if not self.opt.json:
             times = [] if end is None else [fmt_time(start), fmt_time(end)]
-            return b"\t".join([key] + [x.encode() for x in times] + vals) + b"\n"
+            return b"\t".join(tsv(x) for x in [key] + [x.encode() for x in times]
+                              + vals) + b"\n"
         members = [("key", jstr(key))]
         if end is not None:
             members += [("start", jstr(fmt_time(start).encode())),
@@ -358,6 +370,12 @@ class Reduce:
                             else v.decode()))
         return ("{" + ",".join(jstr(k.encode()) + ":" + v for k, v in members)
                 + "}\n").encode()
+
+
+def tsv(b):
+    """A tab or a newline in a TSV column prints as \\t or \\n (the contract
+    does not say; a newline would end the event)."""
+    return b.replace(b"\t", b"\\t").replace(b"\n", b"\\n")
 
 
 def jstr(b):
@@ -407,83 +425,103 @@ def main(argv):
 
 # --- hand-computed cases -------------------------------------------------------
 
+CASES = [
+    # no window: one line per key, keys in byte order; exact int sum,
+    # mixed sum as a double, integral doubles as integers.
+    (["-k", "1", "count", "sum:2", "min:2", "max:2", "mean:2"],
+     "b 1\na 2\nb 2.5\nB -1\n",
+     "B\t1\t-1\t-1\t-1\t-1\na\t1\t2\t2\t2\t2\nb\t2\t3.5\t1\t2.5\t1.75\n",
+     []),
+    # awk-like fields: leading blanks and runs of blanks and tabs.
+    (["-k", "2", "count"], "  x\t \ty\nx y z\n", "y\t2\n", []),
+    # 0.1 + 0.2 is a double that needs 17 digits.
+    # "0.10" and "0.1" are distinct texts; first/last print the text.
+    (["-k", "1", "-t", ",", "sum:2", "distinct:3", "first:3", "last:3"],
+     "a,0.1,0.10\na,0.2,0.1\n",
+     "a\t0.30000000000000004\t2\t0.10\t0.1\n", []),
+    # tumbling 10s, lateness 0: the third event (t=5) is late, its
+    # window having closed at t=12; the END at 20 closes with the fourth.
+    (["-k", "1", "--time", "2", "--tumbling", "10s", "count", "first:3"],
+     "a 1 x\nb 3 y\na 12 z\na 5 w\nb 21 v\n",
+     "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\tx\n"
+     "b\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\ty\n"
+     "a\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1\tz\n"
+     "b\t1970-01-01T00:00:20Z\t1970-01-01T00:00:30Z\t1\tv\n",
+     ["a 5 w"]),
+    # lateness 5s keeps t=5 in: the watermark is 7 after t=12.
+    (["-k", "1", "--time", "2", "--tumbling", "10s", "--lateness", "5s",
+      "count", "first:3", "last:3"],
+     "a 1 x\na 12 z\na 5 w\na 5 u\n",
+     "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t3\tx\tu\n"
+     "a\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1\tz\tz\n", []),
+    # sliding 10s/5s: t=7 is in [0,10) and [5,15); after t=16 (wm 16)
+    # [0,10) and [5,15) have closed, so t=12 goes only to [10,20) and
+    # is not late; t=4 (windows [-5,5), [0,10)) is late.
+    (["-k", "1", "--time", "2", "--sliding", "10s/5s", "count"],
+     "a 7\na 16\na 12\na 4\n",
+     "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\n"
+     "a\t1970-01-01T00:00:05Z\t1970-01-01T00:00:15Z\t1\n"
+     "a\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t2\n"
+     "a\t1970-01-01T00:00:15Z\t1970-01-01T00:00:25Z\t1\n",
+     ["a 4"]),
+    # session gap 10s, lateness 100s: 0 and 10 are exactly GAP apart
+    # and do not merge; 5 then joins both; b's session shows ms.
+    (["-k", "1", "--time", "2", "--session", "10s", "--lateness", "100s",
+      "count", "sum:2"],
+     "a 0\na 10\nb 1.5\na 5\na 30\n",
+     "b\t1970-01-01T00:00:01.500Z\t1970-01-01T00:00:11.500Z\t1\t1.5\n"
+     "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:20Z\t3\t15\n"
+     "a\t1970-01-01T00:00:30Z\t1970-01-01T00:00:40Z\t1\t30\n", []),
+    # session, lateness 0: after t=30 the watermark is 30; t=15 makes
+    # [15,25), END <= 30 and no open session: late.  t=25 joins [30,40).
+    (["-k", "1", "--time", "2", "--session", "10s", "count"],
+     "a 0\na 30\na 15\na 25\n",
+     "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\n"
+     "a\t1970-01-01T00:00:25Z\t1970-01-01T00:00:40Z\t2\n", ["a 15"]),
+    # JSON keys and values, --json out, ms and RFC 3339 times, a string
+    # holding a number, first/last by event time.
+    # an event at a window's END belongs to the next window and closes
+    # the one before: an event in that one after it is late.
+    (["-k", "1", "--time", "2", "--tumbling", "10s", "count"],
+     "a 0\na 10\na 9.999\n",
+     "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\n"
+     "a\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1\n", ["a 9.999"]),
+    # times print to the millisecond, whatever the event's precision.
+    (["-k", "1", "--time", "2", "--session", "1500ms", "count"],
+     "a 10.2504\n",
+     "a\t1970-01-01T00:00:10.250Z\t1970-01-01T00:00:11.750Z\t1\n", []),
+    # an int64 sum that overflows goes on as a double.
+    (["-k", "1", "sum:2", "mean:2"], "a 9223372036854775807\na 1\n",
+     "a\t9.223372036854776e+18\t4.611686018427388e+18\n", []),
+    # --json escapes what JSON needs; first/last are strings.
+    (["-k", ".k", "--json", "count", "first:.v", "last:.n"],
+     '{"k":"q\\"b\\\\","v":"t\\tu\\u0001","n":2.5}\n',
+     '{"key":"q\\"b\\\\","count":1,"first:.v":"t\\tu\\u0001","last:.n":"2.5"}\n',
+     []),
+    # JSON keys and values, --json out; RFC 3339 with an offset, epoch
+    # ms, epoch seconds with a fraction; a string holding a number; a
+    # number as a key; equal END and START order by key bytes.
+    (["-k", ".u.id", "--time", ".ts", "--tumbling", "1m", "--json",
+      "count", "sum:.p", "first:.tags[0]", "last:.tags[-1]"],
+     '{"u":{"id":"x"},"ts":"2026-11-30T22:44:59+01:00","p":"2","tags":["c"]}\n'
+     '{"u":{"id":"x"},"ts":1796075100250,"p":1.5,"tags":["a","b"]}\n'
+     '{"u":{"id":7},"ts":1796075101.5,"p":1,"tags":["d"]}\n',
+     '{"key":"x","start":"2026-11-30T21:44:00Z","end":"2026-11-30T21:45:00Z",'
+     '"count":1,"sum:.p":2,"first:.tags[0]":"c","last:.tags[-1]":"c"}\n'
+     '{"key":"7","start":"2026-11-30T21:45:00Z","end":"2026-11-30T21:46:00Z",'
+     '"count":1,"sum:.p":1,"first:.tags[0]":"d","last:.tags[-1]":"d"}\n'
+     '{"key":"x","start":"2026-11-30T21:45:00Z","end":"2026-11-30T21:46:00Z",'
+     '"count":1,"sum:.p":1.5,"first:.tags[0]":"a","last:.tags[-1]":"b"}\n',
+     []),
+]
+
+
 def selftest():
     def ref(args, text):
         red = run(parser().parse_args(args), text.encode().split(b"\n")[:-1])
         return b"".join(red.out).decode(), [e.decode() for e in red.late]
 
-    checks = [
-        # no window: one line per key, keys in byte order; exact int sum,
-        # mixed sum as a double, integral doubles as integers.
-        (["-k", "1", "count", "sum:2", "min:2", "max:2", "mean:2"],
-         "b 1\na 2\nb 2.5\nB -1\n",
-         "B\t1\t-1\t-1\t-1\t-1\na\t1\t2\t2\t2\t2\nb\t2\t3.5\t1\t2.5\t1.75\n",
-         []),
-        # awk-like fields: leading blanks and runs of blanks and tabs.
-        (["-k", "2", "count"], "  x\t \ty\nx y z\n", "y\t2\n", []),
-        # 0.1 + 0.2 is a double that needs 17 digits.
-        # "0.10" and "0.1" are distinct texts; first/last print the text.
-        (["-k", "1", "-t", ",", "sum:2", "distinct:3", "first:3", "last:3"],
-         "a,0.1,0.10\na,0.2,0.1\n",
-         "a\t0.30000000000000004\t2\t0.10\t0.1\n", []),
-        # tumbling 10s, lateness 0: the third event (t=5) is late, its
-        # window having closed at t=12; the END at 20 closes with the fourth.
-        (["-k", "1", "--time", "2", "--tumbling", "10s", "count", "first:3"],
-         "a 1 x\nb 3 y\na 12 z\na 5 w\nb 21 v\n",
-         "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\tx\n"
-         "b\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\ty\n"
-         "a\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1\tz\n"
-         "b\t1970-01-01T00:00:20Z\t1970-01-01T00:00:30Z\t1\tv\n",
-         ["a 5 w"]),
-        # lateness 5s keeps t=5 in: the watermark is 7 after t=12.
-        (["-k", "1", "--time", "2", "--tumbling", "10s", "--lateness", "5s",
-          "count", "first:3", "last:3"],
-         "a 1 x\na 12 z\na 5 w\na 5 u\n",
-         "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t3\tx\tu\n"
-         "a\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1\tz\tz\n", []),
-        # sliding 10s/5s: t=7 is in [0,10) and [5,15); after t=16 (wm 16)
-        # [0,10) and [5,15) have closed, so t=12 goes only to [10,20) and
-        # is not late; t=4 (windows [-5,5), [0,10)) is late.
-        (["-k", "1", "--time", "2", "--sliding", "10s/5s", "count"],
-         "a 7\na 16\na 12\na 4\n",
-         "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\n"
-         "a\t1970-01-01T00:00:05Z\t1970-01-01T00:00:15Z\t1\n"
-         "a\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t2\n"
-         "a\t1970-01-01T00:00:15Z\t1970-01-01T00:00:25Z\t1\n",
-         ["a 4"]),
-        # session gap 10s, lateness 100s: 0 and 10 are exactly GAP apart
-        # and do not merge; 5 then joins both; b's session shows ms.
-        (["-k", "1", "--time", "2", "--session", "10s", "--lateness", "100s",
-          "count", "sum:2"],
-         "a 0\na 10\nb 1.5\na 5\na 30\n",
-         "b\t1970-01-01T00:00:01.500Z\t1970-01-01T00:00:11.500Z\t1\t1.5\n"
-         "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:20Z\t3\t15\n"
-         "a\t1970-01-01T00:00:30Z\t1970-01-01T00:00:40Z\t1\t30\n", []),
-        # session, lateness 0: after t=30 the watermark is 30; t=15 makes
-        # [15,25), END <= 30 and no open session: late.  t=25 joins [30,40).
-        (["-k", "1", "--time", "2", "--session", "10s", "count"],
-         "a 0\na 30\na 15\na 25\n",
-         "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\n"
-         "a\t1970-01-01T00:00:25Z\t1970-01-01T00:00:40Z\t2\n", ["a 15"]),
-        # JSON keys and values, --json out, ms and RFC 3339 times, a string
-        # holding a number, first/last by event time.
-        # JSON keys and values, --json out; RFC 3339 with an offset, epoch
-        # ms, epoch seconds with a fraction; a string holding a number; a
-        # number as a key; equal END and START order by key bytes.
-        (["-k", ".u.id", "--time", ".ts", "--tumbling", "1m", "--json",
-          "count", "sum:.p", "first:.tags[0]", "last:.tags[-1]"],
-         '{"u":{"id":"x"},"ts":"2026-11-30T22:44:59+01:00","p":"2","tags":["c"]}\n'
-         '{"u":{"id":"x"},"ts":1796075100250,"p":1.5,"tags":["a","b"]}\n'
-         '{"u":{"id":7},"ts":1796075101.5,"p":1,"tags":["d"]}\n',
-         '{"key":"x","start":"2026-11-30T21:44:00Z","end":"2026-11-30T21:45:00Z",'
-         '"count":1,"sum:.p":2,"first:.tags[0]":"c","last:.tags[-1]":"c"}\n'
-         '{"key":"7","start":"2026-11-30T21:45:00Z","end":"2026-11-30T21:46:00Z",'
-         '"count":1,"sum:.p":1,"first:.tags[0]":"d","last:.tags[-1]":"d"}\n'
-         '{"key":"x","start":"2026-11-30T21:45:00Z","end":"2026-11-30T21:46:00Z",'
-         '"count":1,"sum:.p":1.5,"first:.tags[0]":"a","last:.tags[-1]":"b"}\n',
-         []),
-    ]
-    for args, text, want, want_late in checks:
+    for args, text, want, want_late in CASES:
         got, late = ref(args, text)
         assert got == want, "%s\n got %r\nwant %r" % (args, got, want)
         assert late == want_late, "%s late %r, want %r" % (args, late, want_late)
@@ -494,11 +532,25 @@ def selftest():
     assert event_time(b"2026-11-30T21:44:00.250+01:00") == event_time(b"2026-11-30T20:44:00.250Z")
     assert fmt_time(event_time(b"2026-11-30T21:44:00Z")) == "2026-11-30T21:44:00Z"
     assert exact_sum([b"9223372036854775807", b"1"]) == 9223372036854775808.0
-    print("reduce_ref.py: %d cases and the formatters agree" % len(checks))
+    print("reduce_ref.py: %d cases and the formatters agree" % len(CASES))
+
+
+def write_cases(d):
+    """The cases as files for running them through spsc-reduce: N.args
+    (one argument a line), N.in, N.want and N.late."""
+    for n, (args, text, want, late) in enumerate(CASES):
+        for ext, data in (("args", "".join(a + "\n" for a in args)),
+                          ("in", text), ("want", want),
+                          ("late", "".join(e + "\n" for e in late))):
+            with open("%s/%d.%s" % (d, n, ext), "w") as f:
+                f.write(data)
+    print(len(CASES))
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--selftest"]:
         selftest()
+    elif sys.argv[1:2] == ["--write-cases"]:
+        write_cases(sys.argv[2])
     else:
         main(sys.argv[1:])
