@@ -301,3 +301,17 @@ PY
 	cmp got ev.txt
 	[ "$(qwm views)" = "end" ]
 }
+
+@test "complete: a stage whose input breaks off does not finish its output" {
+	start_coord
+	seq 1 100 | spsc-source -n 10 > in.atoms
+	run bash -c 'head -c 150 in.atoms | spsc-op -o up -- cat'
+	[ "$status" -eq 1 ]
+	[ "$(qstat up producers)" -eq 1 ]
+	[ "$(qstat up producers_done)" -eq 0 ]
+	run bash -c 'head -c 150 in.atoms | spsc-shuffle -k 1 -p 2 -o part'
+	[ "$status" -eq 1 ]
+	[ "$(qstat part.0 producers_done)" -eq 0 ]
+	spsc-op -o up -- cat < in.atoms
+	[ "$(qstat up producers_done)" -eq 1 ]
+}

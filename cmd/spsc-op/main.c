@@ -304,7 +304,7 @@ int main(int argc, char **argv)
 	/* The input is complete and all of it was handled (some perhaps
 	 * dead-lettered): the output is whole.  Not after a stop or a
 	 * failure, when it is not. */
-	if (op.input_done && !op.fatal && !stop_requested &&
+	if (op.input_done && !op.fatal && status != EXIT_FAIL && !stop_requested &&
 	    endpoint_finish(&op.out) < 0) {
 		log_error("%s", op.out.err);
 		status = EXIT_FAIL;
