@@ -18,3 +18,10 @@ bench-coord-queues: all
 	SPSC_BIN='$(abs_top_builddir)' '$(srcdir)/bench/coord-queues' $(BENCH_ARGS)
 
 .PHONY: bench-coord-queues
+
+# make bench-reduce-rss [BENCH_ARGS='1000000']: bench/reduce-rss, the
+# memory one key costs spsc-reduce, on the programs just built.
+bench-reduce-rss: all
+	SPSC_BIN='$(abs_top_builddir)' '$(srcdir)/bench/reduce-rss' $(BENCH_ARGS)
+
+.PHONY: bench-reduce-rss

@@ -1,5 +1,6 @@
 dist_man_MANS += man/spsc.7 man/spsc-atom.5 man/spsc-source.1 man/spsc-op.1 man/spsc-sink.1
 dist_man_MANS += man/spsc-coord.1 man/spsc-protocol.7 man/spsc-shuffle.1
+dist_man_MANS += man/spsc-reduce.1
 
 # The coordinator's pages checked against the code (coord-cli) and against a
 # running coordinator (coord-docs), with a log reader and a session runner
