@@ -17,6 +17,13 @@ Late events (every window of the event closed) are written, byte for byte,
 to --late FILE; events with an error (no key, malformed JSON, a value that is
 not a number, an unparsable time) to --errors FILE.  Both in input order.
 
+Where the contract is silent, the choices made here: doubles are added in
+arrival order (spsc-reduce may add a merged session's parts instead, so the
+tests use halves, quarters and eighths with sessions, exact in any order);
+times print floored to the millisecond and must fit int64 nanoseconds; a tab
+or newline in a TSV column prints as \\t or \\n; first and last are JSON
+strings in --json results; a number is decimal (no hex, inf or nan).
+
   reduce_ref.py --selftest   runs the hand-computed cases below;
   reduce_ref.py --write-cases DIR   writes them to DIR as files.
 """
