@@ -77,7 +77,7 @@ check() {
 
 @test "spsc-reduce gives the reference's hand-computed results, one event an atom" {
 	need_reduce
-	local n i failed=
+	local n i failed= args
 	n=$(python3 "$SPSC_SRCDIR/t/reduce_ref.py" --write-cases .)
 	[ "$n" -ge 10 ]
 	set -o pipefail
