@@ -131,6 +131,17 @@ reduce() {
 	[ "$output" = "$(printf 'a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t3\tx\tu\na\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1\tz\tz')" ]
 }
 
+@test "an input with a watermark of its own moves the stage's; --lateness adds the stage's guess" {
+	# spsc-source stamps each atom with its watermark: 5 s behind the
+	# latest time read, so t=9 after t=12 is on time for it.
+	printf 'a 1\na 12\na 9\na 25\n' | spsc-source -n 1 --time 2 --lateness 5s > in.atoms
+	run spsc-sink < <(spsc-reduce -k 1 --time 2 --tumbling 10s count < in.atoms)
+	[ "$output" = "$(printf 'a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t2\na\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1\na\t1970-01-01T00:00:20Z\t1970-01-01T00:00:30Z\t1')" ]
+	spsc-reduce -k 1 --time 2 --tumbling 10s --lateness 0 --late ./late.atoms count < in.atoms > out.atoms 2> err
+	[ "$(spsc-sink -i ./out.atoms | head -1)" = "$(printf 'a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1')" ]
+	[ "$(spsc-sink -i ./late.atoms)" = "a 9" ]
+}
+
 @test "sliding windows: an event in every window that holds it; late only when all are closed" {
 	run reduce -k 1 --time 2 --sliding 10s/5s --late ./late.atoms count \
 		< <(printf 'a 7\na 16\na 12\na 4\n')

@@ -106,7 +106,9 @@ static const char usage[] =
 	"                           milliseconds, or RFC 3339 (default:\n"
 	"                           processing time)\n"
 	"      --lateness DURATION  how far events may come out of order\n"
-	"                           (default 0; needs --time)\n"
+	"                           (default: 0 when the input has no watermark\n"
+	"                           of its own, else only the input's; needs\n"
+	"                           --time)\n"
 	"      --late ENDPOINT      where late events go (default: the dead\n"
 	"                           letters' endpoint)\n"
 	"      --on-error MODE      an event without a usable key, value or time:\n"
@@ -334,6 +336,7 @@ static void setup_reduce(struct stage *st, int argc, char **argv)
 		opt_usage_error("%s", err);
 	r->win = o->win;
 	r->lateness = o->lateness;
+	r->lateness_given = o->lateness_set;
 	r->json = o->json;
 	describe(st);
 	r->salt = salt_of(st);
@@ -556,6 +559,7 @@ static int take_atom(struct stage *st, const struct atom *a)
 		log_debug("atom %s was applied before: acknowledged only", hex);
 		return pending_add(st, a) < 0 ? -1 : maybe_checkpoint(st);
 	}
+	r->input_wm_known = endpoint_watermark(&st->in) != ATOM_TIME_NONE;
 	if (reduce_atom(r, a) < 0) {
 		log_error("%s", r->err);
 		return -1;

@@ -189,7 +189,13 @@ static int one_event(struct reduce *r, const char *ev, size_t len,
 	if (r->event_time) {
 		if (r->maxt == ATOM_TIME_NONE || t > r->maxt)
 			r->maxt = t;
-		reduce_watermark(r, r->maxt - r->lateness);
+		/* An input with a watermark of its own knows better than the
+		 * events seen: over a queue it is held back by the atoms still
+		 * in flight, so atoms redelivered after a crash are not late.
+		 * Bounded lateness is the guess for inputs without one, or
+		 * the user's when asked for. */
+		if (r->lateness_given || !r->input_wm_known)
+			reduce_watermark(r, r->maxt - r->lateness);
 	}
 	return 0;
 }
