@@ -329,6 +329,33 @@ bad_events() {
 	[ "$(spsc-sink -i ./out2.atoms)" = "$(printf 'a\t11\nb\t2\nc\t5')" ]
 }
 
+@test "open sessions with every aggregate survive a checkpoint and a restart exactly" {
+	local aggs="count sum:2 min:2 max:2 mean:2 first:3 last:3 distinct:3"
+	printf 'a 0 x\nb 1 p\na 30 z\nb 4 q\n' | spsc-source -n 1 --name one > one.atoms
+	printf 'a 25 x\na 12 y\nb 2.5 p\na 6 y\n' | spsc-source -n 1 --name two > two.atoms
+	# shellcheck disable=SC2086
+	cat one.atoms two.atoms | spsc-reduce -k 1 --time 2 --session 10s --lateness 1h $aggs > want.atoms
+	mkfifo in.fifo
+	# shellcheck disable=SC2086
+	spsc-reduce --state st -k 1 --time 2 --session 10s --lateness 1h $aggs < in.fifo > out1.atoms &
+	pid=$!
+	exec 7> in.fifo
+	cat one.atoms >&7
+	wait_for '[ -f st/checkpoint ]'
+	kill -TERM "$pid"
+	wait "$pid"
+	exec 7>&-
+	# shellcheck disable=SC2086
+	spsc-reduce --state st -k 1 --time 2 --session 10s --lateness 1h $aggs < two.atoms > out2.atoms
+	# a: 0, 6, 12 merge into [0, 22) and 25, 30 into [25, 40); b: 1, 2.5, 4.
+	want=$(printf '%s\n' \
+		"b	1970-01-01T00:00:01Z	1970-01-01T00:00:14Z	3	7.5	1	4	2.5	p	q	2" \
+		"a	1970-01-01T00:00:00Z	1970-01-01T00:00:22Z	3	18	0	12	6	x	y	2" \
+		"a	1970-01-01T00:00:25Z	1970-01-01T00:00:40Z	2	55	25	30	27.5	x	z	2")
+	[ "$(spsc-sink -i ./want.atoms)" = "$want" ]
+	[ "$(cat out1.atoms out2.atoms | spsc-sink)" = "$want" ]
+}
+
 # --- exactly once over a queue -----------------------------------------------
 
 # A keyed stream: 60000 events of 500 keys, event times 1 s apart per 100
