@@ -315,14 +315,12 @@ static uint64_t salt_of(const struct stage *st)
 	return atomid_salt(4, words);
 }
 
-static void setup_reduce(struct stage *st, int argc, char **argv)
+static void setup_reduce(struct stage *st)
 {
 	struct reduce *r = &st->r;
 	const struct options *o = &st->o;
 	char err[700];
 
-	(void)argc;
-	(void)argv;
 	if (key_spec_parse(&r->key, o->key, o->sep, err, sizeof err) < 0)
 		opt_usage_error("-k: %s", err);
 	if (o->time) {
@@ -741,7 +739,7 @@ int main(int argc, char **argv)
 	log_init(argv[0]);
 	fd_ignore_sigpipe();
 	parse_options(argc, argv, &st.o);
-	setup_reduce(&st, argc, argv);
+	setup_reduce(&st);
 	if (stop_on_signals() < 0)
 		log_warn("cannot catch SIGTERM: %s", strerror(errno));
 	open_endpoints(&st);
