@@ -5,6 +5,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/child.c libcommon/child.h \
 	libcommon/crc32c.c libcommon/crc32c.h \
 	libcommon/curvekey.c libcommon/curvekey.h \
+	libcommon/dirlock.c libcommon/dirlock.h \
 	libcommon/deadletter.c libcommon/deadletter.h \
 	libcommon/endpoint.c libcommon/endpoint.h \
 	libcommon/endpoint_queue.c libcommon/endpoint_queue.h \

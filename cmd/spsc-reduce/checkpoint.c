@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
 #include "crc32c.h"
+#include "dirlock.h"
 #include "home.h"
 #include "le.h"
 
@@ -20,8 +20,6 @@
 int ckpt_open(struct ckpt *c, const char *dir, const char *options,
 	      char *err, size_t errlen)
 {
-	char lock[4200];
-
 	memset(c, 0, sizeof *c);
 	c->lock_fd = -1;
 	c->options = options;
@@ -31,24 +29,16 @@ int ckpt_open(struct ckpt *c, const char *dir, const char *options,
 	}
 	snprintf(c->path, sizeof c->path, "%s/checkpoint", dir);
 	snprintf(c->tmp, sizeof c->tmp, "%s/checkpoint.tmp", dir);
-	snprintf(lock, sizeof lock, "%s/lock", dir);
 	if (spsc_mkdirs(dir) < 0) {
 		snprintf(err, errlen, "%s: cannot make the state directory: %s",
 			 dir, strerror(errno));
 		return -1;
 	}
-	c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (c->lock_fd < 0) {
-		snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+	c->lock_fd = dir_lock(dir, "lock",
+			      "another spsc-reduce is using this state directory (give each stage its own --state or --name)",
+			      err, errlen);
+	if (c->lock_fd < 0)
 		return -1;
-	}
-	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		snprintf(err, errlen,
-			 "%s: another spsc-reduce is using this state directory (give each stage its own --state or --name)",
-			 dir);
-		ckpt_close(c);
-		return -1;
-	}
 	if (ser_out_init(&c->out, -1, c->tmp) < 0) {
 		snprintf(err, errlen, "out of memory");
 		ckpt_close(c);
