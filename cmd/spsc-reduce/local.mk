@@ -6,6 +6,7 @@ spsc_reduce_SOURCES = cmd/spsc-reduce/main.c \
 	cmd/spsc-reduce/reduce.c cmd/spsc-reduce/reduce.h \
 	cmd/spsc-reduce/result.c \
 	cmd/spsc-reduce/ser.c cmd/spsc-reduce/ser.h \
+	cmd/spsc-reduce/stage.c cmd/spsc-reduce/stage.h \
 	cmd/spsc-reduce/state.c cmd/spsc-reduce/state.h \
 	cmd/spsc-reduce/window.c cmd/spsc-reduce/window.h
 
