@@ -1,5 +1,6 @@
-# bench/: the smoke test of bench/queue, `make bench-queue` and `make
-# bench-coord-queues`.  (bench/pipe's test and `make bench-pipe` live in
+# bench/: the smoke test of bench/queue, and `make bench-queue`, `make
+# bench-coord-queues`, `make bench-reduce-rss` and `make bench-wordcount`.
+# (bench/pipe's and bench/wordcount's tests and `make bench-pipe` live in
 # examples/local.mk; the directory itself is shipped whole through
 # EXTRA_DIST in Makefile.am.)
 
@@ -25,3 +26,13 @@ bench-reduce-rss: all
 	SPSC_BIN='$(abs_top_builddir)' '$(srcdir)/bench/reduce-rss' $(BENCH_ARGS)
 
 .PHONY: bench-reduce-rss
+
+# make bench-wordcount [BENCH_ARGS='-p 4 256M']: bench/wordcount on the
+# programs just built.  The text it counts is kept in the build tree
+# (bench-wordcount-*.txt, 1 GiB by default), which make clean removes.
+bench-wordcount: all
+	SPSC_BIN='$(abs_top_builddir)' '$(srcdir)/bench/wordcount' $(BENCH_ARGS)
+
+CLEANFILES += bench-wordcount-*.txt
+
+.PHONY: bench-wordcount

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# bench/pipe is a benchmark, not a test; this only checks that it still
-# runs end to end on a tiny input and reports what it should.
+# bench/pipe and bench/wordcount are benchmarks, not tests; this only
+# checks that they still run end to end on a tiny input and report what
+# they should.
 
 load helpers
 
@@ -30,6 +31,51 @@ load helpers
 	[ "$status" -eq 2 ]
 	[[ $output == *"bad size: 12Q"* ]]
 	run "$SPSC_SRCDIR/bench/pipe" --help
+	[ "$status" -eq 0 ]
+	[[ $output == Usage:* ]]
+}
+
+@test "bench/wordcount: a tiny run checks that every tool counts alike and prints the table" {
+	run env SPSC_BIN="$SPSC_BUILDDIR" TMPDIR="$TMP" SPSC_BENCH_CACHE="$TMP/cache" \
+		"$SPSC_SRCDIR/bench/wordcount" -r 1 -p 3 -a 64k 256k
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"counts:   sort: "*" words, "*" distinct"* ]]
+	[[ $output == *"counts:   spsc: the same as sort: ok"* ]]
+	for a in mawk gawk; do
+		command -v "$a" >/dev/null || continue
+		[[ $output == *"counts:   $a: the same as sort: ok"* ]]
+		echo "$output" | grep -Eq "^$a +[0-9]+\.[0-9]{3} +[0-9.]+ +[0-9.]+x$"
+	done
+	echo "$output" | grep -Eq '^tr \| sort \| uniq -c +[0-9]+\.[0-9]{3} +[0-9.]+ +[0-9.]+x$'
+	echo "$output" | grep -Eq '^spsc, P=3, 64k atoms +[0-9]+\.[0-9]{3} +[0-9.]+ +[0-9.]+x$'
+	[[ $output == *"ratio spsc / fastest peer ("*") = "* ]]
+	[[ $output == *"spsc-shuffle -k 1 -t '\\t' -p 3 -o DIR/%d"* ]]
+	# The text stays in the cache, and nothing else is left.
+	[ "$(ls -A "$TMP")" = cache ]
+	[ "$(ls "$TMP/cache")" = "$(ls "$TMP/cache" | grep -E '^bench-wordcount-262144-[0-9]+\.txt$')" ]
+	# A second run takes the text from the cache.
+	run env SPSC_BIN="$SPSC_BUILDDIR" TMPDIR="$TMP" SPSC_BENCH_CACHE="$TMP/cache" \
+		"$SPSC_SRCDIR/bench/wordcount" -r 1 -c sort,spsc 256k
+	[ "$status" -eq 0 ]
+	[[ $output == *"(cached): "* ]]
+	[[ $output == *"counts:   spsc: the same as sort: ok"* ]]
+}
+
+@test "bench/wordcount: bad arguments are usage errors" {
+	run "$SPSC_SRCDIR/bench/wordcount" -r 0
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad run count: 0"* ]]
+	run "$SPSC_SRCDIR/bench/wordcount" -p 0
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad partition count: 0"* ]]
+	run "$SPSC_SRCDIR/bench/wordcount" -c mawk,nope
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad case list: mawk,nope"* ]]
+	run "$SPSC_SRCDIR/bench/wordcount" 12Q
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad size: 12Q"* ]]
+	run "$SPSC_SRCDIR/bench/wordcount" --help
 	[ "$status" -eq 0 ]
 	[[ $output == Usage:* ]]
 }
