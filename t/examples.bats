@@ -40,7 +40,7 @@ show() {
 	[ "$status" -eq 0 ] || { show; return 1; }
 	[ "$(sed -n 1p out)" = "top 3 of 60225 words (141 distinct) in 6000 lines:" ]
 	[ "$(sed -n 2,4p out)" = "$(sed -n 2,4p "$SPSC_SRCDIR/examples/wordcount/expected.txt")" ]
-	[ "$(wc -l <out)" -eq 5 ]
+	[ "$(wc -l <out)" -eq 6 ]
 }
 
 @test "wordcount: the corpus is the same with every awk" {
