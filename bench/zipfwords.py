@@ -107,7 +107,8 @@ def main():
     out = sys.stdout.buffer
     left = a.bytes            # bytes still to write
     carry = b""               # the unfinished line of the last round
-    last = -1                 # index, among the words drawn, of the last line end
+    # end: the index, among all the words drawn, of the next line's last.
+    end = 5 + rnd.randbytes(1)[0] % 9
     drawn = 0
     getitem = operator.getitem
     while left > 0:
@@ -115,12 +116,13 @@ def main():
         if sys.byteorder == "big":
             hi.byteswap()
         ids = list(map(getitem, map(tab.__getitem__, hi), rnd.randbytes(CHUNK)))
-        for n in rnd.randbytes(CHUNK // 6 + 1):
-            last += 6 + n % 9
-            if last >= drawn + CHUNK:
-                last -= 6 + n % 9
-                break
-            ids[last - drawn] += V
+        # A line has 6 words at least, so this many lengths are enough.
+        lens = rnd.randbytes(CHUNK // 6 + 1)
+        k = 0
+        while end < drawn + CHUNK:
+            ids[end - drawn] += V
+            end += 6 + lens[k] % 9
+            k += 1
         drawn += CHUNK
         data = carry + b"".join(map(tokens.__getitem__, ids))
         cut = data.rfind(b"\n") + 1

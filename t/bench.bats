@@ -79,3 +79,21 @@ load helpers
 	[ "$status" -eq 0 ]
 	[[ $output == Usage:* ]]
 }
+
+@test "bench/zipfwords.py: whole lines of 6 to 14 words, within the size, the same every time" {
+	# 20 MB: several rounds of drawing, so lines cross from one to the next.
+	python3 "$SPSC_SRCDIR/bench/zipfwords.py" 20000000 >a.txt
+	python3 "$SPSC_SRCDIR/bench/zipfwords.py" 20000000 | cmp - a.txt
+	size=$(wc -c <a.txt)
+	[ "$size" -le 20000000 ] && [ "$size" -gt 19999000 ]
+	[ "$(tail -c 1 a.txt | od -An -c | tr -d ' ')" = '\n' ]
+	run awk 'NF < 6 || NF > 14 || /  |^ | $/ { bad++ } END { print NR, bad + 0 }' a.txt
+	[ "${output#* }" = 0 ]
+	# Zipf: the commonest word is about 1 in 7.4 of them, the tenth 1 in 93.
+	run sh -c "tr ' ' '\n' <a.txt | sort | uniq -c | sort -rn | awk 'NR == 1 || NR == 10 { print \$1 }'"
+	[ "$(echo "$output" | wc -l)" -eq 2 ]
+	words=$(wc -w <a.txt)
+	first=$(echo "$output" | sed -n 1p) tenth=$(echo "$output" | sed -n 2p)
+	[ $((words / first)) -ge 7 ] && [ $((words / first)) -le 8 ]
+	[ $((words / tenth)) -ge 85 ] && [ $((words / tenth)) -le 100 ]
+}
