@@ -71,3 +71,70 @@ show() {
 	awk -f "$SPSC_SRCDIR/examples/logfilter/gen-log.awk" |
 		cmp - "$SPSC_SRCDIR/examples/logfilter/app.log"
 }
+
+@test "campaigns: counts per campaign and window as the reference does" {
+	command -v python3 >/dev/null || skip "no python3"
+	run_example campaigns
+	[ "$status" -eq 0 ] || { show; return 1; }
+	diff -u "$SPSC_SRCDIR/examples/campaigns/expected.txt" out || { show; return 1; }
+	grep -q 'spsc-reduce: .* late events' err || { show; return 1; }
+	expect_clean
+}
+
+@test "campaigns: another seed, another stream, the same agreement" {
+	command -v python3 >/dev/null || skip "no python3"
+	run_example campaigns 11
+	[ "$status" -eq 0 ] || { show; return 1; }
+	[ "$(tail -n 1 out)" = "same counts and late views as reference.py: yes" ]
+	! cmp -s "$SPSC_SRCDIR/examples/campaigns/expected.txt" out
+	expect_clean
+}
+
+@test "campaigns: expected.txt is what reference.py computes, without spsc" {
+	command -v python3 >/dev/null || skip "no python3"
+	local d=$SPSC_SRCDIR/examples/campaigns
+	awk -f "$d/gen-events.awk" "$d/ads.tsv" >events.json
+	"$d/reference.py" --late late.tsv "$d/ads.tsv" events.json >counts.tsv
+	"$d/report.sh" counts.tsv late.tsv events.json >report.txt
+	diff -u "$d/expected.txt" report.txt
+	# One count off, or one late view missing, and the check says so.
+	awk -F '\t' -v OFS='\t' 'NR == 5 { $4++ } 1' counts.tsv >bad.tsv
+	run "$d/report.sh" bad.tsv late.tsv events.json
+	[ "$status" -eq 1 ]
+	[ "${lines[${#lines[@]} - 1]}" = "same counts and late views as reference.py: NO" ]
+	sed 1d late.tsv >fewer.tsv
+	run "$d/report.sh" counts.tsv fewer.tsv events.json
+	[ "$status" -eq 1 ]
+}
+
+@test "campaigns: ads.tsv is what gen-ads.awk writes; the events are the same with every awk" {
+	local a d=$SPSC_SRCDIR/examples/campaigns sums=
+	awk -f "$d/gen-ads.awk" | cmp - "$d/ads.tsv"
+	for a in gawk mawk original-awk busybox; do
+		command -v "$a" >/dev/null || continue
+		[ "$a" = busybox ] && a="busybox awk"
+		$a -f "$d/gen-ads.awk" | cmp - "$d/ads.tsv"
+		sums+="$($a -v events=3000 -f "$d/gen-events.awk" "$d/ads.tsv" | cksum) "$'\n'
+	done
+	[ -n "$sums" ] || skip "no awk by name"
+	[ "$(printf '%s' "$sums" | sort -u | wc -l)" -eq 1 ]
+}
+
+@test "campaigns: join.awk answers every atom at once, warm, in each awk" {
+	local a d=$SPSC_SRCDIR/examples/campaigns
+	awk -v events=5000 -f "$d/gen-events.awk" "$d/ads.tsv" >events.json
+	grep '"event_type":"view"' events.json | wc -l >views
+	for a in "mawk -W interactive" gawk "busybox awk" original-awk; do
+		command -v "${a%% *}" >/dev/null || continue
+		# -t 5s -r 1: an atom whose marker never came would fail.
+		spsc-source -n 1000 events.json |
+			spsc-op -q --warm -t 5s -r 1 --dlq ./dead.atoms -- \
+				$a -v ads="$d/ads.tsv" -f "$d/join.awk" |
+			spsc-sink >"joined"
+		[ ! -s dead.atoms ]
+		[ "$(wc -l <joined)" -eq "$(cat views)" ]
+		# CAMPAIGN<TAB>EVENT_TIME, the campaign from the table.
+		awk -F '\t' 'NF != 2 || length($1) != 36 || length($2) != 13 ||
+			$2 !~ /^[0-9]+$/ { exit 1 }' joined
+	done
+}

@@ -53,3 +53,12 @@ load coord_helpers
 	[ "$(qstat raw oldest_age_ms)" -ge 200 ]
 	[ "$(qstat raw dead_lettered)" -eq 1 ]
 }
+
+@test "examples/campaigns/queues.sh: the keyed job over queues ends by itself, as the reference counts" {
+	command -v python3 >/dev/null || skip "no python3"
+	mkdir scratch
+	TMPDIR="$TMP/scratch" run timeout 120 "$SPSC_SRCDIR/examples/campaigns/queues.sh"
+	[ "$status" -eq 0 ]
+	diff -u "$SPSC_SRCDIR/examples/campaigns/expected.txt" <(printf '%s\n' "$output" | grep -v '^spsc-reduce: ')
+	[ -z "$(ls scratch)" ]
+}
