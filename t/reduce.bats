@@ -111,7 +111,7 @@ reduce() {
 # --- windows over pipes -----------------------------------------------------
 
 @test "tumbling windows on event time: results when the watermark passes END, late events out" {
-	run reduce -k 1 --time 2 --tumbling 10s --late ./late.atoms count first:3 \
+	run reduce -k 1 --time 2 --tumbling 10s --lateness 0 --late ./late.atoms count first:3 \
 		< <(printf 'a 1 x\nb 3 y\na 12 z\na 5 w\nb 21 v\n')
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "$(printf 'a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\tx')" ]
@@ -122,6 +122,14 @@ reduce() {
 	[ "$(cat err)" = "spsc-reduce: 1 late events (behind the watermark) went to ./late.atoms" ]
 	[ "$(spsc-sink -i ./late.atoms)" = "a 5 w" ]
 	[ "$(headers ./late.atoms | field fail)" = "late:1" ]
+}
+
+@test "without --lateness or stamps upstream, event-time windows close at the end of input, none late" {
+	run reduce -k 1 --time 2 --tumbling 10s --late ./late.atoms count \
+		< <(printf 'a 1\na 12\na 5\nb 30\na 3\n')
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t3\na\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1\nb\t1970-01-01T00:00:30Z\t1970-01-01T00:00:40Z\t1')" ]
+	[ ! -s ./late.atoms ]
 }
 
 @test "lateness keeps out-of-order events in their windows" {
@@ -143,7 +151,7 @@ reduce() {
 }
 
 @test "sliding windows: an event in every window that holds it; late only when all are closed" {
-	run reduce -k 1 --time 2 --sliding 10s/5s --late ./late.atoms count \
+	run reduce -k 1 --time 2 --sliding 10s/5s --lateness 0 --late ./late.atoms count \
 		< <(printf 'a 7\na 16\na 12\na 4\n')
 	[ "${lines[0]}" = "$(printf 'a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1')" ]
 	[ "${lines[1]}" = "$(printf 'a\t1970-01-01T00:00:05Z\t1970-01-01T00:00:15Z\t1')" ]
@@ -162,7 +170,7 @@ reduce() {
 		< <(printf 'a 0\na 10\nb 1.5\na 5\na 30\n')
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'b\t1970-01-01T00:00:01.500Z\t1970-01-01T00:00:11.500Z\t1\t1.5\na\t1970-01-01T00:00:00Z\t1970-01-01T00:00:20Z\t3\t15\na\t1970-01-01T00:00:30Z\t1970-01-01T00:00:40Z\t1\t30')" ]
-	run reduce -k 1 --time 2 --session 10s --late ./late.atoms count \
+	run reduce -k 1 --time 2 --session 10s --lateness 0 --late ./late.atoms count \
 		< <(printf 'a 0\na 30\na 15\na 25\n')
 	[ "${lines[0]}" = "$(printf 'a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1')" ]
 	[ "${lines[1]}" = "$(printf 'a\t1970-01-01T00:00:25Z\t1970-01-01T00:00:40Z\t2')" ]
@@ -180,8 +188,8 @@ reduce() {
 
 @test "result atoms: ids from their bytes (a rerun makes the same frames), event times in the header" {
 	printf 'a 1\nb 3\na 12\nb 21\n' | spsc-source -n 1 > in.atoms
-	spsc-reduce -k 1 --time 2 --tumbling 10s count < in.atoms > one.atoms
-	spsc-reduce -k 1 --time 2 --tumbling 10s count < in.atoms > two.atoms
+	spsc-reduce -k 1 --time 2 --tumbling 10s --lateness 0 count < in.atoms > one.atoms
+	spsc-reduce -k 1 --time 2 --tumbling 10s --lateness 0 count < in.atoms > two.atoms
 	[ "$(headers one.atoms | field id)" = "$(headers two.atoms | field id)" ]
 	run headers one.atoms
 	[ "${#lines[@]}" -eq 3 ]

@@ -269,7 +269,9 @@ class Reduce:
         self.aggs = [(a.split(":", 1)[0], None if a == "count" else
                       Field(a.split(":", 1)[1], opt.t)) for a in opt.agg]
         self.time = Field(opt.time, opt.t) if opt.time else None
-        self.lateness = duration(opt.lateness)
+        # Without --lateness only the input's watermark (here: the end
+        # of input) closes windows; with it, the latest time less it too.
+        self.lateness = None if opt.lateness is None else duration(opt.lateness)
         self.wm = None                  # watermark, None = unknown
         self.maxt = None
         self.windows = {}               # (key, start, end) -> rows
@@ -322,8 +324,9 @@ class Reduce:
             if not live:
                 self.late.append(ev)
         self.maxt = t if self.maxt is None else max(self.maxt, t)
-        wm = self.maxt - self.lateness
-        self.wm = wm if self.wm is None else max(self.wm, wm)
+        if self.lateness is not None:
+            wm = self.maxt - self.lateness
+            self.wm = wm if self.wm is None else max(self.wm, wm)
         self.close()
 
     def session(self, key, t, row, ev):
@@ -346,6 +349,8 @@ class Reduce:
         """One closing pass: every window whose END <= watermark, sorted by
         (END, START, key bytes)."""
         done = []
+        if self.wm is None and not everything:
+            return
         for (key, start, end), rows in list(self.windows.items()):
             if everything or end <= self.wm:
                 done.append((end, start, key, rows))
@@ -403,7 +408,7 @@ def parser():
     ap.add_argument("-t")
     ap.add_argument("-i", default="-")
     ap.add_argument("--time")
-    ap.add_argument("--lateness", default="0")
+    ap.add_argument("--lateness", default=None)
     w = ap.add_mutually_exclusive_group()
     w.add_argument("--tumbling")
     w.add_argument("--sliding")
@@ -448,7 +453,7 @@ CASES = [
      "a\t0.30000000000000004\t2\t0.10\t0.1\n", []),
     # tumbling 10s, lateness 0: the third event (t=5) is late, its
     # window having closed at t=12; the END at 20 closes with the fourth.
-    (["-k", "1", "--time", "2", "--tumbling", "10s", "count", "first:3"],
+    (["-k", "1", "--time", "2", "--lateness", "0", "--tumbling", "10s", "count", "first:3"],
      "a 1 x\nb 3 y\na 12 z\na 5 w\nb 21 v\n",
      "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\tx\n"
      "b\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\ty\n"
@@ -464,7 +469,7 @@ CASES = [
     # sliding 10s/5s: t=7 is in [0,10) and [5,15); after t=16 (wm 16)
     # [0,10) and [5,15) have closed, so t=12 goes only to [10,20) and
     # is not late; t=4 (windows [-5,5), [0,10)) is late.
-    (["-k", "1", "--time", "2", "--sliding", "10s/5s", "count"],
+    (["-k", "1", "--time", "2", "--lateness", "0", "--sliding", "10s/5s", "count"],
      "a 7\na 16\na 12\na 4\n",
      "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\n"
      "a\t1970-01-01T00:00:05Z\t1970-01-01T00:00:15Z\t1\n"
@@ -481,7 +486,7 @@ CASES = [
      "a\t1970-01-01T00:00:30Z\t1970-01-01T00:00:40Z\t1\t30\n", []),
     # session, lateness 0: after t=30 the watermark is 30; t=15 makes
     # [15,25), END <= 30 and no open session: late.  t=25 joins [30,40).
-    (["-k", "1", "--time", "2", "--session", "10s", "count"],
+    (["-k", "1", "--time", "2", "--lateness", "0", "--session", "10s", "count"],
      "a 0\na 30\na 15\na 25\n",
      "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\n"
      "a\t1970-01-01T00:00:25Z\t1970-01-01T00:00:40Z\t2\n", ["a 15"]),
@@ -489,7 +494,7 @@ CASES = [
     # holding a number, first/last by event time.
     # an event at a window's END belongs to the next window and closes
     # the one before: an event in that one after it is late.
-    (["-k", "1", "--time", "2", "--tumbling", "10s", "count"],
+    (["-k", "1", "--time", "2", "--lateness", "0", "--tumbling", "10s", "count"],
      "a 0\na 10\na 9.999\n",
      "a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t1\n"
      "a\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1\n", ["a 9.999"]),

@@ -189,12 +189,13 @@ static int one_event(struct reduce *r, const char *ev, size_t len,
 	if (r->event_time) {
 		if (r->maxt == ATOM_TIME_NONE || t > r->maxt)
 			r->maxt = t;
-		/* An input with a watermark of its own knows better than the
-		 * events seen: over a queue it is held back by the atoms still
-		 * in flight, so atoms redelivered after a crash are not late.
-		 * Bounded lateness is the guess for inputs without one, or
-		 * the user's when asked for. */
-		if (r->lateness_given || !r->input_wm_known)
+		/* Only when asked for: a guess from the events seen depends
+		 * on the order they come in, which parallel stages and
+		 * redeliveries change.  The input's own watermark (stamped
+		 * upstream, held back over a queue by the atoms in flight,
+		 * or the end of input) does not, so by default it alone
+		 * closes windows, and results are the same from run to run. */
+		if (r->lateness_given)
 			reduce_watermark(r, r->maxt - r->lateness);
 	}
 	return 0;

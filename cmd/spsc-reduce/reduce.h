@@ -57,7 +57,6 @@ struct reduce {
 	int event_time;		/* --time given; else processing time */
 	int64_t lateness;
 	int lateness_given;	/* --lateness on the command line */
-	int input_wm_known;	/* the input has a watermark (set by the caller) */
 	int json;
 	uint64_t salt;
 	/* the state, all of it in checkpoints */

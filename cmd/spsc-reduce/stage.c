@@ -169,7 +169,6 @@ static int take_atom(struct stage *st, const struct atom *a)
 		log_debug("atom %s was applied before: acknowledged only", hex);
 		return pending_add(st, a) < 0 ? -1 : maybe_checkpoint(st);
 	}
-	r->input_wm_known = endpoint_watermark(&st->in) != ATOM_TIME_NONE;
 	if (reduce_atom(r, a) < 0) {
 		log_error("%s", r->err);
 		return -1;
