@@ -194,7 +194,7 @@ several_segments() {
 	spsc-source -n 1000 -o raw in.txt
 	background spsc-sink -i raw out.txt
 	wait_for '[ "$(qstat raw acked)" -eq "$(qstat raw put)" ]' 1200
-	kill "$LAST_PID"
+	wait "$LAST_PID"	# raw is complete: the sink ends by itself
 	wait_for '[ "$(log_bytes)" -lt $((256 * 1024)) ]' 200
 	[ "$(wc -l < out.txt)" -eq "$(wc -l < in.txt)" ]
 	# The moved atom is whole, and survives a restart.
