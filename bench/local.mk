@@ -1,8 +1,8 @@
 # bench/: the smoke test of bench/queue, and `make bench-queue`, `make
-# bench-coord-queues`, `make bench-reduce-rss` and `make bench-wordcount`.
-# (bench/pipe's and bench/wordcount's tests and `make bench-pipe` live in
-# examples/local.mk; the directory itself is shipped whole through
-# EXTRA_DIST in Makefile.am.)
+# bench-coord-queues`, `make bench-reduce-rss`, `make bench-wordcount` and
+# `make bench-campaigns`.  (bench/pipe's, bench/wordcount's and
+# bench/campaigns' tests and `make bench-pipe` live in examples/local.mk;
+# the directory itself is shipped whole through EXTRA_DIST in Makefile.am.)
 
 BATS_TESTS += t/bench-queue.bats
 
@@ -36,3 +36,10 @@ bench-wordcount: all
 CLEANFILES += bench-wordcount-*.txt
 
 .PHONY: bench-wordcount
+
+# make bench-campaigns [BENCH_ARGS='-r 1 --rates 100000']: bench/campaigns,
+# the YSB-like job of examples/campaigns, on the programs just built.
+bench-campaigns: all
+	SPSC_BIN='$(abs_top_builddir)' '$(srcdir)/bench/campaigns' $(BENCH_ARGS)
+
+.PHONY: bench-campaigns

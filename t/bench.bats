@@ -97,3 +97,35 @@ load helpers
 	[ $((words / first)) -ge 7 ] && [ $((words / first)) -le 8 ]
 	[ $((words / tenth)) -ge 85 ] && [ $((words / tenth)) -le 100 ]
 }
+
+@test "bench/campaigns: a tiny run accounts for every view and prints the table" {
+	command -v python3 >/dev/null || skip "no python3"
+	run env SPSC_BIN="$SPSC_BUILDDIR" TMPDIR="$TMP" "$SPSC_SRCDIR/bench/campaigns" \
+		-r 1 -n 20000 --rates 5000 --seconds 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -Eq '^data: +20000 events \([0-9]+ views\), [0-9]+ bytes, 1000 an atom$'
+	echo "$output" | grep -Eq '^  full speed, pipes +[0-9]+\.[0-9]{2} +[0-9]+ +[0-9]+\.[0-9]{2}$'
+	echo "$output" | grep -Eq '^  full speed, queues +[0-9]+\.[0-9]{2} +[0-9]+ +[0-9]+\.[0-9]{2}$'
+	# One second of events closes no window before the end of the input.
+	echo "$output" | grep -Eq '^  5000 +[0-9]+ +[0-9]+\.[0-9]{2} +0 +- +- +- +-$'
+	echo "$output" | grep -Eq '^other processes took [0-9]+\.[0-9]% of the CPU time during the timed runs$'
+	[[ $output == *"    spsc-shuffle -k 1 -t '\\t' -p 4 -o DIR/part%d"* ]]
+	# The data, the servers and the logs are gone.
+	[ -z "$(ls -A "$TMP")" ]
+}
+
+@test "bench/campaigns: bad arguments are usage errors" {
+	run "$SPSC_SRCDIR/bench/campaigns" -r 0
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad run count: 0"* ]]
+	run "$SPSC_SRCDIR/bench/campaigns" --rates 10k
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad --rates: 10k"* ]]
+	run "$SPSC_SRCDIR/bench/campaigns" -L 5m
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad lateness: 5m"* ]]
+	run "$SPSC_SRCDIR/bench/campaigns" --help
+	[ "$status" -eq 0 ]
+	[[ $output == Usage:* ]]
+}
