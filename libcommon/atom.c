@@ -52,6 +52,23 @@ int atom_append(struct atom *a, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The watermark a stage may pass on downstream: its input's, held back by
+ * the least event time of the atoms it still has in hand (held; NONE:
+ * none with times), whose outputs are yet to come.  *promised is what it
+ * passed on so far; it never goes back.
+ */
+int64_t atom_wm_pass(int64_t *promised, int64_t in_wm, int64_t held)
+{
+	int64_t wm = in_wm;
+
+	if (wm != ATOM_TIME_NONE && held != ATOM_TIME_NONE && held < wm)
+		wm = held;
+	if (wm != ATOM_TIME_NONE && wm > *promised)
+		*promised = wm;
+	return *promised;
+}
+
 const char *atom_fail_name(int kind)
 {
 	static const char *names[] = { "none", "exit", "signal", "timeout",

@@ -86,6 +86,7 @@ void atom_reset(struct atom *a);
 int atom_reserve(struct atom *a, size_t len);
 int atom_append(struct atom *a, const void *buf, size_t len);
 const char *atom_fail_name(int kind);
+int64_t atom_wm_pass(int64_t *promised, int64_t in_wm, int64_t held);
 
 /*
  * A codec holds what encoding and decoding reuse from atom to atom: zstd

@@ -69,25 +69,19 @@ struct task *op_free_task(struct op *op)
 
 /* ---- output ---- */
 
-/*
- * The watermark this operator may promise downstream: its input's, held
- * back by the least event time of the atoms it still has in hand, whose
- * outputs are yet to come (over a pipe the input's watermark has moved
- * past them).  It never goes back.
- */
+/* The watermark to pass on (atom_wm_pass): over a pipe the input's has
+ * moved past the atoms still in hand, so they hold it back. */
 static int64_t output_watermark(struct op *op)
 {
-	int64_t wm = endpoint_watermark(&op->in);
+	int64_t held = ATOM_TIME_NONE;
 
-	for (size_t i = 0; i < op->ntasks && wm != ATOM_TIME_NONE; i++) {
+	for (size_t i = 0; i < op->ntasks; i++) {
 		const struct task *t = &op->tasks[i];
 		if (t->state != TASK_FREE && t->in.tmin != ATOM_TIME_NONE &&
-		    t->in.tmin < wm)
-			wm = t->in.tmin;
+		    (held == ATOM_TIME_NONE || t->in.tmin < held))
+			held = t->in.tmin;
 	}
-	if (wm != ATOM_TIME_NONE && wm > op->wm_out)
-		op->wm_out = wm;
-	return op->wm_out;
+	return atom_wm_pass(&op->wm_out, endpoint_watermark(&op->in), held);
 }
 
 /*
@@ -100,6 +94,7 @@ static void emit_output(struct op *op, struct task *t)
 	const char *data;
 	size_t len, pos = 0;
 	uint64_t ordinal = 0;
+	int64_t wm;
 
 	if (hold_size(&t->out) == 0) {
 		op->empty++;
@@ -109,6 +104,7 @@ static void emit_output(struct op *op, struct task *t)
 		op_fatal(op, "%s: %s", t->idhex, t->out.err);
 		return;
 	}
+	wm = output_watermark(op);	/* the same for every piece */
 	while (pos < len && !op->fatal) {
 		size_t take = len - pos;
 		struct atom a;
@@ -122,7 +118,7 @@ static void emit_output(struct op *op, struct task *t)
 		 * stay within the input's, as far as anyone can tell. */
 		a.tmin = t->in.tmin;
 		a.tmax = t->in.tmax;
-		a.wm = output_watermark(op);
+		a.wm = wm;
 		a.data = (char *)data + pos;
 		a.len = take;
 		a.events = (uint32_t)event_count(a.data, a.len);

@@ -31,23 +31,17 @@ void shuffle_free(struct shuffle *s)
 
 /*
  * An output atom of in: its id, and its events' times as far as they are
- * known (the input's range).  Its watermark is the input's, held back by
- * in's own events, which this atom carries onward; it never goes back.
+ * known (the input's range).  Its watermark is s->wm_out, set per input
+ * atom by shuffle_atom.
  */
 static void start(struct shuffle *s, struct atom *out, const struct atom *in,
 		  uint32_t ordinal)
 {
-	int64_t wm = s->in_wm;
-
 	atom_reset(out);
 	out->id = atomid_child(&in->id, s->salt, ordinal);
 	out->created_ns = in->created_ns;
 	out->tmin = in->tmin;
 	out->tmax = in->tmax;
-	if (wm != ATOM_TIME_NONE && in->tmin != ATOM_TIME_NONE && in->tmin < wm)
-		wm = in->tmin;
-	if (wm != ATOM_TIME_NONE && wm > s->wm_out)
-		s->wm_out = wm;
 	out->wm = s->wm_out;
 }
 
@@ -130,7 +124,8 @@ static int spread(struct shuffle *s, const struct atom *in)
 int shuffle_atom(struct shuffle *s, const struct atom *in, int64_t in_wm)
 {
 	s->atoms++;
-	s->in_wm = in_wm;
+	/* in's own events, carried onward, hold the input's watermark back */
+	atom_wm_pass(&s->wm_out, in_wm, in->tmin);
 	if (s->mode == ROUTE_SPREAD)
 		return spread(s, in);
 	for (uint32_t p = 0; p < s->n; p++)

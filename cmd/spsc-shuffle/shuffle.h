@@ -29,8 +29,7 @@ struct shuffle {
 	struct lazy_output dlq;	/* used with --on-error dlq */
 	struct atom *part;	/* n atoms being filled */
 	struct bad_events bad;	/* events with no usable key */
-	int64_t in_wm;		/* the input's watermark (the caller's to set) */
-	int64_t wm_out;		/* promised downstream so far */
+	int64_t wm_out;		/* promised downstream so far (atom_wm_pass) */
 	/* totals, for the summary at exit */
 	uint64_t atoms, events, written;
 	char err[700];
