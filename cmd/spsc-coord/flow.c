@@ -65,6 +65,12 @@ int flow_note(struct flow *f, uint64_t id, int64_t wm, int done)
 	return change;
 }
 
+/* How many producers must finish: 1 unless the queue was told more. */
+uint32_t flow_expected(const struct flow *f)
+{
+	return f->expect ? f->expect : 1;
+}
+
 size_t flow_done_count(const struct flow *f)
 {
 	size_t n = 0;
@@ -82,7 +88,7 @@ int flow_complete(const struct flow *f, uint64_t depth)
 		return 0;
 	if (f->sealed)
 		return 1;
-	return done >= (f->expect ? f->expect : 1) && done == f->n;
+	return done >= flow_expected(f) && done == f->n;
 }
 
 /*
@@ -94,27 +100,35 @@ int flow_complete(const struct flow *f, uint64_t depth)
  * atom without event times may hold any, so while one is held the
  * watermark is unknown.  ATOM_TIME_END once complete.
  */
-int64_t flow_watermark(const struct flow *f, uint64_t depth, uint64_t timed,
-		       int64_t held_min)
+/* The least of the producers' watermarks; END once sealed, since
+ * nothing more comes in. */
+static int64_t producers_watermark(const struct flow *f)
 {
 	int64_t wm = ATOM_TIME_END;
 
+	if (f->sealed)
+		return ATOM_TIME_END;
+	if (f->n < flow_expected(f))
+		return ATOM_TIME_NONE;
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t p = f->p[i].done ? ATOM_TIME_END : f->p[i].wm;
+		if (p == ATOM_TIME_NONE)
+			return ATOM_TIME_NONE;
+		if (p < wm)
+			wm = p;
+	}
+	return wm;
+}
+
+int64_t flow_watermark(const struct flow *f, uint64_t depth, uint64_t timed,
+		       int64_t held_min)
+{
+	int64_t wm;
+
 	if (flow_complete(f, depth))
 		return ATOM_TIME_END;
-	if (depth > timed)
+	if (depth > timed || (wm = producers_watermark(f)) == ATOM_TIME_NONE)
 		return ATOM_TIME_NONE;
-	if (f->sealed)
-		wm = ATOM_TIME_END;	/* nothing more comes in */
-	else if (f->n < (f->expect ? f->expect : 1))
-		return ATOM_TIME_NONE;
-	else
-		for (size_t i = 0; i < f->n; i++) {
-			int64_t p = f->p[i].done ? ATOM_TIME_END : f->p[i].wm;
-			if (p == ATOM_TIME_NONE)
-				return ATOM_TIME_NONE;
-			if (p < wm)
-				wm = p;
-		}
 	if (held_min != ATOM_TIME_NONE && held_min < wm)
 		wm = held_min;
 	return wm;

@@ -48,6 +48,7 @@ int flow_note(struct flow *f, uint64_t id, int64_t wm, int done);
 int flow_complete(const struct flow *f, uint64_t depth);
 int64_t flow_watermark(const struct flow *f, uint64_t depth, uint64_t timed,
 		       int64_t held_min);
+uint32_t flow_expected(const struct flow *f);
 size_t flow_done_count(const struct flow *f);
 
 #endif

@@ -88,7 +88,7 @@ static void flow_json(cJSON *o, const struct queue *q)
 	int64_t wm = queue_watermark(q);
 	char text[EVTIME_TEXT_MAX];
 
-	cJSON_AddNumberToObject(o, "producers_expected", q->flow.expect ? q->flow.expect : 1);
+	cJSON_AddNumberToObject(o, "producers_expected", flow_expected(&q->flow));
 	cJSON_AddNumberToObject(o, "producers", (double)q->flow.n);
 	cJSON_AddNumberToObject(o, "producers_done", (double)flow_done_count(&q->flow));
 	cJSON_AddBoolToObject(o, "sealed", q->flow.sealed);

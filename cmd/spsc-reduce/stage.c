@@ -66,10 +66,15 @@ static int pending_add(struct stage *st, const struct atom *a)
 	return 0;
 }
 
-/* The atoms a durable checkpoint covers.  A failed ack is only a warning:
- * the atom comes back after its lease, is found among the applied ids,
- * and is acknowledged then. */
-static void ack_pending(struct stage *st)
+/*
+ * Settles the atoms waiting for a checkpoint.  covered: a durable
+ * checkpoint covers them, so they are acknowledged; a failed ack is only
+ * a warning, since the atom comes back after its lease, is found among
+ * the applied ids and is acknowledged then.  Otherwise they are given
+ * back: the state that took them is lost with the process, so they must
+ * be applied again.
+ */
+static void settle_pending(struct stage *st, int covered)
 {
 	struct atom a;
 
@@ -77,24 +82,11 @@ static void ack_pending(struct stage *st)
 	for (size_t i = 0; i < st->npending; i++) {
 		a.id = st->pending[i].id;
 		a.attempt = st->pending[i].attempt;
-		if (endpoint_ack(&st->in, &a) < 0)
+		if (!covered)
+			(void)endpoint_nack(&st->in, &a, 0);
+		else if (endpoint_ack(&st->in, &a) < 0)
 			log_warn("%s (it is in the checkpoint; its next delivery will only be acknowledged)",
 				 st->in.err);
-	}
-	st->npending = 0;
-}
-
-/* Gives back atoms applied since the checkpoint: the state that took
- * them is lost with the process, so they must be applied again. */
-static void nack_pending(struct stage *st)
-{
-	struct atom a;
-
-	atom_init(&a);
-	for (size_t i = 0; i < st->npending; i++) {
-		a.id = st->pending[i].id;
-		a.attempt = st->pending[i].attempt;
-		(void)endpoint_nack(&st->in, &a, 0);
 	}
 	st->npending = 0;
 }
@@ -110,7 +102,7 @@ static int checkpoint(struct stage *st)
 	}
 	if (stage_flush(st) < 0)
 		return -1;
-	ack_pending(st);
+	settle_pending(st, 1);
 	st->results_waiting = 0;
 	return 0;
 }
@@ -283,7 +275,7 @@ int stage_run(struct stage *st)
 	else
 		status = end_of_input(st) < 0 ? EXIT_FAIL : EXIT_OK;
 	if (status != EXIT_OK)
-		nack_pending(st);
+		settle_pending(st, 0);
 	atom_free(&a);
 	return status;
 }
