@@ -25,10 +25,21 @@
 
 #define LOCALHOST "tcp://localhost:"
 
+/* The addresses bound so far, ", "-separated, for the readiness status
+ * (server.c); cut short if they do not fit. */
+static void add_url(struct listen_urls *u, const char *url)
+{
+	size_t n = strlen(u->list);
+
+	if (n < sizeof u->list - 1)
+		snprintf(u->list + n, sizeof u->list - n, "%s%s", n ? ", " : "", url);
+}
+
 /* Binds url, and logs it with the port it got for a port "*" or 0 (which
  * ZMQ_LAST_ENDPOINT has, though spelled [::ffff:127.0.0.1] under
- * ZMQ_IPV6); leaves what it logged in got. */
-static int bind_one(void *router, const char *url, char *got, size_t len)
+ * ZMQ_IPV6); leaves what it logged in got and adds it to u. */
+static int bind_one(void *router, const char *url, char *got, size_t len,
+		    struct listen_urls *u)
 {
 	char last[300];
 	size_t n = sizeof last;
@@ -45,6 +56,7 @@ static int bind_one(void *router, const char *url, char *got, size_t len)
 	    (port = strrchr(last, ':')) != NULL)
 		snprintf(got, len, "%.*s%s", (int)(colon - url), url, port);
 	log_info("listening on %s", got);
+	add_url(u, got);
 	return 0;
 }
 
@@ -52,11 +64,11 @@ static int bind_one(void *router, const char *url, char *got, size_t len)
  * umask: it is 0600 from the moment it exists, whatever the caller's
  * umask.  (A chmod after the bind would leave a moment in which anyone
  * could connect.)  An abstract socket (ipc://@NAME) has no file. */
-static int bind_ipc(void *router, const char *url)
+static int bind_ipc(void *router, const char *url, struct listen_urls *u)
 {
 	char got[4200];
 	mode_t old = umask(0177);
-	int rc = bind_one(router, url, got, sizeof got);
+	int rc = bind_one(router, url, got, sizeof got, u);
 
 	umask(old);
 	return rc;
@@ -67,18 +79,19 @@ static int bind_ipc(void *router, const char *url)
  * localhost may reach instead: 127.0.0.1, and ::1 where the host has IPv6
  * loopback (libzmq's resolver prefers it), on one port: the one 127.0.0.1
  * got, for PORT "*". */
-static int bind_localhost(void *router, const char *url)
+static int bind_localhost(void *router, const char *url, struct listen_urls *u)
 {
 	char v4[300], v6[300], got[300];
 	const char *port;
 
 	snprintf(v4, sizeof v4, "tcp://127.0.0.1:%.200s", url + strlen(LOCALHOST));
-	if (bind_one(router, v4, got, sizeof got) < 0)
+	if (bind_one(router, v4, got, sizeof got, u) < 0)
 		return -1;
 	port = strrchr(got, ':') + 1;
 	snprintf(v6, sizeof v6, "tcp://[::1]:%.200s", port);
 	if (zmq_bind(router, v6) == 0) {
 		log_info("listening on %s", v6);
+		add_url(u, v6);
 		return 0;
 	}
 	if (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT || errno == ENODEV ||
@@ -95,16 +108,18 @@ static int is_ipc(const char *url)
 	return strncmp(url, "ipc://", 6) == 0;
 }
 
-int listen_all(void *zctx, void *router, const struct serve_opts *o)
+int listen_all(void *zctx, void *router, const struct serve_opts *o,
+	       struct listen_urls *u)
 {
 	char url[4200], got[4200];
 	int curved = 0;
 
+	u->list[0] = '\0';
 	snprintf(url, sizeof url, "ipc://%s/coord.sock", o->home);
-	if (bind_ipc(router, url) < 0)
+	if (bind_ipc(router, url, u) < 0)
 		return -1;
 	for (int i = 0; i < o->nbinds; i++)
-		if (is_ipc(o->binds[i]) && bind_ipc(router, o->binds[i]) < 0)
+		if (is_ipc(o->binds[i]) && bind_ipc(router, o->binds[i], u) < 0)
 			return -1;
 	if (o->curve_key &&
 	    curve_server_start(zctx, router, o->curve_key, o->curve_clients) < 0)
@@ -113,8 +128,8 @@ int listen_all(void *zctx, void *router, const struct serve_opts *o)
 		const char *b = o->binds[i];
 		if (is_ipc(b))
 			continue;
-		if (strncmp(b, LOCALHOST, strlen(LOCALHOST)) == 0 ? bind_localhost(router, b) < 0
-								  : bind_one(router, b, got, sizeof got) < 0)
+		if (strncmp(b, LOCALHOST, strlen(LOCALHOST)) == 0 ? bind_localhost(router, b, u) < 0
+								  : bind_one(router, b, got, sizeof got, u) < 0)
 			return -1;
 		curved = 1;
 	}

@@ -7,6 +7,13 @@
 
 #include "coord.h"
 
-int listen_all(void *zctx, void *router, const struct serve_opts *o);
+/* What was bound, as logged ("ipc://HOME/coord.sock, tcp://127.0.0.1:7878"),
+ * with the ports the system chose for "*". */
+struct listen_urls {
+	char list[1024];
+};
+
+int listen_all(void *zctx, void *router, const struct serve_opts *o,
+	       struct listen_urls *u);
 
 #endif

@@ -22,6 +22,9 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/store.c cmd/spsc-coord/store.h \
 	cmd/spsc-coord/table.c \
 	cmd/spsc-coord/waiters.c cmd/spsc-coord/waiters.h
+# Only the coordinator talks to a service manager (sd_notify, in server.c).
+spsc_coord_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+spsc_coord_LDADD = $(LDADD) $(SYSTEMD_LIBS)
 
 UNIT_TESTS += t/unit/test-qtable
 t_unit_test_qtable_SOURCES = t/unit/test-qtable.c t/unit/tap.h \

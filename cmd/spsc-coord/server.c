@@ -14,6 +14,10 @@
  *
  * So no client ever hears "OK" for a change that is not in the log, and a
  * burst of requests costs one write(2), not one each.
+ *
+ * A service manager that set $NOTIFY_SOCKET (systemd with Type=notify, or
+ * spsc run) hears READY=1 once the log is replayed and every address is
+ * bound, and STOPPING=1 when the loop ends.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "coord.h"
@@ -199,7 +204,31 @@ static int turn(struct coord *c, zmq_msg_t *parts)
 	return commit_turn(c);
 }
 
-static int open_socket(struct coord *c)
+/*
+ * One sd_notify(3) message to whoever set $NOTIFY_SOCKET; with it unset
+ * sd_notify does nothing and returns 0.  A failure only costs the manager
+ * its news (it will time out waiting), so it is a warning, not a reason to
+ * stop serving.
+ */
+static void notify(const char *what, const char *status)
+{
+	int rc = sd_notifyf(0, "%s\nSTATUS=%s", what, status);
+
+	if (rc < 0)
+		log_warn("cannot tell the service manager %s (NOTIFY_SOCKET=%s): %s",
+			 what, getenv("NOTIFY_SOCKET"), strerror(-rc));
+}
+
+static void notify_ready(const struct coord *c, const struct listen_urls *u)
+{
+	char status[1200];
+
+	snprintf(status, sizeof status, "serving %zu queue%s on %s", c->nqueues,
+		 c->nqueues == 1 ? "" : "s", u->list);
+	notify("READY=1", status);
+}
+
+static int open_socket(struct coord *c, struct listen_urls *u)
 {
 	/* Clients wait for each reply before the next request, so a thousand
 	 * replies queued for one connection means a client that stopped
@@ -223,7 +252,7 @@ static int open_socket(struct coord *c)
 	zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
 	/* The options above hold for every endpoint; listen.c binds the ipc
 	 * ones, then with --curve makes the rest CURVE endpoints. */
-	return listen_all(c->zctx, c->router, &c->opt);
+	return listen_all(c->zctx, c->router, &c->opt, u);
 }
 
 static void shutdown_coord(struct coord *c, int lockfd)
@@ -249,6 +278,7 @@ static void shutdown_coord(struct coord *c, int lockfd)
 int serve(struct serve_opts *o)
 {
 	struct coord c;
+	struct listen_urls urls;
 	zmq_msg_t *parts;
 	int lockfd, rc = -1;
 	char dir[4200];
@@ -280,11 +310,14 @@ int serve(struct serve_opts *o)
 		log_warn("%zu queues, and --max-queues is %zu: clients cannot make more until some are deleted",
 			 c.nqueues, o->max_queues);
 	parts = calloc(PROTO_PARTS_MAX + 2, sizeof *parts);
-	if (parts && open_socket(&c) == 0) {
+	if (parts && open_socket(&c, &urls) == 0) {
+		notify_ready(&c, &urls);
 		while (!coord_stopping)
 			if (turn(&c, parts) < 0)
 				break;
 		rc = coord_stopping ? 0 : -1;
+		notify("STOPPING=1", rc == 0 ? "stopping: flushing the log"
+					     : "stopping after an error");
 		if (rc == 0 && commit_turn(&c) < 0)
 			rc = -1;
 		if (rc == 0)
