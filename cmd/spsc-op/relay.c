@@ -1,8 +1,9 @@
 /*
  * relay: a child's standard error, passed on to ours line by line, each
  * line prefixed with our name and the id of the atom it is about:
- * "spsc-op[pid]: <id>: <line>".  Each line goes out in one write, so that
- * lines from concurrent children never interleave mid-line.
+ * "spsc-op[pid]: <id>: <line>" (under the journal "<6><id>: <line>", see
+ * log.h).  Each line goes out in one write, so that lines from concurrent
+ * children never interleave mid-line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,11 +23,12 @@ static void relay_line(const struct slot *s, const char *p, size_t n,
 	const struct task *t = s->count > 0 ? s->fifo[0] : NULL;
 	char prefix[128];
 	struct iovec iov[3];
-	int k;
+	size_t k;
 
-	k = snprintf(prefix, sizeof prefix, "%s[%ld]: %s: ", log_prog,
-		     (long)getpid(), t ? t->idhex : "-");
-	iov[0] = (struct iovec){ prefix, (size_t)k };
+	/* The command's own words, which it did not rank: info, the
+	 * journal's priority for a line without one. */
+	k = log_prefix(prefix, sizeof prefix, LOG_INFO, t ? t->idhex : "-");
+	iov[0] = (struct iovec){ prefix, k };
 	iov[1] = (struct iovec){ (void *)p, n };
 	iov[2] = (struct iovec){ "\n", 1 };
 	(void)fd_writev_all(STDERR_FILENO, iov, add_nl ? 3 : 2);

@@ -69,15 +69,17 @@ static void print_text(const struct stats *s)
 {
 	char p50[32], p90[32], p99[32], max[32], line[512];
 	const struct hist *h = &s->latency;
+	size_t k;
 	int n;
 
 	format_duration((int64_t)hist_percentile(h, 50), p50, sizeof p50);
 	format_duration((int64_t)hist_percentile(h, 90), p90, sizeof p90);
 	format_duration((int64_t)hist_percentile(h, 99), p99, sizeof p99);
 	format_duration((int64_t)hist_max(h), max, sizeof max);
-	n = snprintf(line, sizeof line,
-		     "%s[%ld]: stats: atoms %llu, events %llu, bytes %llu, events/s %.0f, latency p50 %s p90 %s p99 %s max %s, duplicates %llu\n",
-		     log_prog, (long)getpid(), (unsigned long long)s->atoms,
+	k = log_prefix(line, sizeof line, LOG_INFO, "stats");
+	n = snprintf(line + k, sizeof line - k,
+		     "atoms %llu, events %llu, bytes %llu, events/s %.0f, latency p50 %s p90 %s p99 %s max %s, duplicates %llu\n",
+		     (unsigned long long)s->atoms,
 		     (unsigned long long)s->events, (unsigned long long)s->bytes,
 		     events_per_sec(s), hist_count(h) ? p50 : "-",
 		     hist_count(h) ? p90 : "-", hist_count(h) ? p99 : "-",
@@ -85,7 +87,8 @@ static void print_text(const struct stats *s)
 		     (unsigned long long)s->duplicates);
 	if (n > 0)
 		(void)fd_write_all(STDERR_FILENO, line,
-				   (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+				   k + (size_t)n < sizeof line ? k + (size_t)n
+							       : sizeof line - 1);
 }
 
 /* Milliseconds, or null when no event carried a created-at. */

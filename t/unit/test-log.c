@@ -2,10 +2,12 @@
  * log: the exact line format "prog[pid]: level: message", the level
  * threshold from $SPSC_LOG, one line however long the message, nothing on
  * stdout, and die()'s exit status.  stderr is captured through a pipe.
+ * With stderr the journal's stream (JOURNAL_STREAM), "<N>level: message".
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,11 +166,73 @@ static void test_die(void)
 	ok(strcmp(captured, want) == 0, "die logs an error line with the child's pid");
 }
 
+/* Logs log_levels() with stderr on a file and JOURNAL_STREAM set to what
+ * fmt makes of the file's device and inode; leaves the lines in captured. */
+static void log_to_file(const char *fmt, long long bump)
+{
+	char path[] = "/tmp/test-log.XXXXXX", env[64];
+	int fd = mkstemp(path), saved;
+	struct stat st;
+	ssize_t got;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		exit(99);
+	(void)unlink(path);
+	snprintf(env, sizeof env, fmt, (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino + (unsigned long long)bump);
+	setenv("JOURNAL_STREAM", env, 1);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	log_init("tool");
+	log_levels();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	got = pread(fd, captured, sizeof captured - 1, 0);
+	captured[got > 0 ? got : 0] = '\0';
+	close(fd);
+	unsetenv("JOURNAL_STREAM");
+	log_init("tool");
+}
+
+static void test_journal(void)
+{
+	char want[1024], prefix[64];
+	const char *bad[] = { "%llu:%llu:", "%llu:%llux", "%llu:", "%llu:+%llu",
+			      " %llu:%llu", "%llu;%llu" };
+
+	log_to_file("%llu:%llu", 0);
+	ok(strcmp(captured, "<3>error: cannot open x.atoms: No such file\n"
+			    "<4>warning: 3 atoms dead-lettered\n"
+			    "<6>info: done\n") == 0,
+	   "stderr is the journal: <priority>level: message");
+	if (strncmp(captured, "<3>", 3) != 0)
+		printf("# got:\n%s", captured);
+
+	snprintf(want, sizeof want, "%s", line("error", "cannot open x.atoms: No such file"));
+	strcat(want, line("warning", "3 atoms dead-lettered"));
+	strcat(want, line("info", "done"));
+	log_to_file("%llu:%llu", 1);
+	ok(strcmp(captured, want) == 0, "another inode: the usual format");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		log_to_file(bad[i], 0);
+		ok(strcmp(captured, want) == 0, "JOURNAL_STREAM=\"%s\": the usual format",
+		   bad[i]);
+	}
+
+	ok(log_prefix(prefix, sizeof prefix, LOG_INFO, "stats") ==
+		   strlen(line("stats", "")) - 1 &&
+		   strncmp(prefix, line("stats", ""), strlen(prefix)) == 0,
+	   "log_prefix: prog[pid]: tag: ");
+	ok(log_prefix(prefix, 5, LOG_INFO, "stats") == 4 && strlen(prefix) == 4,
+	   "log_prefix is cut to fit");
+}
+
 int main(void)
 {
 	test_format();
 	test_threshold();
 	test_long_message();
 	test_die();
+	test_journal();
 	return tap_done();
 }
