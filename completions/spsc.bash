@@ -36,6 +36,7 @@ declare -gA _spsc_table=(
 --rate=N
 --progress
 --no-progress
+--print-endpoints
 --state=DIR
 --once
 --max-atom=SIZE
@@ -87,6 +88,7 @@ ARGS serve|status|create|delete|purge|redrive|seal|reopen|peek|put|keygen|fsck
 --max-atom=SIZE
 --spill=SIZE
 -q --quiet
+--print-endpoints
 --help
 --version
 ARGS COMMAND
@@ -104,6 +106,7 @@ ARGS COMMAND
 --name=NAME
 --drain
 --max-atom=SIZE
+--print-endpoints
 -h --help
 -V --version
 '
@@ -127,6 +130,7 @@ ARGS COMMAND
 --checkpoint-atoms=N
 --drain
 --max-atom=SIZE
+--print-endpoints
 -h --help
 -V --version
 ARGS AGG
@@ -138,6 +142,7 @@ ARGS AGG
 --stats[=text|json]
 --max-atom=SIZE
 --drain
+--print-endpoints
 -h --help
 -V --version
 ARGS PATH

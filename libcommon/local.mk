@@ -23,6 +23,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/log.c libcommon/log.h \
 	libcommon/opt.c libcommon/opt.h \
 	libcommon/partition.c libcommon/partition.h \
+	libcommon/plan.c libcommon/plan.h \
 	libcommon/proto.c libcommon/proto.h \
 	libcommon/qclient.c libcommon/qclient.h \
 	libcommon/qname.c libcommon/qname.h \

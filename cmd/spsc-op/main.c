@@ -15,6 +15,7 @@
 #include "log.h"
 #include "op.h"
 #include "opt.h"
+#include "plan.h"
 #include "stop.h"
 #include "units.h"
 
@@ -53,6 +54,8 @@ static const char usage[] =
 	"      --spill SIZE         output held in memory per atom before it goes\n"
 	"                           to a file in $TMPDIR (default 16M)\n"
 	"  -q, --quiet              log errors only\n"
+	"      --print-endpoints    check the options, print the endpoints\n"
+	"                           (spsc-dag(5)) and exit\n"
 	"      --help               show this help and exit\n"
 	"      --version            show the version and exit\n"
 	"\n"
@@ -61,7 +64,8 @@ static const char usage[] =
 
 enum {
 	OPT_ORDERED = 256, OPT_GRACE, OPT_DLQ, OPT_WARM, OPT_SHELL, OPT_NAME,
-	OPT_MAX_ATOM, OPT_SPILL, OPT_OK_EXIT, OPT_DRAIN, OPT_HELP, OPT_VERSION,
+	OPT_MAX_ATOM, OPT_SPILL, OPT_OK_EXIT, OPT_DRAIN, OPT_PRINT_ENDPOINTS,
+	OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -82,6 +86,7 @@ static const struct option long_options[] = {
 	{ "ok-exit", required_argument, NULL, OPT_OK_EXIT },
 	{ "drain", no_argument, NULL, OPT_DRAIN },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "print-endpoints", no_argument, NULL, OPT_PRINT_ENDPOINTS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -160,6 +165,7 @@ static void parse_options(int argc, char **argv, struct op *op, struct args *a)
 		case OPT_OK_EXIT: parse_ok_exit(op, optarg); break;
 		case OPT_DRAIN: op->epo.drain = 1; break;
 		case 'q': log_threshold = LOG_ERROR; break;
+		case OPT_PRINT_ENDPOINTS: plan_requested = 1; break;
 		case OPT_HELP: opt_help(usage);
 		case OPT_VERSION: opt_version();
 		default: opt_usage_error("unknown option or missing argument");
@@ -242,21 +248,39 @@ static void setup_holding(struct op *op)
 	op->hold.keep = op->warm ? op->marker_len : 0;
 }
 
+/* --print-endpoints: what open_endpoints would open, and the queue's own
+ * dead letters for a queue input. */
+static _Noreturn void print_endpoints(const struct op *op, const struct args *a,
+				      uint64_t producer)
+{
+	plan_print("in", a->input, 0);
+	plan_print("out", a->output, producer);
+	if (endpoint_kind_of(a->input) == ENDPOINT_QUEUE)
+		plan_print_queue_dlq(a->input);
+	else
+		plan_print("dlq", op->dlq_spec, 0);
+	plan_done();
+}
+
 /* Endpoints are opened after the command is known to exist; an explicit
  * --dlq is opened now too, so that a bad one is reported before any atom
  * could need it. */
 static void open_endpoints(struct op *op, const struct args *a)
 {
+	/* The output alone names the stage as its producer (spsc(7)). */
+	uint64_t producer = atomid_producer(op->salt, a->input);
+
+	op->dlq_spec = a->dlq ? a->dlq : DEFAULT_DLQ;
+	op->dlq_default = a->dlq == NULL;
+	if (plan_requested)
+		print_endpoints(op, a, producer);
 	op->epo.limit = op->max_atom;
 	if (endpoint_open(&op->in, a->input, 0, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->in.err);
-	/* The output alone names the stage as its producer (spsc(7)). */
-	op->epo.producer = atomid_producer(op->salt, a->input);
+	op->epo.producer = producer;
 	if (endpoint_open(&op->out, a->output, 1, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->out.err);
 	op->epo.producer = 0;
-	op->dlq_spec = a->dlq ? a->dlq : DEFAULT_DLQ;
-	op->dlq_default = a->dlq == NULL;
 	if (endpoint_is_queue(&op->in)) {
 		/* The queue retries and dead-letters (max-receives). */
 		if (a->dlq)

@@ -20,6 +20,7 @@
 #include "home.h"
 #include "log.h"
 #include "opt.h"
+#include "plan.h"
 #include "reduce.h"
 #include "stage.h"
 #include "stop.h"
@@ -33,6 +34,7 @@ enum {
 	OPT_TUMBLING = 256, OPT_SLIDING, OPT_SESSION, OPT_TIME, OPT_LATENESS,
 	OPT_LATE, OPT_ON_ERROR, OPT_DLQ, OPT_JSON, OPT_NAME, OPT_STATE,
 	OPT_CHECKPOINT, OPT_CHECKPOINT_ATOMS, OPT_DRAIN, OPT_MAX_ATOM,
+	OPT_PRINT_ENDPOINTS,
 };
 
 static const char usage[] =
@@ -81,6 +83,8 @@ static const char usage[] =
 	"      --drain              with a queue input: end when it has nothing\n"
 	"                           ready and nothing in flight\n"
 	"      --max-atom SIZE      refuse frames larger than SIZE (default 64M)\n"
+	"      --print-endpoints    check the options, print the endpoints\n"
+	"                           (spsc-dag(5)) and exit\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -107,6 +111,7 @@ static const struct option long_options[] = {
 	{ "checkpoint-atoms", required_argument, NULL, OPT_CHECKPOINT_ATOMS },
 	{ "drain", no_argument, NULL, OPT_DRAIN },
 	{ "max-atom", required_argument, NULL, OPT_MAX_ATOM },
+	{ "print-endpoints", no_argument, NULL, OPT_PRINT_ENDPOINTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -213,6 +218,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAX_ATOM:
 			o->max_atom = opt_size("--max-atom", optarg, 1, ATOM_LIMIT_MAX);
 			break;
+		case OPT_PRINT_ENDPOINTS: plan_requested = 1; break;
 		case 'h': opt_help(usage);
 		case 'V': opt_version();
 		case ':':
@@ -303,7 +309,7 @@ static void dlq_default(struct stage *st)
 
 	if (st->o.dlq) {
 		snprintf(st->dlq_spec, sizeof st->dlq_spec, "%s", st->o.dlq);
-	} else if (endpoint_is_queue(&st->in)) {
+	} else if (endpoint_kind_of(in) == ENDPOINT_QUEUE) {
 		snprintf(st->dlq_spec, sizeof st->dlq_spec, "%.*s.dlq%s",
 			 at ? (int)(at - in) : (int)strlen(in), in, at ? at : "");
 	} else {
@@ -315,22 +321,39 @@ static void dlq_default(struct stage *st)
 	}
 }
 
+/* --print-endpoints: the dead letters if anything can go there (bad
+ * events with --on-error dlq, late events without --late). */
+static _Noreturn void print_endpoints(const struct stage *st)
+{
+	const struct options *o = &st->o;
+
+	plan_print("in", o->input, 0);
+	plan_print("out", o->output, st->eo_out.producer);
+	if (o->on_error == ON_ERROR_DLQ || o->late == NULL)
+		plan_print("dlq", st->dlq_spec, 0);
+	if (o->late)
+		plan_print("late", o->late, 0);
+	plan_done();
+}
+
 static void open_endpoints(struct stage *st)
 {
 	const struct options *o = &st->o;
 	char in[512];
 
+	/* The results alone name the stage as their producer (spsc(7)). */
+	queue_name(o->input, in, sizeof in);
+	st->eo_out.producer = atomid_producer(st->r.salt, in);
+	dlq_default(st);
+	if (plan_requested)
+		print_endpoints(st);
 	st->eo_in.limit = st->eo_out.limit = st->eo_side.limit = o->max_atom;
 	st->eo_in.drain = o->drain;
 	st->eo_in.prefetch = PREFETCH;
 	if (endpoint_open(&st->in, o->input, 0, &st->eo_in) < 0)
 		die(EXIT_FAIL, "%s", st->in.err);
-	/* The results alone name the stage as their producer (spsc(7)). */
-	queue_name(o->input, in, sizeof in);
-	st->eo_out.producer = atomid_producer(st->r.salt, in);
 	if (endpoint_open(&st->out, o->output, 1, &st->eo_out) < 0)
 		die(EXIT_FAIL, "%s", st->out.err);
-	dlq_default(st);
 	st->dlq.spec = st->dlq_spec;
 	st->dlq.eo = &st->eo_side;
 	st->late.spec = o->late;

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "opt.h"
 #include "partition.h"
+#include "plan.h"
 #include "shuffle.h"
 #include "stop.h"
 
@@ -29,7 +30,7 @@ struct options {
 };
 
 enum { OPT_BROADCAST = 256, OPT_SPREAD, OPT_ON_ERROR, OPT_DLQ, OPT_NAME,
-       OPT_DRAIN, OPT_MAX_ATOM };
+       OPT_DRAIN, OPT_MAX_ATOM, OPT_PRINT_ENDPOINTS };
 
 static const char usage[] =
 	"Usage: spsc-shuffle -o OUTPUT -p N (-k KEY [-t SEP] | --broadcast | --round-robin)\n"
@@ -59,6 +60,8 @@ static const char usage[] =
 	"      --drain           exit when the input queue has nothing ready and\n"
 	"                        nothing in flight (pipes and files end by themselves)\n"
 	"      --max-atom SIZE   refuse frames larger than SIZE (default 64M)\n"
+	"      --print-endpoints  check the options, print the endpoints\n"
+	"                        (spsc-dag(5)) and exit\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
@@ -77,6 +80,7 @@ static const struct option long_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "drain", no_argument, NULL, OPT_DRAIN },
 	{ "max-atom", required_argument, NULL, OPT_MAX_ATOM },
+	{ "print-endpoints", no_argument, NULL, OPT_PRINT_ENDPOINTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -126,6 +130,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAX_ATOM:
 			o->max_atom = opt_size("--max-atom", optarg, 1, ATOM_LIMIT_MAX);
 			break;
+		case OPT_PRINT_ENDPOINTS: plan_requested = 1; break;
 		case 'h': opt_help(usage);
 		case 'V': opt_version();
 		case ':':
@@ -191,17 +196,44 @@ static uint64_t salt_of(const struct options *o)
 	return atomid_salt(5, (char *const *)words);
 }
 
+/* The spec of partition p. */
+static void partition_spec(const struct options *o, uint32_t p, char *buf,
+			   size_t len)
+{
+	char part[16];
+
+	snprintf(part, sizeof part, "%u", p);
+	output_spec(o->output, part, buf, len);
+}
+
+/* --print-endpoints: the input, each partition, and the dead letters if
+ * events can go there. */
+static _Noreturn void print_endpoints(const struct shuffle *s,
+				      const struct options *o,
+				      const char *dlq_spec, uint64_t producer)
+{
+	char spec[1024];
+
+	plan_print("in", o->input, 0);
+	for (uint32_t p = 0; p < s->n; p++) {
+		partition_spec(o, p, spec, sizeof spec);
+		plan_print("out", spec, producer);
+	}
+	if (o->on_error == ON_ERROR_DLQ)
+		plan_print("dlq", dlq_spec, 0);
+	plan_done();
+}
+
 static int open_outputs(struct shuffle *s, const struct options *o,
 			const struct endpoint_opts *eo)
 {
-	char spec[1024], part[16];
+	char spec[1024];
 
 	s->out = calloc(s->n, sizeof *s->out);
 	if (s->out == NULL)
 		return -1;
 	for (uint32_t p = 0; p < s->n; p++) {
-		snprintf(part, sizeof part, "%u", p);
-		output_spec(o->output, part, spec, sizeof spec);
+		partition_spec(o, p, spec, sizeof spec);
 		if (endpoint_open(&s->out[p], spec, 1, eo) < 0) {
 			snprintf(s->err, sizeof s->err, "%s", s->out[p].err);
 			s->n = p;	/* what close_outputs must close */
@@ -267,6 +299,7 @@ int main(int argc, char **argv)
 	struct endpoint in;
 	struct options o;
 	char err[600], dlq_spec[1024];
+	uint64_t producer;
 	int status;
 
 	log_init(argv[0]);
@@ -286,12 +319,15 @@ int main(int argc, char **argv)
 	eo.drain = o.drain;
 	if (shuffle_init(&s, (uint32_t)o.partitions) < 0)
 		die(EXIT_FAIL, "out of memory");
+	/* of the partitions, not the dead letters */
+	producer = atomid_producer(s.salt, o.input);
+	if (plan_requested)
+		print_endpoints(&s, &o, dlq_spec, producer);
 	if (stop_on_signals() < 0)
 		log_warn("cannot catch SIGTERM: %s", strerror(errno));
 	if (endpoint_open(&in, o.input, 0, &eo) < 0)
 		die(EXIT_FAIL, "%s", in.err);
-	/* of the partitions, not the dead letters */
-	eo.producer = atomid_producer(s.salt, o.input);
+	eo.producer = producer;
 	if (open_outputs(&s, &o, &eo) < 0)
 		die(EXIT_FAIL, "%s", s.err[0] ? s.err : "out of memory");
 	eo.producer = 0;

@@ -16,6 +16,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "opt.h"
+#include "plan.h"
 #include "stats.h"
 #include "stop.h"
 
@@ -37,6 +38,7 @@ enum {
 	OPT_STATS,
 	OPT_MAX_ATOM,
 	OPT_DRAIN,
+	OPT_PRINT_ENDPOINTS,
 };
 
 static const char usage[] =
@@ -65,6 +67,8 @@ static const char usage[] =
 	"      --max-atom SIZE   refuse frames larger than SIZE (default 64M)\n"
 	"      --drain           exit when the input queue has nothing ready and\n"
 	"                        nothing in flight (pipes and files end by themselves)\n"
+	"      --print-endpoints  check the options, print the endpoints\n"
+	"                        (spsc-dag(5)) and exit\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
@@ -77,6 +81,7 @@ static const struct option long_options[] = {
 	{ "stats", optional_argument, NULL, OPT_STATS },
 	{ "max-atom", required_argument, NULL, OPT_MAX_ATOM },
 	{ "drain", no_argument, NULL, OPT_DRAIN },
+	{ "print-endpoints", no_argument, NULL, OPT_PRINT_ENDPOINTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -120,6 +125,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_DRAIN:
 			o->drain = 1;
 			break;
+		case OPT_PRINT_ENDPOINTS:
+			plan_requested = 1;
+			break;
 		case 'h':
 			opt_help(usage);
 		case 'V':
@@ -152,6 +160,17 @@ static void ignore_file_size_signal(void)
 
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGXFSZ, &sa, NULL);
+}
+
+/* --print-endpoints: the input, where the events go, and a queue input's
+ * own dead letters (max-receives). */
+static _Noreturn void print_endpoints(const struct options *o)
+{
+	plan_print("in", o->input, 0);
+	plan_print("out", o->dest ? o->dest : "-", 0);
+	if (endpoint_kind_of(o->input) == ENDPOINT_QUEUE)
+		plan_print_queue_dlq(o->input);
+	plan_done();
 }
 
 static int sink_atoms(struct endpoint *in, struct dest *d, struct stats *st)
@@ -218,6 +237,8 @@ int main(int argc, char **argv)
 	if (stop_on_signals() < 0)
 		log_warn("cannot catch SIGTERM: %s", strerror(errno));
 
+	if (plan_requested)
+		print_endpoints(&o);
 	if (endpoint_open(&in, o.input, 0, &eo) < 0)
 		die(EXIT_FAIL, "%s", in.err);
 	if (dest_open(&dest, o.dest, &dop) < 0) {

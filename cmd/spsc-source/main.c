@@ -21,6 +21,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "opt.h"
+#include "plan.h"
 #include "source.h"
 #include "units.h"
 
@@ -68,6 +69,8 @@ static const char usage[] =
 	"      --progress          report bytes and events per second on stderr\n"
 	"                          (the default when stderr is a terminal)\n"
 	"      --no-progress       do not, even on a terminal\n"
+	"      --print-endpoints   check the options, print the endpoints\n"
+	"                          (spsc-dag(5)) and exit\n"
 	"      --help              show this help and exit\n"
 	"      --version           show the version and exit\n"
 	"\n"
@@ -86,6 +89,7 @@ enum {
 	OPT_VERSION,
 	OPT_TIME,
 	OPT_LATENESS,
+	OPT_PRINT_ENDPOINTS,
 };
 
 static const struct option long_options[] = {
@@ -106,6 +110,7 @@ static const struct option long_options[] = {
 	{ "time", required_argument, NULL, OPT_TIME },
 	{ "separator", required_argument, NULL, 't' },
 	{ "lateness", required_argument, NULL, OPT_LATENESS },
+	{ "print-endpoints", no_argument, NULL, OPT_PRINT_ENDPOINTS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -195,6 +200,9 @@ static int parse_options(struct source_cfg *cfg, int argc, char **argv)
 		case OPT_NO_PROGRESS:
 			progress = 0;
 			break;
+		case OPT_PRINT_ENDPOINTS:
+			plan_requested = 1;
+			break;
 		case OPT_HELP:
 			opt_help(usage);
 		case OPT_VERSION:
@@ -255,6 +263,21 @@ static void setup_stamp(struct source *src, const struct source_cfg *cfg)
 		opt_usage_error("--time: %s", err);
 }
 
+/* --print-endpoints: each input as given (standard input when there is
+ * none), or the --watch DIR; then the output. */
+static _Noreturn void print_endpoints(const struct source_cfg *cfg,
+				      char **inputs, int n)
+{
+	if (cfg->watch_dir)
+		plan_print("in", cfg->watch_dir, 0);
+	else if (n == 0)
+		plan_print("in", "-", 0);
+	for (int i = 0; i < n; i++)
+		plan_print("in", inputs[i], 0);
+	plan_print("out", cfg->output, cfg->out_opts.producer);
+	plan_done();
+}
+
 static int open_output(struct source *src, const struct source_cfg *cfg)
 {
 	if (strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO)) {
@@ -299,6 +322,8 @@ int main(int argc, char **argv)
 	rate_init(&src.rate, cfg.rate);
 	setup_stamp(&src, &cfg);
 	cfg.out_opts.producer = producer_id(&cfg, argv + first, ninputs);
+	if (plan_requested)
+		print_endpoints(&cfg, argv + first, ninputs);
 	if (open_output(&src, &cfg) < 0)
 		return EXIT_FAIL;
 	src.block = malloc(SOURCE_READ_BLOCK);
