@@ -2,10 +2,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -97,47 +97,153 @@ static char **env_merge(const char *const *extra)
 }
 
 /*
- * The child's side of the spawn: its three standard fds, nothing else open
- * (where glibc can close the rest for us; everywhere else every fd our
- * programs open is close-on-exec), SIGPIPE back to default, an empty signal
- * mask and a process group of its own.
+ * What the child needs, made ready by the parent: after vfork the child may
+ * only make system calls (async-signal-safe ones), no malloc, no locks.
+ * The child shares our memory until it execs or exits, so it reports why it
+ * could not get there in err, which we read once vfork returns.
  */
-static int spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at,
-		       const int in[2], const int out[2], const int err[2])
-{
-	sigset_t def, none;
-	int rc;
+struct spawn_args {
+	const char *path;	/* the file to run, or NULL: search */
+	const char *search;	/* $PATH, for path NULL */
+	char *const *argv;
+	char *const *envp;
+	int in, out, err_fd;	/* onto 0, 1 and 2 (err_fd -1: keep ours) */
+	pid_t parent;		/* our pid, to see whether we died already */
+	volatile int err;	/* the child's errno; 0: it reached exec */
+};
 
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	if ((rc = posix_spawn_file_actions_init(fa)) != 0)
-		return rc;
-	if ((rc = posix_spawnattr_init(at)) != 0) {
-		posix_spawn_file_actions_destroy(fa);
-		return rc;
+/* execve for each directory of a->search, as posix_spawnp (and execvp,
+ * but for its /bin/sh fallback on ENOEXEC) does: EACCES anywhere wins
+ * over ENOENT; another error ends the search.  Returns with errno set. */
+static void exec_search(const struct spawn_args *a)
+{
+	const char *file = a->argv[0], *p = a->search, *colon;
+	size_t flen = strlen(file);
+	int eacces = 0;
+	char buf[4096];
+
+	if (strchr(file, '/')) {
+		execve(file, a->argv, a->envp);
+		return;
 	}
-	if ((rc = posix_spawn_file_actions_adddup2(fa, in[0], STDIN_FILENO)) ||
-	    (rc = posix_spawn_file_actions_adddup2(fa, out[1], STDOUT_FILENO)) ||
-	    (err[1] >= 0 &&
-	     (rc = posix_spawn_file_actions_adddup2(fa, err[1], STDERR_FILENO))))
+	for (; p; p = colon ? colon + 1 : NULL) {
+		size_t dl;
+		colon = strchr(p, ':');
+		dl = colon ? (size_t)(colon - p) : strlen(p);
+		if (dl + flen + 3 > sizeof buf)
+			continue;
+		if (dl == 0)	/* an empty entry is the current directory */
+			buf[dl++] = '.';
+		else
+			memcpy(buf, p, dl);
+		buf[dl] = '/';
+		memcpy(buf + dl + 1, file, flen + 1);
+		execve(buf, a->argv, a->envp);
+		switch (errno) {
+		case EACCES:
+			eacces = 1;
+			break;
+		case ENOENT: case ENOTDIR: case ESTALE: case ENODEV:
+		case ETIMEDOUT:
+			break;
+		default:
+			return;
+		}
+	}
+	errno = eacces ? EACCES : ENOENT;
+}
+
+/*
+ * The child, between vfork and exec.  It dies with us: PR_SET_PDEATHSIG
+ * sends it SIGKILL when we die (even by kill -9), and getppid() afterwards
+ * catches a death before the prctl.  Then what the command gets: a process
+ * group of its own, its three standard fds and nothing else open, SIGPIPE
+ * (which our programs ignore) back to its default, and an empty signal
+ * mask.  Every signal is blocked when it starts (see spawn_vfork); our
+ * handlers are reset before the mask is cleared, so that a signal arriving
+ * now cannot run one of them in this copy, which shares our memory.
+ *
+ * The death signal is tied to the thread that forked, not the process: it
+ * fires when that thread ends.  Our programs spawn from their main thread,
+ * which lives as long as they do; spawning from a short-lived thread would
+ * kill the children when it exits.
+ */
+static _Noreturn void spawn_child(struct spawn_args *a)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		goto fail;
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
-	if ((rc = posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1)))
+	if (getppid() != a->parent)
+		_exit(127);	/* orphaned already: nobody wants the output */
+	if (setpgid(0, 0) < 0)
 		goto fail;
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+		if (sig == SIGPIPE ||
+		    (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN &&
+		     old.sa_handler != SIG_DFL))
+			(void)sigaction(sig, &dfl, NULL);
+	}
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		goto fail;
+	if (dup2(a->in, STDIN_FILENO) < 0 || dup2(a->out, STDOUT_FILENO) < 0 ||
+	    (a->err_fd >= 0 && dup2(a->err_fd, STDERR_FILENO) < 0))
+		goto fail;
+	/* Where the kernel has no close_range (before 5.9), every fd our
+	 * programs open is close-on-exec anyway. */
+#ifdef SYS_close_range
+	(void)syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, 0);
 #endif
-	if ((rc = posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP |
-						       POSIX_SPAWN_SETSIGDEF |
-						       POSIX_SPAWN_SETSIGMASK)) ||
-	    (rc = posix_spawnattr_setpgroup(at, 0)) ||
-	    (rc = posix_spawnattr_setsigdefault(at, &def)) ||
-	    (rc = posix_spawnattr_setsigmask(at, &none)))
-		goto fail;
-	return 0;
+	if (a->path)
+		execve(a->path, a->argv, a->envp);
+	else
+		exec_search(a);
 fail:
-	posix_spawn_file_actions_destroy(fa);
-	posix_spawnattr_destroy(at);
-	return rc;
+	a->err = errno ? errno : EINVAL;
+	_exit(127);
+}
+
+/* Kept apart, and small, so that the frame vfork returns into twice holds
+ * nothing the child could clobber for us. */
+static __attribute__((noinline)) pid_t do_vfork(struct spawn_args *a)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0)
+		spawn_child(a);
+	return pid;
+}
+
+/*
+ * Starts a->argv: vfork, so a child costs no copy of our memory whatever
+ * our size (spsc-op may start one per atom); we are suspended until it
+ * execs or exits.  Every signal is blocked around it, so none reaches the
+ * child before it has reset our handlers.  Returns the pid, or -1 with
+ * errno set, the child (if any) reaped.
+ */
+static pid_t spawn_vfork(struct spawn_args *a)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int saved;
+
+	sigfillset(&all);
+	if ((errno = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0)
+		return -1;
+	a->err = 0;
+	pid = do_vfork(a);
+	saved = pid < 0 ? errno : a->err;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid > 0 && saved != 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		pid = -1;
+	}
+	errno = saved;
+	return pid;
 }
 
 static int open_pidfd(pid_t pid)
@@ -162,14 +268,13 @@ static int prepare_parent_end(int fd)
 /*
  * Starts o->argv.  Returns 0, or -1 with errno set and a message in err; an
  * exec failure (ENOENT, EACCES) is reported here, not as an exit status,
- * because glibc's posix_spawnp waits for the exec to succeed.
+ * because the child tells us before vfork returns.
  */
 int child_spawn(struct child *c, const struct child_opts *o, char *err,
 		size_t errlen)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
+	struct spawn_args a;
 	char **envp = NULL;
 	int rc, saved;
 
@@ -183,15 +288,16 @@ int child_spawn(struct child *c, const struct child_opts *o, char *err,
 		rc = ENOMEM;
 		goto fail;
 	}
-	if ((rc = spawn_setup(&fa, &at, in, out, ep)) != 0)
-		goto fail;
-	if (o->path)
-		rc = posix_spawn(&c->pid, o->path, &fa, &at, o->argv, envp);
-	else
-		rc = posix_spawnp(&c->pid, o->argv[0], &fa, &at, o->argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (rc != 0) {
+	a = (struct spawn_args){
+		.path = o->path,
+		.search = getenv("PATH") ? getenv("PATH") : "/bin:/usr/bin",
+		.argv = o->argv,
+		.envp = envp,
+		.in = in[0], .out = out[1], .err_fd = ep[1],
+		.parent = getpid(),
+	};
+	if ((c->pid = spawn_vfork(&a)) < 0) {
+		rc = errno;
 		c->pid = -1;
 		goto fail;
 	}

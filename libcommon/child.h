@@ -2,12 +2,14 @@
  * child: running a command as a child process with pipes to its stdin,
  * stdout and (optionally) stderr, under a deadline.
  *
- * A child is started with posix_spawnp (vfork speed: operators may start one
- * per atom), in a process group of its own so that a deadline reaches the
- * whole tree a `sh -c` pipeline forks.  Every fd it does not need is closed
- * in it; SIGPIPE, which our programs ignore, is set back to its default and
- * the signal mask is cleared, so the command behaves as it would under a
- * shell.
+ * A child is started with vfork (operators may start one per atom), in a
+ * process group of its own so that a deadline reaches the whole tree a
+ * `sh -c` pipeline forks.  Every fd it does not need is closed in it;
+ * SIGPIPE, which our programs ignore, is set back to its default and the
+ * signal mask is cleared, so the command behaves as it would under a
+ * shell.  It gets SIGKILL when the thread that started it dies
+ * (PR_SET_PDEATHSIG), so a program killed with kill -9 leaves no command
+ * running: start children from the main thread.
  *
  * The parent ends of the pipes are non-blocking and close-on-exec, meant for
  * a poll() loop.  So is pidfd, which becomes readable when the child exits:

@@ -357,3 +357,47 @@ four_atoms() {
 	grep -q 'Interrupt: stopping' err
 	wait_gone "$(cat child.pid)"
 }
+
+# children PID: the pids whose parent is PID, from /proc (the command name
+# in /proc/PID/stat may hold spaces: the fields count from its last ')',
+# state then parent pid).
+children() {
+	local f line fields
+	for f in /proc/[0-9]*/stat; do
+		read -r line < "$f" 2>/dev/null || continue
+		read -r -a fields <<< "${line##*) }"
+		if [ "${fields[1]}" = "$1" ]; then
+			f=${f#/proc/}
+			echo "${f%/stat}"
+		fi
+	done
+	return 0
+}
+
+@test "op: kill -9 of spsc-op kills the commands it was running" {
+	four_atoms > in.atoms
+	spsc-op -j 2 -- sleep 1000.123 < in.atoms > /dev/null 2> err 3>&- &
+	op=$!
+	kids=""
+	for i in $(seq 100); do
+		kids=$(children $op)
+		[ "$(echo $kids | wc -w)" -eq 2 ] && break
+		sleep 0.05
+	done
+	for k in $kids; do
+		[ "$(tr '\0' ' ' < "/proc/$k/cmdline")" = "sleep 1000.123 " ] || kids=""
+	done
+	kill -9 $op
+	wait $op || true
+	echo "spsc-op $op ran: $kids"
+	[ "$(echo $kids | wc -w)" -eq 2 ]
+	left=""
+	for k in $kids; do
+		wait_gone "$k" || left="$left $k"
+	done
+	# What outlived it would sleep for 1000 s: end it here, by pid.
+	for k in $left; do
+		[ "$(tr '\0' ' ' < "/proc/$k/cmdline")" = "sleep 1000.123 " ] && kill -9 "$k"
+	done
+	[ -z "$left" ]
+}

@@ -1,5 +1,6 @@
 /* Child processes: pipes, environment, exit statuses, deadlines (TERM, then
- * KILL, to the whole group), no fd leaks and no zombies. */
+ * KILL, to the whole group), no fd leaks, no zombies, and no child left
+ * running when its parent dies. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -333,6 +335,91 @@ static void test_stderr(void)
 	child_close(&c);
 }
 
+/* $PATH is searched as execvp does: a file found without execute
+ * permission is named as such, not as missing. */
+static void test_search(void)
+{
+	char dir[] = "/tmp/test-child.XXXXXX", file[64], path[8192];
+	char *argv[] = { "spsc-noexec", NULL };
+	const char *old = getenv("PATH");
+	char *saved = strdup(old ? old : "");
+	struct run r;
+	int fd;
+
+	if (mkdtemp(dir) == NULL)
+		exit(99);
+	snprintf(file, sizeof file, "%s/spsc-noexec", dir);
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd < 0 || write(fd, "#!/bin/sh\n", 10) != 10)
+		exit(99);
+	close(fd);
+	snprintf(path, sizeof path, "%s:%s", dir, saved);
+	setenv("PATH", path, 1);
+	ok(run_argv(argv, NULL, NULL, 0, 0, &r) < 0 &&
+	   strcmp(r.desc, "spsc-noexec: Permission denied") == 0,
+	   "found in PATH but not executable: %s", r.desc);
+	(void)chmod(file, 0755);
+	ok(run_argv(argv, NULL, NULL, 0, 0, &r) == 0 &&
+	   strcmp(r.desc, "exit status 0") == 0,
+	   "and once executable it runs: %s", r.desc);
+	setenv("PATH", saved, 1);
+	free(saved);
+	unlink(file);
+	rmdir(dir);
+}
+
+/*
+ * A command does not outlive the program that started it: when that dies,
+ * even by SIGKILL, the command gets SIGKILL (PR_SET_PDEATHSIG).  A process
+ * of ours spawns `sleep 30` and is killed; as a subreaper we inherit the
+ * orphan and see what it died of.  Bounded: after 5 s it is killed here
+ * and the test fails.
+ */
+static void test_parent_death(void)
+{
+	int p[2], st = 0;
+	pid_t mid, s = 0, r = 0;
+	int64_t end;
+
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (pipe(p) < 0)
+		exit(99);
+	fflush(stdout);
+	mid = fork();
+	if (mid == 0) {
+		char *argv[] = { "sleep", "30", NULL };
+		struct child_opts o = { .argv = argv };
+		struct child c;
+		char err[256];
+
+		close(p[0]);
+		if (child_spawn(&c, &o, err, sizeof err) < 0 ||
+		    write(p[1], &c.pid, sizeof c.pid) != sizeof c.pid)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ok(mid > 0 && read(p[0], &s, sizeof s) == sizeof s && s > 0,
+	   "a spawner started sleep 30 (pid %d)", (int)s);
+	close(p[0]);
+	kill(mid, SIGKILL);
+	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+		;
+	end = mono_ns() + 5 * NS_PER_SEC;
+	while (s > 0 && (r = waitpid(s, &st, WNOHANG)) == 0 && mono_ns() < end)
+		(void)poll(NULL, 0, 10);
+	if (s > 0 && r == 0) {
+		kill(s, SIGKILL);
+		(void)waitpid(s, NULL, 0);
+	}
+	ok(r == s && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	   "kill -9 of the spawner killed its child: %s",
+	   r == 0 ? "it still ran after 5 s" : r < 0 ? strerror(errno) :
+	   WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "it exited");
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 static void test_no_zombies(void)
 {
 	pid_t r = waitpid(-1, NULL, WNOHANG);
@@ -353,6 +440,8 @@ int main(void)
 	test_not_found();
 	test_stop();
 	test_stderr();
+	test_search();
+	test_parent_death();
 	test_no_zombies();
 	return tap_done();
 }
