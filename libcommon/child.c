@@ -189,7 +189,8 @@ static _Noreturn void spawn_child(struct spawn_args *a)
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		goto fail;
-	if (dup2(a->in, STDIN_FILENO) < 0 || dup2(a->out, STDOUT_FILENO) < 0 ||
+	if (dup2(a->in, STDIN_FILENO) < 0 ||
+	    (a->out >= 0 && dup2(a->out, STDOUT_FILENO) < 0) ||
 	    (a->err_fd >= 0 && dup2(a->err_fd, STDERR_FILENO) < 0))
 		goto fail;
 	/* Where the kernel has no close_range (before 5.9), every fd our
@@ -257,6 +258,20 @@ static int open_pidfd(pid_t pid)
 #endif
 }
 
+/* stdin from /dev/null: in[0] for the child, no end for us. */
+static int null_input(int in[2])
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	in[1] = -1;
+	in[0] = fd;
+	if (fd >= 0 && fd <= STDERR_FILENO) {	/* as in make_pipe */
+		in[0] = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+		(void)close(fd);
+	}
+	return in[0] < 0 ? -1 : 0;
+}
+
 /* The parent's ends: non-blocking for the poll loop, and big, so that a
  * whole atom usually goes through in one write. */
 static int prepare_parent_end(int fd)
@@ -279,7 +294,8 @@ int child_spawn(struct child *c, const struct child_opts *o, char *err,
 	int rc, saved;
 
 	child_init(c);
-	if (make_pipe(in) < 0 || make_pipe(out) < 0 ||
+	if ((o->stdin_null ? null_input(in) : make_pipe(in)) < 0 ||
+	    (!o->stdout_inherit && make_pipe(out) < 0) ||
 	    (o->capture_stderr && make_pipe(ep) < 0)) {
 		rc = errno;
 		goto fail;
@@ -309,7 +325,8 @@ int child_spawn(struct child *c, const struct child_opts *o, char *err,
 	c->out = out[0];
 	c->err = ep[0];
 	c->pidfd = open_pidfd(c->pid);
-	if (prepare_parent_end(c->in) < 0 || prepare_parent_end(c->out) < 0 ||
+	if ((c->in >= 0 && prepare_parent_end(c->in) < 0) ||
+	    (c->out >= 0 && prepare_parent_end(c->out) < 0) ||
 	    (c->err >= 0 && prepare_parent_end(c->err) < 0)) {
 		saved = errno;
 		snprintf(err, errlen, "%s: cannot set up pipes: %s",

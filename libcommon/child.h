@@ -31,6 +31,10 @@ struct child_opts {
 				    the environment; NULL-terminated; may be
 				    NULL */
 	int capture_stderr;	 /* pipe stderr to us; else inherit ours */
+	int stdin_null;		 /* stdin from /dev/null, no pipe (c->in -1) */
+	int stdout_inherit;	 /* our stdout, no pipe (c->out -1): for
+				    processes whose output is data of ours,
+				    as the stages spsc runs */
 };
 
 enum child_stage {

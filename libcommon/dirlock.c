@@ -22,8 +22,14 @@ int dir_lock(const char *dir, const char *file, const char *busy,
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		snprintf(err, errlen, "%s: %s", dir, busy);
+		int saved = errno;
+
+		if (saved == EWOULDBLOCK)
+			snprintf(err, errlen, "%s: %s", dir, busy);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(saved));
 		close(fd);
+		errno = saved;	/* EWOULDBLOCK: busy, as callers may need */
 		return -1;
 	}
 	return fd;

@@ -5,8 +5,10 @@
  *
  *   ROLE <TAB> SPEC [<TAB> PRODUCER]
  *
- * ROLE is in (read), out (written), dlq (dead letters) or late (spsc-reduce
- * --late); SPEC is the endpoint as the program would open it; PRODUCER, 16
+ * ROLE is in (read), out (written), dlq (dead letters), late (spsc-reduce
+ * --late), or file: a file or directory that is no endpoint (spsc-source's
+ * inputs, spsc-sink's destination); SPEC is the endpoint as the program
+ * would open it, or the path as given; PRODUCER, 16
  * lower-case hex digits, is the producer id it would register for an out.
  * Nothing is opened, connected to or created.
  */

@@ -125,31 +125,31 @@ producer() {
 @test "print-endpoints: spsc-sink, the destination as given" {
 	run stdout_of spsc-sink --print-endpoints -i counts results/
 	[ "$status" -eq 0 ]
-	[ "$output" = "in${T}counts"$'\n'"out${T}results/"$'\n'"dlq${T}counts.dlq" ]
+	[ "$output" = "in${T}counts"$'\n'"file${T}results/"$'\n'"dlq${T}counts.dlq" ]
 	run stdout_of spsc-sink --print-endpoints
 	[ "$status" -eq 0 ]
-	[ "$output" = "in${T}-"$'\n'"out${T}-" ]
+	[ "$output" = "in${T}-"$'\n'"file${T}-" ]
 	run stdout_of spsc-sink --print-endpoints -i ./in.atoms ./out.txt
-	[ "$output" = "in${T}./in.atoms"$'\n'"out${T}./out.txt" ]
+	[ "$output" = "in${T}./in.atoms"$'\n'"file${T}./out.txt" ]
 }
 
-@test "print-endpoints: spsc-source, one in per input" {
+@test "print-endpoints: spsc-source, one file line per input" {
 	run stdout_of spsc-source --print-endpoints -o raw a.log 'logs/*.gz' -
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 4 ]
-	[ "${lines[0]}" = "in${T}a.log" ]
-	[ "${lines[1]}" = "in${T}logs/*.gz" ]
-	[ "${lines[2]}" = "in${T}-" ]
+	[ "${lines[0]}" = "file${T}a.log" ]
+	[ "${lines[1]}" = "file${T}logs/*.gz" ]
+	[ "${lines[2]}" = "file${T}-" ]
 	[[ "${lines[3]}" =~ ^out${T}raw${T}${HEX}$ ]]
 	a=$(producer "${lines[3]}")
 	run stdout_of spsc-source --print-endpoints -o raw a.log
 	[ "$(producer "${lines[1]}")" != "$a" ]
 	run stdout_of spsc-source --print-endpoints
-	[ "${lines[0]}" = "in${T}-" ]
+	[ "${lines[0]}" = "file${T}-" ]
 	[[ "${lines[1]}" =~ ^out${T}-${T}${HEX}$ ]]
 	run stdout_of spsc-source --print-endpoints --watch ./incoming --state ./state -o raw
 	[ "${#lines[@]}" -eq 2 ]
-	[ "${lines[0]}" = "in${T}./incoming" ]
+	[ "${lines[0]}" = "file${T}./incoming" ]
 	[[ "${lines[1]}" =~ ^out${T}raw${T}${HEX}$ ]]
 }
 

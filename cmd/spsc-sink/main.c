@@ -167,7 +167,7 @@ static void ignore_file_size_signal(void)
 static _Noreturn void print_endpoints(const struct options *o)
 {
 	plan_print("in", o->input, 0);
-	plan_print("out", o->dest ? o->dest : "-", 0);
+	plan_print("file", o->dest ? o->dest : "-", 0);
 	if (endpoint_kind_of(o->input) == ENDPOINT_QUEUE)
 		plan_print_queue_dlq(o->input);
 	plan_done();

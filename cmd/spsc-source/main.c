@@ -238,6 +238,23 @@ static void check_modes(const struct source_cfg *cfg, char **inputs,
 		opt_usage_error("--name: must not be empty");
 }
 
+/*
+ * Under `spsc run --once` (SPSC_ONCE=1) a source takes what is there and
+ * ends, so that the DAG can complete: --watch takes the files already in
+ * DIR, --follow reads its files to their current end.  Atom ids depend
+ * only on the input, so what a later run reads again is de-duplicated.
+ */
+static void once_from_launcher(struct source_cfg *cfg)
+{
+	const char *once = getenv("SPSC_ONCE");
+
+	if (once == NULL || strcmp(once, "1") != 0)
+		return;
+	if (cfg->watch_dir)
+		cfg->once = 1;
+	cfg->follow = 0;
+}
+
 /* Failures are counted in src->failed; each input is tried. */
 static void run_batch(struct source *src, char **inputs, int n)
 {
@@ -269,11 +286,11 @@ static _Noreturn void print_endpoints(const struct source_cfg *cfg,
 				      char **inputs, int n)
 {
 	if (cfg->watch_dir)
-		plan_print("in", cfg->watch_dir, 0);
+		plan_print("file", cfg->watch_dir, 0);
 	else if (n == 0)
-		plan_print("in", "-", 0);
+		plan_print("file", "-", 0);
 	for (int i = 0; i < n; i++)
-		plan_print("in", inputs[i], 0);
+		plan_print("file", inputs[i], 0);
 	plan_print("out", cfg->output, cfg->out_opts.producer);
 	plan_done();
 }
@@ -315,6 +332,7 @@ int main(int argc, char **argv)
 	first = parse_options(&cfg, argc, argv);
 	ninputs = argc - first;
 	check_modes(&cfg, argv + first, ninputs);
+	once_from_launcher(&cfg);
 
 	memset(&src, 0, sizeof src);
 	src.cfg = &cfg;
@@ -348,9 +366,11 @@ int main(int argc, char **argv)
 		run_batch(&src, argv + first, ninputs);
 
 	progress_done(&src);
-	/* A batch run that read every input whole has made its last atom;
-	 * following and watching never end that way. */
-	if (!cfg.watch_dir && !cfg.follow && !src.fatal && !src.failed &&
+	/* A batch run that read every input whole has made its last atom,
+	 * and so has --watch --once; following and watching never end that
+	 * way. */
+	if ((!cfg.watch_dir || cfg.once) && !cfg.follow && !src.fatal &&
+	    !src.failed &&
 	    !src.stopping && endpoint_finish(&src.out) < 0) {
 		log_error("%s", src.out.err);
 		src.fatal = 1;
