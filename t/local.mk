@@ -7,6 +7,7 @@ BATS_TESTS += t/coord-fuzz.bats
 BATS_TESTS += t/coord-limits.bats
 BATS_TESTS += t/complete.bats t/chaos-keyed.bats
 BATS_TESTS += t/reduce-windows.bats
+BATS_TESTS += t/dag-check.bats t/dag-run.bats
 BATS_TESTS += t/notify.bats t/log-journal.bats
 BATS_TESTS += t/print-endpoints.bats
 EXTRA_DIST += t/reduce_ref.py t/gen_events.py

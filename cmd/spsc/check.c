@@ -204,6 +204,9 @@ static void cycles(const struct dag *d)
 
 int dag_check(struct dag *d)
 {
+	/* with a stage's queues unknown, what looks unconnected may not be */
+	if (d->unresolved)
+		return d->diag->errors ? -1 : 0;
 	for (size_t i = 0; i < d->nqueues; i++) {
 		const struct dagq *q = &d->queues[i];
 

@@ -267,6 +267,9 @@ static void name_and_dir(struct dag *d)
 		snprintf(d->dir, sizeof d->dir, "/");
 }
 
+/* Reads and parses PATH.  Errors go to DIAG; -1 only when there is
+ * nothing to go on with (no file, no stage), so that the stages that
+ * did parse can still be checked. */
 int dag_load(struct dag *d, const char *path, struct diag *diag)
 {
 	struct lexer lx;
@@ -285,7 +288,7 @@ int dag_load(struct dag *d, const char *path, struct diag *diag)
 	while ((r = lex_next(&lx, &ln)) != 0) {
 		if (r < 0) {
 			diag_error(diag, lx.errpos, "%s", lx.err);
-			break;	/* the rest of the file cannot be trusted */
+			continue;
 		}
 		parse_line(d, &ln, caps);
 		lexline_free(&ln);
@@ -294,7 +297,7 @@ int dag_load(struct dag *d, const char *path, struct diag *diag)
 	name_and_dir(d);
 	if (d->nstages == 0 && diag->errors == 0)
 		diag_error(diag, (struct pos){ 0, 0 }, "no stages");
-	return diag->errors ? -1 : 0;
+	return d->nstages ? 0 : -1;
 }
 
 int dag_stage_named(const struct dag *d, const char *name)

@@ -47,6 +47,7 @@ struct stage {
 	struct word *decl;	/* in=... and out=... */
 	size_t ndecl;
 	int spsc;		/* an spsc program: asked for its endpoints */
+	int unresolved;		/* its endpoints are not known */
 	struct replica *rep;	/* [replicas], after dag_resolve */
 	char path[4096];	/* the program found on PATH */
 };
@@ -81,6 +82,7 @@ struct dag {
 	struct dagq *queues;
 	size_t nqueues;
 	struct diag *diag;
+	int unresolved;		/* some stage's endpoints are not known */
 };
 
 int dag_load(struct dag *d, const char *path, struct diag *diag);

@@ -191,8 +191,19 @@ static void skip_comment(struct lexer *lx)
 		take(lx);
 }
 
+/* After an error: on from the next line, so that one mistake does not
+ * hide the others. */
+static void skip_line(struct lexer *lx)
+{
+	int c;
+
+	while ((c = take(lx)) >= 0 && c != '\n')
+		;
+}
+
 /* The next non-empty line; 1 if there is one, 0 at the end, -1 on a
- * syntax error (lx->err, lx->errpos). */
+ * syntax error (lx->err, lx->errpos), after which lex_next goes on
+ * with the line after. */
 int lex_next(struct lexer *lx, struct lexline *ln)
 {
 	int c;
@@ -217,6 +228,7 @@ int lex_next(struct lexer *lx, struct lexline *ln)
 				die(EXIT_FAIL, "out of memory");
 			if (word(lx, &ln->w[ln->n]) < 0) {
 				lexline_free(ln);
+				skip_line(lx);
 				return -1;
 			}
 			ln->n++;

@@ -110,16 +110,15 @@ int spsc_load(struct dag *d, struct diag *dg, const char *path, int quiet)
 {
 	memset(dg, 0, sizeof *dg);
 	dg->quiet = quiet;
-	if (dag_load(d, path, dg) < 0)
-		return -1;
-	if (chdir(d->dir) < 0) {
-		diag_error(dg, (struct pos){ 0, 0 }, "cannot enter %s: %s", d->dir,
-			   strerror(errno));
-		return -1;
+	if (dag_load(d, path, dg) == 0) {
+		if (chdir(d->dir) < 0)
+			diag_error(dg, (struct pos){ 0, 0 }, "cannot enter %s: %s",
+				   d->dir, strerror(errno));
+		else if (dag_resolve(d) == 0 || !d->unresolved)
+			dag_check(d);
 	}
-	if (dag_resolve(d) < 0)
-		return -1;
-	return dag_check(d);
+	diag_flush(dg);
+	return dg->errors ? -1 : 0;
 }
 
 static int cmd_check(const struct spsc_opts *o, const char *path)

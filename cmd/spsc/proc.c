@@ -49,6 +49,7 @@ int proc_start(struct proc *p, int64_t now, int colour)
 	logpipe_init(&p->log, p->child.err, p->label, colour);
 	p->child.err = -1;	/* the logpipe owns it now */
 	p->state = PROC_RUNNING;
+	log_info("%s: started (pid %ld)", p->label, (long)p->child.pid);
 	return 0;
 }
 
@@ -65,8 +66,6 @@ static int64_t jittered(int64_t base)
 /* Failed: start again after the backoff, which then doubles. */
 static void restart_later(struct proc *p, int64_t now)
 {
-	char delay[32];
-
 	if (now - p->started >= PROC_STABLE_NS) {
 		p->backoff = PROC_BACKOFF_MIN_NS;
 		p->streak = 0;
@@ -74,9 +73,8 @@ static void restart_later(struct proc *p, int64_t now)
 	p->streak++;
 	p->due = now + jittered(p->backoff);
 	p->restarts++;
-	format_duration(p->due - now, delay, sizeof delay);
-	log_warn("%s: %s; restart %d in %s", p->label, p->last_exit,
-		 p->restarts, delay);
+	log_warn("%s: %s; restart %d in %.1fs", p->label, p->last_exit,
+		 p->restarts, (double)(p->due - now) / 1e9);
 	p->state = PROC_BACKOFF;
 	p->backoff = p->backoff * 2 > PROC_BACKOFF_MAX_NS ? PROC_BACKOFF_MAX_NS
 							 : p->backoff * 2;
@@ -109,10 +107,13 @@ void proc_exited(struct proc *p, int status, int64_t now)
 	if (code == 0 || code == 3) {
 		p->state = PROC_FINISHED;
 		p->dead_letters = code == 3;
+		log_info("%s: %s%s", p->label, p->stopping ? "stopped" : "finished",
+			 code == 3 ? " (exit status 3: with dead letters)" : "");
 		return;
 	}
 	if (p->stopping) {
 		p->state = PROC_STOPPED;
+		log_info("%s: stopped (%s)", p->label, p->last_exit);
 		return;
 	}
 	if (code == 2) {

@@ -272,15 +272,16 @@ static int resolve_stage(struct dag *d, struct stage *st)
 			   st->cmd[0].text);
 		ok = 0;
 	}
-	for (int r = 0; r < st->replicas; r++) {
+	for (int r = 0; r < st->replicas; r++)
 		expand_argv(st, r);
-		if (!ok)
-			continue;
+	for (int r = 0; r < st->replicas && ok; r++) {
 		if (!st->spsc)
 			declared(d, st, &st->rep[r]);
 		else if (ask(d, st, r) < 0)
-			break;	/* the same complaint from every replica */
+			ok = 0;	/* the same complaint from every replica */
 	}
+	st->unresolved = !ok;
+	d->unresolved |= !ok;
 	return ok ? 0 : -1;
 }
 

@@ -252,10 +252,12 @@ static void read_signals(struct run *r, int64_t now)
 		}
 		if (r->stopping < 2) {
 			r->stopping++;
-			log_info(r->stopping == 1
-				 ? "stopping in data order (%s again to stop at once)"
-				 : "stopping at once",
-				 strsignal((int)si.ssi_signo));
+			if (r->stopping == 1)
+				log_info("SIG%s: stopping in data order (send it again to stop at once)",
+					 sigabbrev_np((int)si.ssi_signo));
+			else
+				log_info("SIG%s: stopping at once",
+					 sigabbrev_np((int)si.ssi_signo));
 			save_state(r);
 		}
 	}
@@ -299,6 +301,7 @@ static void terminate(struct run *r, struct proc *p, int64_t now)
 		return;
 	p->stopping = 1;
 	p->due = now + r->o->stop_timeout;
+	log_info("%s: stopping (SIGTERM)", p->label);
 	if (child_signal(&p->child, SIGTERM) < 0)
 		log_warn("%s: cannot send SIGTERM: %s", p->label, strerror(errno));
 }

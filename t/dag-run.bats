@@ -1,0 +1,277 @@
+#!/usr/bin/env bats
+# spsc run: a DAG file started, supervised and stopped.  Real stages on a
+# real private coordinator; kill -9, SIGTERM and the process table.
+
+load helpers
+
+setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/spsc-test.XXXXXX")
+	cd "$TMP" || return 1
+	export SPSC_HOME="$TMP/home"
+	unset SPSC_COORD
+	export NO_COLOR=1
+	RUN_PID=
+}
+
+teardown() {
+	if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
+		kill -KILL "$RUN_PID" 2>/dev/null || true
+	fi
+	left_behind | awk '{ print $1 }' | xargs -r kill -KILL 2>/dev/null || true
+	cd / && rm -rf "$TMP"
+}
+
+# Processes whose command line names this test's directory: what a DAG
+# started and should have stopped.
+left_behind() {
+	ps -eo pid=,args= | grep -F "$TMP" | grep -v -e "grep -F" -e "ps -eo" || true
+}
+
+# wait_for CMD...: until CMD succeeds, at most 20 s.
+wait_for() {
+	local i
+	for i in $(seq 200); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# The pid of replica REPLICA of STAGE, from spsc status --json.
+stage_pid() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+state = json.load(open(sys.argv[1]))
+for st in state["stages"]:
+    if st["name"] == sys.argv[2]:
+        for r in st["replicas"]:
+            if r["replica"] == int(sys.argv[3]) and r["pid"]:
+                print(r["pid"]); sys.exit(0)
+sys.exit(1)
+PY
+}
+
+state_file() {
+	echo "$SPSC_HOME/dags/$1/state.json"
+}
+
+@test "run --once: a keyed job over queues ends by itself with exact output; again, nothing; a second run at once is refused" {
+	seq 1 3000 | awk '{ print "k" ($1 % 7) }' >in.txt
+	cat >wc.dag <<'EOF_'
+env LC_ALL=C
+ingest:  spsc-source -n 100 --state state -o raw in.txt
+map*2:   spsc-op -i raw -o words -- cat
+split:   spsc-shuffle -i words -k 1 -p 3 -o bykey
+count*3: spsc-reduce -i bykey.${REPLICA} -o counts -k 1 count
+store:   spsc-sink -i counts out.txt
+EOF_
+	run spsc run --once wc.dag
+	echo "$output"
+	[ "$status" -eq 0 ]
+	sort out.txt | awk '{ print $1, $NF }' >got
+	sort in.txt | uniq -c | awk '{ print $2, $1 }' >want
+	diff -u want got
+	[ -z "$(left_behind)" ]
+	cp out.txt first
+	run spsc run --once wc.dag
+	[ "$status" -eq 0 ]
+	cmp out.txt first
+	[ -z "$(left_behind)" ]
+}
+
+@test "run --once: a concurrent second run exits 4 and touches nothing" {
+	cat >slow.dag <<'EOF_'
+wait: sh -c 'sleep 3'
+EOF_
+	spsc run --once slow.dag 2>first.log &
+	RUN_PID=$!
+	wait_for test -s "$(state_file slow)"
+	wait_for grep -q 'wait.0: started' first.log
+	cp "$(state_file slow)" before.json
+	run spsc run --once slow.dag
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"slow.dag: the DAG slow is already running (pid $RUN_PID): nothing done"* ]]
+	cmp before.json "$(state_file slow)"
+	wait "$RUN_PID"
+	RUN_PID=
+	[ "$(grep -c 'wait.0: started' first.log)" -eq 1 ]
+}
+
+@test "run: a stage killed with kill -9 is restarted, and nothing is lost or doubled" {
+	seq 1 2000 >in.txt
+	cat >k.dag <<'EOF_'
+ingest: spsc-source -n 50 -o raw in.txt
+map:    spsc-op -i raw -o out --shell -- "sleep 0.05; cat"
+store:  spsc-sink -i out out.txt
+EOF_
+	spsc run --once k.dag 2>run.log &
+	RUN_PID=$!
+	wait_for stage_pid "$(state_file k)" map 0 >/dev/null
+	sleep 0.5
+	pid=$(stage_pid "$(state_file k)" map 0)
+	kill -KILL "$pid"
+	wait "$RUN_PID"
+	status=$?
+	RUN_PID=
+	cat run.log
+	[ "$status" -eq 0 ]
+	grep -q "map.0: killed by signal 9 (Killed); restart 1 in" run.log
+	[ "$(grep -c 'map.0: started' run.log)" -eq 2 ]
+	sort -n out.txt | cmp - in.txt
+	[ -z "$(left_behind)" ]
+}
+
+@test "run: a stage that always fails backs off, the waits growing, and does not spin" {
+	cat >f.dag <<'EOF_'
+fail: sh -c 'exit 1'
+EOF_
+	spsc run f.dag 2>run.log &
+	RUN_PID=$!
+	wait_for grep -q 'restart 3 in' run.log
+	kill -TERM "$RUN_PID"
+	wait "$RUN_PID" || true
+	RUN_PID=
+	cat run.log
+	# 1 s, 2 s, 4 s, each less up to a quarter
+	awk '/fail.0: exit status 1; restart/ { sub(/s$/, "", $NF); print $NF }' run.log >waits
+	[ "$(wc -l <waits)" -ge 3 ]
+	awk 'NR == 1 && ($1 < 0.7 || $1 > 1.0) { exit 1 }
+	     NR == 2 && ($1 < 1.45 || $1 > 2.0) { exit 1 }
+	     NR == 3 && ($1 < 2.95 || $1 > 4.0) { exit 1 }' waits
+	# three failures in over 2 s, not hundreds
+	[ "$(grep -c 'fail.0: started' run.log)" -le 4 ]
+}
+
+@test "run: exit 2 is a usage error, never restarted; under --once the run fails" {
+	cat >u.dag <<'EOF_'
+bad: sh -c 'echo "bad: no such option" >&2; exit 2'
+EOF_
+	run spsc run --once u.dag
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bad.0        | bad: no such option"* ]]
+	[[ "$output" == *"bad.0: exit status 2 (a usage error): not restarted"* ]]
+	[ "$(grep -c 'bad.0: started' <<<"$output")" -eq 1 ]
+}
+
+@test "run: SIGTERM stops in data order and leaves no process behind" {
+	seq 1 100 >in.txt
+	cat >s.dag <<'EOF_'
+ingest: spsc-source --follow -n 10 -o raw in.txt
+map*2:  spsc-op -i raw -o words -- cat
+store:  spsc-sink -i words out.txt
+EOF_
+	spsc run s.dag 2>run.log &
+	RUN_PID=$!
+	wait_for test -s out.txt
+	wait_for sh -c '[ "$(wc -l <out.txt)" -eq 100 ]'
+	kill -TERM "$RUN_PID"
+	wait "$RUN_PID"
+	status=$?
+	RUN_PID=
+	cat run.log
+	[ "$status" -eq 0 ]
+	grep -E 'stopping|stopped' run.log | sed 's/^spsc\[[0-9]*\]: info: //' |
+		grep -v '^coord  *|' >order
+	cat order
+	# the source first, the maps once it is down, the sink once both
+	# maps are, the coordinator last
+	line() { grep -n -F "$1" order | head -1 | cut -d: -f1; }
+	[ "$(line 'ingest.0: stopping')" -lt "$(line 'ingest.0: stopped')" ]
+	[ "$(line 'ingest.0: stopped')" -lt "$(line 'map.0: stopping')" ]
+	[ "$(line 'ingest.0: stopped')" -lt "$(line 'map.1: stopping')" ]
+	[ "$(line 'map.0: stopped')" -lt "$(line 'store.0: stopping')" ]
+	[ "$(line 'map.1: stopped')" -lt "$(line 'store.0: stopping')" ]
+	[ "$(line 'store.0: stopped')" -lt "$(line 'coord: stopping')" ]
+	[ -z "$(left_behind)" ]
+	sort -n out.txt | cmp - in.txt
+}
+
+@test "run: two stages writing long lines at once: every line whole and prefixed" {
+	cat >l.dag <<'EOF_'
+a: awk 'BEGIN { s = sprintf("%5000s", ""); gsub(/ /, "a", s); for (i = 0; i < 300; i++) print s > "/dev/stderr" }'
+b: awk 'BEGIN { s = sprintf("%7000s", ""); gsub(/ /, "b", s); for (i = 0; i < 300; i++) print s > "/dev/stderr" }'
+EOF_
+	spsc run --once l.dag 2>run.log
+	a=$(printf '%5000s' '' | tr ' ' a)
+	b=$(printf '%7000s' '' | tr ' ' b)
+	[ "$(grep -c -x "a.0          | $a" run.log)" -eq 300 ]
+	[ "$(grep -c -x "b.0          | $b" run.log)" -eq 300 ]
+	# and nothing else carries those letters
+	[ "$(grep -c -e aaaaaaaaaa -e bbbbbbbbbb run.log)" -eq 600 ]
+}
+
+@test "run: what a killed stage leaves behind is killed too" {
+	cat >o.dag <<'EOF_'
+leaky: sh -c 'sleep 1000.7 & exec sleep 1000.8'
+EOF_
+	spsc run o.dag 2>run.log &
+	RUN_PID=$!
+	wait_for pgrep -f 'sleep 1000.7' >/dev/null
+	pid=$(pgrep -f 'sleep 1000.8')
+	kill -KILL "$pid"
+	# the orphan came to spsc (a subreaper) and was killed; the stage is
+	# restarted in a second and leaves a new one
+	wait_for grep -q 'leaky.0: killed by signal 9' run.log
+	kill -TERM "$RUN_PID"
+	wait "$RUN_PID" || true
+	RUN_PID=
+	[ -z "$(pgrep -f 'sleep 1000.[78]')" ]
+}
+
+@test "run: \${REPLICA}, \${STAGE} and env lines reach the stages; other \$ is left alone" {
+	cat >e.dag <<'EOF_'
+env GREETING='hello world'
+w*2: sh -c 'printf "%s|" "$0" "$@" "$GREETING" "$STAGE" "$REPLICA" >"words.${STAGE}.${REPLICA}"' \
+        "a b" 'c  d' e\ f "\$g" '${REPLICA}' "${STAGE}-${REPLICA}" $1 # comment
+EOF_
+	run spsc run --once e.dag
+	[ "$status" -eq 0 ]
+	[ "$(cat words.w.0)" = 'a b|c  d|e f|$g|${REPLICA}|w-0|$1|hello world|w|0|' ]
+	[ "$(cat words.w.1)" = 'a b|c  d|e f|$g|${REPLICA}|w-1|$1|hello world|w|1|' ]
+}
+
+@test "status and stop: a running DAG's stages beside their queues, then stopped in order" {
+	seq 1 20 >in.txt
+	cat >st.dag <<'EOF_'
+ingest: spsc-source --follow -n 5 -o raw in.txt
+map*2:  spsc-op -i raw -o words -- cat
+store:  spsc-sink -i words out.txt
+EOF_
+	run spsc status --json st.dag
+	[ "$status" -eq 0 ]
+	python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["running"] is False and s["stages"][1]["state"] == "down", s' "$output"
+	spsc run st.dag 2>run.log &
+	RUN_PID=$!
+	wait_for sh -c '[ -s out.txt ] && [ "$(wc -l <out.txt)" -eq 20 ]'
+	run spsc status --json st.dag
+	[ "$status" -eq 0 ]
+	python3 - "$output" "$RUN_PID" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["running"] is True and s["pid"] == int(sys.argv[2]), s
+assert s["coord_reachable"] is True
+m = [x for x in s["stages"] if x["name"] == "map"][0]
+assert m["replicas"] == 2 and m["running"] == 2 and m["state"] == "running", m
+assert m["inputs"] == ["raw"] and m["outputs"] == ["words"], m
+q = [x for x in s["queues"] if x["name"] == "raw"][0]
+assert q["known"] and q["ready"] == 0 and q["inflight"] == 0, q
+PY
+	run spsc status st.dag
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "DAG st: running (pid $RUN_PID), coordinator ipc://"* ]]
+	[[ "${lines[1]}" == STAGE*RUN*STATE*RESTARTS*INPUT*READY*INFLIGHT*DLQ*WATERMARK ]]
+	[[ "${lines[3]}" =~ ^map\ +2/2\ running\ +0\ .*raw\ +0\ +0\ +0 ]]
+	run spsc stop st.dag
+	[ "$status" -eq 0 ]
+	wait "$RUN_PID"
+	status=$?
+	RUN_PID=
+	[ "$status" -eq 0 ]
+	grep -q 'ingest.0: stopping (SIGTERM)' run.log
+	[ -z "$(left_behind)" ]
+	run spsc stop st.dag
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"st is not running"* ]]
+}
