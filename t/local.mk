@@ -10,6 +10,7 @@ BATS_TESTS += t/reduce-windows.bats
 BATS_TESTS += t/dag-check.bats t/dag-run.bats
 BATS_TESTS += t/notify.bats t/log-journal.bats
 BATS_TESTS += t/print-endpoints.bats
+BATS_TESTS += t/systemd.bats
 EXTRA_DIST += t/reduce_ref.py t/gen_events.py
 EXTRA_DIST += t/coord-fuzz.py
 TESTS += $(UNIT_TESTS) $(BATS_TESTS)

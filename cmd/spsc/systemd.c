@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,7 +431,7 @@ static void write_once(const struct ctx *c, struct units *u)
 {
 	const struct dag *d = c->d;
 	char name[256], spsc_stop[32], total[32];
-	int64_t per = c->o->stop_timeout;
+	int64_t per = c->o->stop_timeout, secs;
 	struct sb *b;
 
 	snprintf(name, sizeof name, "%s-once.service", c->prefix);
@@ -462,9 +463,12 @@ static void write_once(const struct ctx *c, struct units *u)
 	/* SIGTERM to spsc alone, which stops the stages in data order, one
 	 * after the other (as spsc stop waits for it) */
 	sb_puts(b, "KillMode=mixed\n");
-	fmt_duration(total, sizeof total,
-		     (per / 1000000000LL + 1) * 1000000000LL *
-		     (int64_t)(d->nstages + 1));
+	secs = per / 1000000000LL + 1;
+	if (secs > INT64_MAX / 1000000000LL / (int64_t)(d->nstages + 1))
+		snprintf(total, sizeof total, "infinity");
+	else
+		fmt_duration(total, sizeof total, secs * 1000000000LL *
+			     (int64_t)(d->nstages + 1));
 	sb_printf(b, "TimeoutStopSec=%s\n", total);
 
 	snprintf(name, sizeof name, "%s-once.timer", c->prefix);
@@ -676,6 +680,20 @@ static void check_calendar(const char *cal)
 				cal);
 }
 
+/* NAME=VALUE with a NAME systemd's Environment= takes. */
+static int env_name_ok(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (eq == NULL || eq == kv || (*kv >= '0' && *kv <= '9'))
+		return 0;
+	for (const char *p = kv; p < eq; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
 /* The rest of what units need, after the DAG is loaded. */
 static int prepare(struct ctx *c)
 {
@@ -742,22 +760,12 @@ static int prepare(struct ctx *c)
 			  !exec_path_ok(c->self) ? c->self : c->coord_prog);
 		return -1;
 	}
-	for (size_t i = 0; i < d->nenv; i++) {
-		const char *p = d->env[i];
-
-		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= 'a' && *p <= 'z')))
-			goto bad_env;
-		for (p++; *p != '='; p++)
-			if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
-			      (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
-				goto bad_env;
-		continue;
-bad_env:
-		log_error("%s: env %s: systemd takes only names of letters, digits and '_'",
-			  d->path, d->env[i]);
-		return -1;
-	}
+	for (size_t i = 0; i < d->nenv; i++)
+		if (!env_name_ok(d->env[i])) {
+			log_error("%s: env %s: systemd takes only names of letters, digits and '_', not starting with a digit",
+				  d->path, d->env[i]);
+			return -1;
+		}
 	if (c->rd.private_coord && !c->o->timer &&
 	    dag_stage_named(d, "coord") >= 0) {
 		log_error("%s: a stage named 'coord' would be %s-coord.service, the coordinator's unit: rename the stage",
