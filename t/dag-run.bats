@@ -42,7 +42,10 @@ wait_for() {
 stage_pid() {
 	python3 - "$1" "$2" "$3" <<'PY'
 import json, sys
-state = json.load(open(sys.argv[1]))
+try:
+    state = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    sys.exit(1)
 for st in state["stages"]:
     if st["name"] == sys.argv[2]:
         for r in st["replicas"]:

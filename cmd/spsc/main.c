@@ -100,27 +100,6 @@ static void parse_options(int argc, char **argv, struct spsc_opts *o)
 	}
 }
 
-/*
- * The DAG read, its stages asked for their endpoints and the rules
- * checked; the working directory becomes the file's, where the stages run
- * and their relative paths mean what the file says.  Returns -1 when the
- * DAG has errors (already reported).
- */
-int spsc_load(struct dag *d, struct diag *dg, const char *path, int quiet)
-{
-	memset(dg, 0, sizeof *dg);
-	dg->quiet = quiet;
-	if (dag_load(d, path, dg) == 0) {
-		if (chdir(d->dir) < 0)
-			diag_error(dg, (struct pos){ 0, 0 }, "cannot enter %s: %s",
-				   d->dir, strerror(errno));
-		else if (dag_resolve(d) == 0 || !d->unresolved)
-			dag_check(d);
-	}
-	diag_flush(dg);
-	return dg->errors ? -1 : 0;
-}
-
 static int cmd_check(const struct spsc_opts *o, const char *path)
 {
 	struct dag d;

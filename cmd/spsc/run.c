@@ -72,14 +72,15 @@ static char *env_entry(const char *name, const char *value)
 	return e;
 }
 
-/* The DAG's env lines and then EXTRA (NULL-terminated). */
+/* The DAG's env lines and then EXTRA (taken over), all owned by the
+ * array: run_free frees them. */
 static const char **make_env(const struct dag *d, char **extra, size_t nextra)
 {
 	const char **env = xcalloc(d->nenv + nextra + 1, sizeof *env);
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->nenv; i++)
-		env[n++] = d->env[i];
+		env[n++] = xstrdup(d->env[i]);
 	for (size_t i = 0; i < nextra; i++)
 		env[n++] = extra[i];
 	return env;
@@ -121,6 +122,8 @@ static void add_stages(struct run *r, size_t *cap)
 			extra[n++] = env_entry("SPSC_COORD", r->rd.coord_url);
 			if (r->o->once)
 				extra[n++] = env_entry("SPSC_ONCE", "1");
+			/* the program as found on PATH, run as execv would */
+			free(st->rep[k].argv[0]);
 			st->rep[k].argv[0] = xstrdup(st->path);
 			p = xpush(&r->procs, &r->nprocs, cap, sizeof *r->procs);
 			proc_init(p, label, (int)s, k, st->rep[k].argv,
@@ -518,6 +521,23 @@ static int start(struct run *r)
 	return EXIT_OK;
 }
 
+static void run_free(struct run *r)
+{
+	for (size_t i = 0; i < r->nprocs; i++) {
+		for (const char **e = r->procs[i].env; e && *e; e++)
+			free((char *)*e);
+		free(r->procs[i].env);
+	}
+	free(r->procs);
+	cJSON_Delete(r->dlq_before);
+	if (r->sigfd >= 0)
+		close(r->sigfd);
+	if (r->notify_fd >= 0)
+		close(r->notify_fd);
+	if (r->rd.lock_fd >= 0)
+		close(r->rd.lock_fd);	/* the last thing: the DAG is free */
+}
+
 int run_main(const struct spsc_opts *o, const char *path)
 {
 	struct run r = { .o = o, .sigfd = -1, .notify_fd = -1 };
@@ -532,16 +552,18 @@ int run_main(const struct spsc_opts *o, const char *path)
 	r.d = &d;
 	r.colour = isatty(STDERR_FILENO) && !(getenv("NO_COLOR") &&
 					      *getenv("NO_COLOR"));
-	if ((rc = start(&r)) != EXIT_OK)
-		return rc;
-	r.ready_by = mono_ns() + READY_TIMEOUT_NS;
-	if (r.coord)
-		proc_start(r.coord, mono_ns(), r.colour);
-	else
-		coord_ready(&r, mono_ns());
-	loop(&r);
-	rc = verdict(&r);
-	save_state(&r);
-	cJSON_Delete(r.dlq_before);
+	r.rd.lock_fd = -1;
+	if ((rc = start(&r)) == EXIT_OK) {
+		r.ready_by = mono_ns() + READY_TIMEOUT_NS;
+		if (r.coord)
+			proc_start(r.coord, mono_ns(), r.colour);
+		else
+			coord_ready(&r, mono_ns());
+		loop(&r);
+		rc = verdict(&r);
+		save_state(&r);
+	}
+	run_free(&r);
+	dag_free(&d);
 	return rc;
 }
