@@ -278,3 +278,62 @@ PY
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"st is not running"* ]]
 }
+
+@test "run --once: dead letters make exit 3, with how many and where" {
+	(seq 1 50; echo POISON; seq 51 100) >in.txt
+	cat >p.dag <<'EOF_'
+ingest: spsc-source -n 10 -o raw in.txt
+filter: spsc-op -i raw -o good -- awk '/POISON/ { exit 1 } { print }'
+store:  spsc-sink -i good out.txt
+EOF_
+	run spsc run --once p.dag
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"warning: 1 atoms were dead-lettered in this run: raw.dlq 1 (see spsc-coord peek and redrive)"* ]]
+	[ "$(wc -l <out.txt)" -eq 91 ]
+	# run again: the dead atom is an old one, nothing new died
+	run spsc run --once p.dag
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"dead-lettered"* ]]
+}
+
+@test "run: the coordinator killed with kill -9 is restarted, and the DAG completes exactly" {
+	seq 1 2000 >in.txt
+	cat >c.dag <<'EOF_'
+ingest: spsc-source -n 50 -o raw in.txt
+map:    spsc-op -i raw -o out --shell -- "sleep 0.05; cat"
+store:  spsc-sink -i out out.txt
+EOF_
+	spsc run --once c.dag 2>run.log &
+	RUN_PID=$!
+	wait_for test -s out.txt
+	pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["coordinator"]["pid"])' "$(state_file c)")
+	[ "$pid" -gt 0 ]
+	kill -KILL "$pid"
+	wait "$RUN_PID"
+	status=$?
+	RUN_PID=
+	cat run.log
+	[ "$status" -eq 0 ]
+	grep -q "coord: killed by signal 9 (Killed); restart 1 in" run.log
+	sort -n out.txt | cmp - in.txt
+	[ -z "$(left_behind)" ]
+}
+
+@test "graph --status: queues labelled with their live depths" {
+	seq 1 10 >in.txt
+	cat >g.dag <<'EOF_'
+ingest: spsc-source -o raw in.txt
+hold:   spsc-op -i raw -o out -- sh -c 'sleep 100'
+store:  spsc-sink -i out out.txt
+EOF_
+	spsc run --stop-timeout 2s g.dag 2>run.log &
+	RUN_PID=$!
+	wait_for grep -q 'ingest.0: finished' run.log
+	wait_for sh -c 'spsc graph --status --format text g.dag | grep -q "raw \[0 ready, 1 in flight\]"'
+	run spsc graph --status g.dag
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"q:raw" [shape=cylinder, label="raw\n0 ready, 1 in flight"];'* ]]
+	kill -TERM "$RUN_PID"
+	wait "$RUN_PID" || true
+	RUN_PID=
+}
