@@ -1,11 +1,11 @@
 #!/bin/sh
-# The report of both campaigns scripts: what the job counted, window by
-# window, and the check against reference.py, which computes the same
+# The report of the campaigns job (run.sh): what the job counted, window
+# by window, and the check against reference.py, which computes the same
 # counts and late views from the raw events without spsc (they must agree
 # exactly; exit 1 if not).
 #
 # Usage: report.sh COUNTS LATE EVENTS
-#   COUNTS  the reducers' results as the sinks wrote them, in any order:
+#   COUNTS  the reducers' results as the sink wrote them, in any order:
 #           CAMPAIGN<TAB>START<TAB>END<TAB>COUNT
 #   LATE    the late views the reducers set aside, in any order:
 #           CAMPAIGN<TAB>EVENT_TIME

@@ -1,13 +1,16 @@
 #!/bin/sh
-# WordCount over pipes, as a keyed job: the source cuts the corpus into
-# atoms; the map splits them into words; a combiner counts each atom's
-# words; spsc-shuffle sends every word to one of four partitions, by its
-# key; each partition's spsc-reduce adds up the counts of its words.
+# WordCount, a keyed job, as one DAG file run by spsc: the source cuts the
+# corpus into atoms; two maps split them into words; a combiner counts
+# each atom's words; spsc-shuffle sends every word to one of four
+# partitions, by its key; each partition's spsc-reduce adds up the counts
+# of its words; one sink writes them all.  The stages are joined by
+# durable queues on a private coordinator, which spsc starts and stops.
 #
-#   corpus -source-> map (2 at a time) -> combine -> shuffle -+-> reduce 0 -> sink
-#                                                            +-> reduce 1 -> sink
-#                                                            +-> reduce 2 -> sink
-#                                                            +-> reduce 3 -> sink
+#   corpus.txt -ingest-> raw -map x2-> words -combine-> partial -split->
+#     bykey.0 .. bykey.3 -count x4-> counts -store-> counts.tsv
+#
+# The job is wordcount.dag; this script only prepares its input in a
+# temporary directory, runs `spsc run --once` there and checks the counts.
 #
 # Usage: examples/wordcount/run.sh [TOP]     (programs from PATH or $SPSC_BIN)
 set -eu
@@ -16,44 +19,29 @@ export LC_ALL=C
 top=${1:-10}
 here=$(cd "$(dirname "$0")" && pwd)
 [ -z "${SPSC_BIN:-}" ] || PATH=$SPSC_BIN:$PATH
+for p in spsc spsc-coord spsc-source spsc-op spsc-shuffle spsc-reduce spsc-sink; do
+	command -v "$p" >/dev/null || { echo "run.sh: $p not found on PATH" >&2; exit 1; }
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/spsc-wordcount.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The corpus is generated, not downloaded: the same 290 KB on every machine.
+# The DAG and what it refers to by relative path, side by side: the
+# stages run in the DAG file's directory.  The corpus is generated, not
+# downloaded: the same 290 KB on every machine.
+cp "$here/wordcount.dag" "$here/combine.awk" "$work/"
 awk -f "$here/gen-corpus.awk" "$here/words.txt" >"$work/corpus.txt"
 
-# The four partitions are FIFOs, each read by its reducer, whose results
-# (one "word<TAB>count" line per word) a sink writes out.
-parts=4
-reducers=
-n=0
-while [ "$n" -lt "$parts" ]; do
-	mkfifo "$work/part$n"
-	spsc-reduce -k 1 -t '\t' sum:2 <"$work/part$n" |
-		spsc-sink >"$work/counts$n" &
-	reducers="$reducers $!"
-	n=$((n + 1))
-done
+# A coordinator of the DAG's own, with its state in $work.
+export SPSC_HOME="$work/state"
+unset SPSC_COORD
+spsc run --once "$work/wordcount.dag" 2>"$work/spsc.log" || {
+	status=$?
+	cat "$work/spsc.log" >&2
+	echo "run.sh: spsc run --once exited $status" >&2
+	exit 1
+}
 
-# The map: 500 lines an atom, so the corpus makes 12 atoms, tokenised two
-# at a time.  The combiner runs once per atom; the shuffle keys on the
-# word, the first tab-separated field.
-status=0
-spsc-source -n 500 --name wordcount "$work/corpus.txt" |
-	spsc-op -j 2 --shell -- "tr -cs A-Za-z '\n' | tr A-Z a-z" |
-	spsc-op -- awk -f "$here/combine.awk" |
-	spsc-shuffle -k 1 -t '\t' -p "$parts" -o "$work/part%d" || status=$?
-if [ "$status" -ne 0 ]; then
-	# A reducer whose FIFO was never opened would wait for ever: open
-	# each once (read-write, which never blocks), so that all end.
-	for n in $(seq 0 $((parts - 1))); do : <>"$work/part$n"; done
-fi
-for p in $reducers; do
-	wait "$p" || status=1
-done
-[ "$status" -eq 0 ] || exit 1
-
-"$here/top.sh" "$work/corpus.txt" "$top" "$work"/counts[0-9]*
+"$here/top.sh" "$work/corpus.txt" "$top" "$work/counts.tsv"

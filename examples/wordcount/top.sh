@@ -1,11 +1,12 @@
 #!/bin/sh
-# The last step of both WordCount scripts: rank the counts that the
-# reducers wrote, print the top TOP, and check every count against the
-# same job done without spsc (they must agree exactly; exit 1 if not).
+# The last step of run.sh: rank the counts that the reducers wrote, print
+# the top TOP, and check every count against the same job done without
+# spsc (they must agree exactly; exit 1 if not).
 #
 # Usage: top.sh CORPUS TOP COUNTS...
-#   COUNTS: files of "word<TAB>count" lines, in any order; with several
-#   (one per partition), how many words each holds is shown too.
+#   COUNTS: files of "word<TAB>count" lines, in any order (run.sh gives
+#   one, counts.tsv, which the four reducers share); with several (one per
+#   partition), how many words each holds is shown too.
 #   Writes COUNTS.all, .ranked and .plain beside the first.
 set -eu
 export LC_ALL=C
