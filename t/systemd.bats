@@ -105,6 +105,9 @@ Wants=spsc-wc-store.service" ]
 	[ "$(keys "$u/spsc-wc-coord.service" Type)" = "Type=notify" ]
 	[ "$(keys "$u/spsc-wc-coord.service" ExecStart)" = "ExecStart=\"$(command -v spsc-coord)\" \"serve\" \"--home\" \"$TMP/home/dags/wc/coord\"" ]
 	[ "$(keys "$u/spsc-wc-coord.service" PartOf)" = "PartOf=spsc-wc.target" ]
+	# counts has three producers (one reducer a partition); words has
+	# one, the two maps that read raw
+	[ "$(keys "$u/spsc-wc-coord.service" ExecStartPost)" = "ExecStartPost=\"$(command -v spsc-coord)\" \"-c\" \"ipc://$TMP/home/dags/wc/coord/coord.sock\" \"create\" \"--producers\" \"3\" \"counts\"" ]
 	# every stage requires the coordinator and starts after it
 	for f in ingest map@ split count@ store; do
 		[ "$(keys "$u/spsc-wc-$f.service" Requires)" = "Requires=spsc-wc-coord.service" ]

@@ -335,6 +335,30 @@ static void write_target(const struct ctx *c, struct units *u)
 	sb_puts(b, "\n[Install]\nWantedBy=multi-user.target\n");
 }
 
+/*
+ * Once the coordinator is ready, each queue the DAG writes learns how many
+ * producers its completion waits for, as spsc run tells it (spsc(1)): a
+ * queue with several writing stages must not complete when the first is
+ * done.
+ */
+static void put_producers(const struct ctx *c, struct sb *b)
+{
+	for (size_t i = 0; i < c->d->nqueues; i++) {
+		const struct dagq *q = &c->d->queues[i];
+
+		if (q->nwriters == 0 || q->dlq || q->producers < 2 ||
+		    strchr(q->name, '@'))
+			continue;
+		sb_puts(b, "ExecStartPost=");
+		put_value(b, c->coord_prog, Q_EXEC, "", "");
+		sb_puts(b, " \"-c\" ");
+		put_value(b, c->coord_url, Q_EXEC, "", "");
+		sb_printf(b, " \"create\" \"--producers\" \"%u\" ", q->producers);
+		put_value(b, q->name, Q_EXEC, "", "");
+		sb_puts(b, "\n");
+	}
+}
+
 static void write_coord(const struct ctx *c, struct units *u)
 {
 	char name[256];
@@ -354,6 +378,7 @@ static void write_coord(const struct ctx *c, struct units *u)
 	sb_puts(b, " \"serve\" \"--home\" ");
 	put_value(b, c->coord_home, Q_EXEC, "", "");
 	sb_puts(b, "\n");
+	put_producers(c, b);
 	sb_puts(b, "Restart=on-failure\nRestartSec=1s\n");
 	sb_printf(b, "TimeoutStopSec=%s\n", c->stop);
 }
