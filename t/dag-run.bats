@@ -337,3 +337,19 @@ EOF_
 	wait "$RUN_PID" || true
 	RUN_PID=
 }
+
+@test "run: prefixes are coloured on a terminal, and not with NO_COLOR or off one" {
+	command -v script >/dev/null || skip "no script(1) to make a terminal"
+	cat >c.dag <<'EOF_'
+hello: sh -c 'echo hi >&2'
+EOF_
+	esc=$(printf '\033')
+	env -u NO_COLOR script -qec "spsc run --once c.dag" /dev/null >tty.log
+	grep -q "${esc}\[[0-9;]*mhello.0 *|${esc}\[0m hi" tty.log
+	NO_COLOR=1 script -qec "spsc run --once c.dag" /dev/null >tty.log
+	grep -q "^hello.0 *| hi" tty.log
+	! grep -q "$esc" tty.log
+	env -u NO_COLOR spsc run --once c.dag 2>plain.log
+	grep -q "^hello.0 *| hi" plain.log
+	! grep -q "$esc" plain.log
+}
