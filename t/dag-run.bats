@@ -353,3 +353,45 @@ EOF_
 	grep -q "^hello.0 *| hi" plain.log
 	! grep -q "$esc" plain.log
 }
+
+@test "run: a stage that outlives its stop timeout is killed; a second signal kills at once" {
+	cat >t.dag <<'EOF_'
+stubborn: sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+EOF_
+	spsc run --stop-timeout 1s t.dag 2>run.log &
+	RUN_PID=$!
+	wait_for grep -q 'stubborn.0: started' run.log
+	kill -TERM "$RUN_PID"
+	status=0
+	wait "$RUN_PID" || status=$?
+	RUN_PID=
+	cat run.log
+	[ "$status" -eq 1 ]
+	grep -q 'stubborn.0: still running 1.0s after SIGTERM: killed' run.log
+	[ -z "$(left_behind)" ]
+
+	spsc run --stop-timeout 60s t.dag 2>run2.log &
+	RUN_PID=$!
+	wait_for grep -q 'stubborn.0: started' run2.log
+	kill -INT "$RUN_PID"
+	wait_for grep -q 'stubborn.0: stopping (SIGTERM)' run2.log
+	kill -INT "$RUN_PID"
+	status=0
+	wait "$RUN_PID" || status=$?
+	RUN_PID=
+	cat run2.log
+	[ "$status" -eq 1 ]
+	grep -q 'SIGINT: stopping at once' run2.log
+	grep -q 'stubborn.0: stopped (killed by signal 9 (Killed))' run2.log
+	[ -z "$(left_behind)" ]
+}
+
+@test "status --watch: the view again every period" {
+	cat >w.dag <<'EOF_'
+idle: sh -c 'sleep 100'
+EOF_
+	# not running: each view waits up to 2 s for the coordinator
+	run timeout 5 spsc status --watch=0.5s w.dag
+	[ "$status" -eq 124 ]
+	[ "$(grep -c '^DAG w: not running' <<<"$output")" -ge 2 ]
+}

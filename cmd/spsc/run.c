@@ -337,13 +337,11 @@ static void stop_step(struct run *r, int64_t now)
 		terminate(r, r->coord, now);
 	for (size_t i = 0; i < r->nprocs; i++) {
 		struct proc *p = &r->procs[i];
-		char t[32];
 
 		if (p->state == PROC_RUNNING && p->stopping && !p->killed &&
 		    now >= p->due) {
-			format_duration(r->o->stop_timeout, t, sizeof t);
-			log_warn("%s: still running %s after SIGTERM: killed",
-				 p->label, t);
+			log_warn("%s: still running %.1fs after SIGTERM: killed",
+				 p->label, (double)r->o->stop_timeout / 1e9);
 			kill_now(p);
 		}
 	}
