@@ -93,17 +93,24 @@ cJSON *coordq_status(const char *url, const char *wait, char *err,
 	return root;
 }
 
-const cJSON *coordq_queue(const cJSON *status, const char *name)
+/* The element of OBJ's array KEY whose "name" is NAME, or NULL: a queue
+ * in a status, a stage in state.json. */
+const cJSON *coordq_named(const cJSON *obj, const char *key, const char *name)
 {
-	const cJSON *q;
+	const cJSON *e;
 
-	cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(status, "queues")) {
-		const cJSON *n = cJSON_GetObjectItemCaseSensitive(q, "name");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(obj, key)) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "name");
 
 		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-			return q;
+			return e;
 	}
 	return NULL;
+}
+
+const cJSON *coordq_queue(const cJSON *status, const char *name)
+{
+	return coordq_named(status, "queues", name);
 }
 
 double coordq_field(const cJSON *q, const char *key)

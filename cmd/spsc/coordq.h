@@ -13,6 +13,7 @@ struct dag;
 int coordq_prepare(const struct dag *d, const char *url);
 cJSON *coordq_status(const char *url, const char *wait, char *err,
 		     size_t errlen);
+const cJSON *coordq_named(const cJSON *obj, const char *key, const char *name);
 const cJSON *coordq_queue(const cJSON *status, const char *name);
 double coordq_field(const cJSON *q, const char *key);
 long long coordq_dead_letters(const struct dag *d, const cJSON *before,

@@ -42,19 +42,6 @@ static cJSON *launcher_state(const struct rundir *rd)
 	return cJSON_Parse(buf);
 }
 
-static const cJSON *stage_state(const cJSON *state, const char *name)
-{
-	const cJSON *s;
-
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(state, "stages")) {
-		const cJSON *n = cJSON_GetObjectItemCaseSensitive(s, "name");
-
-		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-			return s;
-	}
-	return NULL;
-}
-
 static const char *str(const cJSON *o, const char *key, const char *dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -161,7 +148,7 @@ static cJSON *status_json(const struct dag *d, const struct rundir *rd,
 		cJSON *o = cJSON_CreateObject();
 		struct summary sm;
 
-		summarise(stage_state(state, d->stages[s].name), &sm);
+		summarise(coordq_named(state, "stages", d->stages[s].name), &sm);
 		cJSON_AddStringToObject(o, "name", d->stages[s].name);
 		cJSON_AddNumberToObject(o, "replicas", d->stages[s].replicas);
 		cJSON_AddNumberToObject(o, "running", sm.running);
@@ -176,16 +163,6 @@ static cJSON *status_json(const struct dag *d, const struct rundir *rd,
 	for (size_t q = 0; q < d->nqueues; q++)
 		cJSON_AddItemToArray(queues, queue_json(d, coord, q));
 	return root;
-}
-
-static const cJSON *queue_entry(const cJSON *root, const char *name)
-{
-	const cJSON *q;
-
-	cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(root, "queues"))
-		if (strcmp(str(q, "name", ""), name) == 0)
-			return q;
-	return NULL;
 }
 
 static void print_input(const cJSON *q)
@@ -229,7 +206,7 @@ static void print_table(const cJSON *root)
 		cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(s, "inputs")) {
 			if (!first)
 				printf("%-62s", "");
-			print_input(queue_entry(root, in->valuestring));
+			print_input(coordq_named(root, "queues", in->valuestring));
 			first = 0;
 		}
 		if (first)

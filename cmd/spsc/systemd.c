@@ -137,13 +137,19 @@ struct units {
 	size_t tcap;
 };
 
+/* A new unit file NAME, begun with the note and the [Unit] section that
+ * every unit spsc writes starts with. */
 static struct sb *unit_new(struct units *u, const char *name)
 {
 	size_t n = u->names.n;
+	struct sb *b;
 
 	list_add(&u->names, name);
-	return memset(xpush(&u->text, &n, &u->tcap, sizeof *u->text), 0,
-		      sizeof *u->text);
+	b = memset(xpush(&u->text, &n, &u->tcap, sizeof *u->text), 0,
+		   sizeof *u->text);
+	sb_puts(b, "# Written by spsc systemd: edits are lost when it writes again.\n");
+	sb_puts(b, "[Unit]\n");
+	return b;
 }
 
 static void units_free(struct units *u)
@@ -320,8 +326,6 @@ static void write_target(const struct ctx *c, struct units *u)
 
 	snprintf(name, sizeof name, "%s.target", c->prefix);
 	b = unit_new(u, name);
-	sb_puts(b, "# Written by spsc systemd: edits are lost when it writes again.\n");
-	sb_puts(b, "[Unit]\n");
 	sb_printf(b, "Description=spsc DAG %s (", c->d->name);
 	put_value(b, c->dag_path, Q_PLAIN, "", "");
 	sb_puts(b, ")\n");
@@ -366,8 +370,6 @@ static void write_coord(const struct ctx *c, struct units *u)
 
 	snprintf(name, sizeof name, "%s-coord.service", c->prefix);
 	b = unit_new(u, name);
-	sb_puts(b, "# Written by spsc systemd: edits are lost when it writes again.\n");
-	sb_puts(b, "[Unit]\n");
 	sb_printf(b, "Description=spsc DAG %s: coordinator\n", c->d->name);
 	sb_printf(b, "PartOf=%s.target\n", c->prefix);
 	sb_puts(b, "StartLimitIntervalSec=0\n");
@@ -405,8 +407,6 @@ static int write_stage(const struct ctx *c, struct units *u, int s)
 	}
 	stage_unit(c, s, -1, name, sizeof name);
 	b = unit_new(u, name);
-	sb_puts(b, "# Written by spsc systemd: edits are lost when it writes again.\n");
-	sb_puts(b, "[Unit]\n");
 	sb_printf(b, "Description=spsc DAG %s: stage %s%s\n", d->name, st->name,
 		  st->replicas > 1 ? ", replica %i" : "");
 	sb_printf(b, "PartOf=%s.target\n", c->prefix);
@@ -461,8 +461,6 @@ static void write_once(const struct ctx *c, struct units *u)
 
 	snprintf(name, sizeof name, "%s-once.service", c->prefix);
 	b = unit_new(u, name);
-	sb_puts(b, "# Written by spsc systemd: edits are lost when it writes again.\n");
-	sb_puts(b, "[Unit]\n");
 	sb_printf(b, "Description=spsc DAG %s, once: spsc run --once\n", d->name);
 	sb_puts(b, "\n[Service]\n");
 	sb_puts(b, "Type=oneshot\n");
@@ -498,8 +496,6 @@ static void write_once(const struct ctx *c, struct units *u)
 
 	snprintf(name, sizeof name, "%s-once.timer", c->prefix);
 	b = unit_new(u, name);
-	sb_puts(b, "# Written by spsc systemd: edits are lost when it writes again.\n");
-	sb_puts(b, "[Unit]\n");
 	sb_printf(b, "Description=spsc DAG %s on a timer: ", d->name);
 	put_value(b, c->o->timer, Q_PLAIN, "", "");
 	sb_puts(b, "\n\n[Timer]\nOnCalendar=");
