@@ -266,6 +266,13 @@ PY
 	[[ "${lines[0]}" == "DAG st: running (pid $RUN_PID), coordinator ipc://"* ]]
 	[[ "${lines[1]}" == STAGE*RUN*STATE*RESTARTS*INPUT*READY*INFLIGHT*DLQ*WATERMARK ]]
 	[[ "${lines[3]}" =~ ^map\ +2/2\ running\ +0\ .*raw\ +0\ +0\ +0 ]]
+	run spsc status st.dag map
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[2]}" =~ ^map\  ]]
+	run spsc status st.dag nosuch
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"st.dag has no stage 'nosuch'"* ]]
 	run spsc stop st.dag
 	[ "$status" -eq 0 ]
 	wait "$RUN_PID"

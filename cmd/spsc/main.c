@@ -25,7 +25,7 @@ static const char usage[] =
 	"  check DAG              report every error as FILE:LINE:COL\n"
 	"  run [--once] DAG       start the coordinator and the stages, restart\n"
 	"                         what fails, stop in data order on SIGTERM\n"
-	"  status DAG             stages beside their queues (--json, --watch)\n"
+	"  status DAG [STAGE...]  stages beside their queues (--json, --watch)\n"
 	"  graph DAG              DOT (or --format text), --status for depths\n"
 	"  stop DAG               stop a running DAG in data order\n"
 	"  systemd DAG DIR        write systemd units for the DAG into DIR\n"
@@ -156,6 +156,9 @@ int main(int argc, char **argv)
 			opt_usage_error("systemd takes DAG DIR");
 		return systemd_main(&o, argv[optind], argv[optind + 1]);
 	}
+	if (strcmp(cmd, "status") == 0 && argc - optind >= 1)
+		return status_main(&o, argv[optind], argv + optind + 1,
+				   argc - optind - 1);
 	if (argc - optind != 1)
 		opt_usage_error("%s takes one DAG file", cmd);
 	if (strcmp(cmd, "check") == 0)
@@ -164,8 +167,6 @@ int main(int argc, char **argv)
 		return cmd_graph(&o, argv[optind]);
 	if (strcmp(cmd, "run") == 0)
 		return run_main(&o, argv[optind]);
-	if (strcmp(cmd, "status") == 0)
-		return status_main(&o, argv[optind]);
 	if (strcmp(cmd, "stop") == 0)
 		return stop_main(&o, argv[optind]);
 	opt_usage_error("'%s' is not a command: check, run, status, graph, stop or systemd",

@@ -29,7 +29,8 @@ struct spsc_opts {
 int spsc_load(struct dag *d, struct diag *dg, const char *path, int quiet);
 
 int run_main(const struct spsc_opts *o, const char *path);
-int status_main(const struct spsc_opts *o, const char *path);
+int status_main(const struct spsc_opts *o, const char *path, char **stages,
+		int nstages);
 int stop_main(const struct spsc_opts *o, const char *path);
 int systemd_main(const struct spsc_opts *o, const char *path, const char *dir);
 struct queue_depth *status_depths(const struct dag *d);

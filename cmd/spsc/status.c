@@ -133,7 +133,8 @@ static cJSON *stage_queues(const struct dag *d, size_t s, enum role role)
 }
 
 static cJSON *status_json(const struct dag *d, const struct rundir *rd,
-			  const cJSON *state, const cJSON *coord)
+			  const cJSON *state, const cJSON *coord,
+			  const char *wanted)
 {
 	cJSON *root = cJSON_CreateObject(), *stages, *queues;
 
@@ -145,9 +146,12 @@ static cJSON *status_json(const struct dag *d, const struct rundir *rd,
 	cJSON_AddBoolToObject(root, "coord_reachable", coord != NULL);
 	stages = cJSON_AddArrayToObject(root, "stages");
 	for (size_t s = 0; s < d->nstages; s++) {
-		cJSON *o = cJSON_CreateObject();
+		cJSON *o;
 		struct summary sm;
 
+		if (!wanted[s])
+			continue;
+		o = cJSON_CreateObject();
 		summarise(coordq_named(state, "stages", d->stages[s].name), &sm);
 		cJSON_AddStringToObject(o, "name", d->stages[s].name);
 		cJSON_AddNumberToObject(o, "replicas", d->stages[s].replicas);
@@ -215,12 +219,12 @@ static void print_table(const cJSON *root)
 }
 
 static int status_once(const struct spsc_opts *o, const struct dag *d,
-		       const struct rundir *rd)
+		       const struct rundir *rd, const char *wanted)
 {
 	char err[600];
 	cJSON *state = launcher_state(rd);
 	cJSON *coord = coordq_status(rd->coord_url, "2s", err, sizeof err);
-	cJSON *root = status_json(d, rd, state, coord);
+	cJSON *root = status_json(d, rd, state, coord, wanted);
 	char *text;
 
 	if (o->json) {
@@ -236,27 +240,53 @@ static int status_once(const struct spsc_opts *o, const struct dag *d,
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-int status_main(const struct spsc_opts *o, const char *path)
+/* Which stages to show: those named, or all.  NULL after a usage error
+ * (a name the DAG does not have). */
+static char *wanted_stages(const struct dag *d, char **names, int n)
+{
+	char *wanted = xcalloc(d->nstages, 1);
+
+	memset(wanted, n == 0, d->nstages);
+	for (int i = 0; i < n; i++) {
+		int s = dag_stage_named(d, names[i]);
+
+		if (s < 0) {
+			log_error("%s has no stage '%s'", d->path, names[i]);
+			free(wanted);
+			return NULL;
+		}
+		wanted[s] = 1;
+	}
+	return wanted;
+}
+
+int status_main(const struct spsc_opts *o, const char *path, char **stages,
+		int nstages)
 {
 	struct dag d;
 	struct diag dg;
 	struct rundir rd;
-	char err[600];
+	char err[600], *wanted;
 	int rc;
 
 	if (spsc_load(&d, &dg, path, 0) < 0) {
 		dag_free(&d);
 		return EXIT_FAIL;
 	}
+	if ((wanted = wanted_stages(&d, stages, nstages)) == NULL) {
+		dag_free(&d);
+		return EXIT_USAGE;
+	}
 	if (rundir_open(&rd, &d, err, sizeof err) < 0) {
 		log_error("%s", err);
+		free(wanted);
 		dag_free(&d);
 		return EXIT_FAIL;
 	}
 	for (;;) {
 		if (o->watch && isatty(STDOUT_FILENO))
 			fputs("\033[H\033[2J", stdout);
-		rc = status_once(o, &d, &rd);
+		rc = status_once(o, &d, &rd, wanted);
 		if (!o->watch || rc != EXIT_OK)
 			break;
 		struct timespec ts = { o->watch / 1000000000LL,
@@ -264,6 +294,7 @@ int status_main(const struct spsc_opts *o, const char *path)
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
+	free(wanted);
 	dag_free(&d);
 	return rc;
 }
