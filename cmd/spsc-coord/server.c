@@ -255,6 +255,27 @@ static int open_socket(struct coord *c, struct listen_urls *u)
 	return listen_all(c->zctx, c->router, &c->opt, u);
 }
 
+/*
+ * ZeroMQ's threads (and the ZAP handler's) are started with SIGTERM and
+ * SIGINT blocked, so that those signals always reach the main thread:
+ * otherwise one landing on a ZeroMQ thread sets the flag without
+ * interrupting zmq_poll, and the stop waits for the next timer.
+ */
+static int open_socket_masked(struct coord *c, struct listen_urls *u)
+{
+	sigset_t stop, old;
+	int rc;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &stop, &old) != 0)
+		return open_socket(c, u);
+	rc = open_socket(c, u);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 static void shutdown_coord(struct coord *c, int lockfd)
 {
 	waiters_free(&c->waiters);
@@ -310,7 +331,7 @@ int serve(struct serve_opts *o)
 		log_warn("%zu queues, and --max-queues is %zu: clients cannot make more until some are deleted",
 			 c.nqueues, o->max_queues);
 	parts = calloc(PROTO_PARTS_MAX + 2, sizeof *parts);
-	if (parts && open_socket(&c, &urls) == 0) {
+	if (parts && open_socket_masked(&c, &urls) == 0) {
 		notify_ready(&c, &urls);
 		while (!coord_stopping)
 			if (turn(&c, parts) < 0)
