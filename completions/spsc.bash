@@ -10,17 +10,47 @@
 #
 #   ENDPOINT FILE PATH   file names (an endpoint with a '/' is a file)
 #   DIR                  directory names
+#   DAG                  DAG files (*.dag, see spsc-dag(5)) and directories
+#   STAGE                the stage names of the DAG that is the first operand
 #   COMMAND              command names
 #   word|word            these words (lower case: literal choices)
 #   anything else        nothing (N, SIZE, DURATION, NAME, ...)
 #
 # A line "ARGS KIND" says the same of the operands.  For KIND COMMAND the
 # first operand (or the word after --) starts a command line of its own,
-# which is completed as that command's.  A new program is one more entry,
-# here and in the zsh completion, _spsc, which has the same table word for
-# word (t/completions.bats checks both against each program's --help).
+# which is completed as that command's.
+#
+# A program whose first operand is a command of its own (spsc run, spsc
+# stop, ...) has a line "COMMANDS word|word...".  Any line may then end in
+# "@cmd,cmd...": the option is one of those commands', the ARGS line their
+# operands; a line without it holds for every command (and an option
+# without it is also offered before the command: --help).  Such a
+# program's ARGS line names its operands one by one, "ARGS DAG DIR" a DAG
+# and then a directory, and nothing after the last, unless the last ends
+# in "...": "ARGS DAG STAGE..." is a DAG and any number of stages.
+#
+# A new program is one more entry, here and in the zsh completion, _spsc,
+# which has the same table word for word (t/completions.bats checks both
+# against each program's --help).
 
 declare -gA _spsc_table=(
+[spsc]='
+--once @run
+--stop-timeout=DURATION @run,stop,systemd
+--json @status
+--watch[=DURATION] @status
+--format=dot|text @graph
+--status @graph
+--timer=CALENDAR @systemd
+--remove @systemd
+-q --quiet @check
+--help
+--version
+COMMANDS check|run|status|graph|stop|systemd
+ARGS DAG
+ARGS DAG STAGE... @status
+ARGS DAG DIR @systemd
+'
 [spsc-source]='
 -o --output=ENDPOINT
 -n --atom-events=N
@@ -149,18 +179,32 @@ ARGS PATH
 '
 )
 
-# _spsc_parse PROGRAM: reads the program's table into _spsc_names (every
-# option name), _spsc_arg (name -> ARG of an option with a required
-# argument), _spsc_optarg (name -> ARG of an optional one) and _spsc_args
-# (the operands' kind).
+# _spsc_parse PROGRAM [COMMAND]: reads the program's table, the lines
+# that hold for COMMAND (without one, those for every command), into
+# _spsc_names (every option name), _spsc_arg (name -> ARG of an option
+# with a required argument), _spsc_optarg (name -> ARG of an optional
+# one), _spsc_args (the operands' kinds) and _spsc_commands (the words of
+# a COMMANDS line, |-separated).
 _spsc_parse() {
-	local line name names arg
-	_spsc_names=() _spsc_args=
+	local line name names arg scope own=
+	_spsc_names=() _spsc_args= _spsc_commands=
 	_spsc_arg=() _spsc_optarg=()
 	while read -r line; do
 		[[ -n $line ]] || continue
+		scope=
+		if [[ $line == *' @'* ]]; then
+			scope=,${line##* @},
+			line=${line% @*}
+			[[ -n ${2-} && $scope == *,"$2",* ]] || continue
+		fi
+		if [[ $line == COMMANDS\ * ]]; then
+			_spsc_commands=${line#COMMANDS }
+			continue
+		fi
 		if [[ $line == ARGS\ * ]]; then
-			_spsc_args=${line#ARGS }
+			# a command's own ARGS line wins over the general one
+			[[ -z $own ]] && _spsc_args=${line#ARGS }
+			[[ -z $scope ]] || own=1
 			continue
 		fi
 		names=${line%%[[=]*}
@@ -186,6 +230,12 @@ _spsc_complete_kind() {
 	DIR)
 		compopt -o filenames 2>/dev/null || :
 		COMPREPLY=($(compgen -d -- "$2" || :)) ;;
+	DAG)
+		compopt -o filenames 2>/dev/null || :
+		COMPREPLY=($(compgen -d -- "$2" || :
+			compgen -f -X '!*.dag' -- "$2" || :)) ;;
+	STAGE)
+		COMPREPLY=($(compgen -W "$(_spsc_stages "${_spsc_ops[0]-}")" -- "$2" || :)) ;;
 	COMMAND)
 		COMPREPLY=($(compgen -c -- "$2" || :)) ;;
 	*[a-z]*)
@@ -227,11 +277,33 @@ _spsc_command() {
 	fi
 }
 
+# _spsc_operand N: the kind of operand N (from 0), as _spsc_kind: for a
+# program with commands, the Nth of its ARGS (after the last, none, or the
+# last again if it ends in ...); else its one kind.
+_spsc_operand() {
+	local -a kinds
+	_spsc_kind=$_spsc_args
+	[[ -n $_spsc_commands ]] || return 0
+	read -ra kinds <<<"$_spsc_args"
+	_spsc_kind=${kinds[$1]-}
+	if [[ -z $_spsc_kind ]] && ((${#kinds[@]})) && [[ ${kinds[-1]} == *... ]]; then
+		_spsc_kind=${kinds[-1]}
+	fi
+	_spsc_kind=${_spsc_kind%...}
+}
+
+# _spsc_stages FILE: the names of the stages of a DAG file, one a line:
+# the lines that start with NAME: or NAME*N: (spsc-dag(5)).
+_spsc_stages() {
+	[[ -r $1 && -f $1 ]] || return 0
+	sed -nE 's/^[[:blank:]]*([A-Za-z0-9_][A-Za-z0-9_-]*)(\*[0-9]+)?:.*/\1/p' -- "$1"
+}
+
 _spsc() {
-	local prog=${COMP_WORDS[0]##*/} cur prev i w opt
-	local -a _spsc_names _spsc_w _spsc_orig
+	local prog=${COMP_WORDS[0]##*/} cur prev i w opt first=1 n=0
+	local -a _spsc_names _spsc_w _spsc_orig _spsc_ops=()
 	local -A _spsc_arg _spsc_optarg
-	local _spsc_args _spsc_cw
+	local _spsc_args _spsc_cw _spsc_commands _spsc_kind
 
 	COMPREPLY=()
 	[[ -n ${_spsc_table[$prog]+set} ]] || return 0
@@ -239,22 +311,43 @@ _spsc() {
 	_spsc_words
 	cur=${_spsc_w[_spsc_cw]}
 
-	# Walk the words before the cursor: skip option arguments, and stop
-	# where the operands of a COMMAND program begin.
-	for ((i = 1; i < _spsc_cw; i++)); do
+	# A program with commands: the first word is the command, and what
+	# follows is completed from that command's lines of the table.
+	if [[ -n $_spsc_commands ]]; then
+		if ((_spsc_cw == 1)); then
+			local IFS=$'\n'
+			if [[ $cur == -* ]]; then
+				COMPREPLY=($(compgen -W "${_spsc_names[*]}" -- "$cur" || :))
+			else
+				COMPREPLY=($(compgen -W "${_spsc_commands//|/$'\n'}" -- "$cur" || :))
+			fi
+			return 0
+		fi
+		_spsc_parse "$prog" "${_spsc_w[1]}"
+		first=2
+	fi
+
+	# Walk the words before the cursor: skip option arguments, count the
+	# operands, and stop where the operands of a COMMAND program begin.
+	for ((i = first; i < _spsc_cw; i++)); do
 		w=${_spsc_w[i]}
 		if [[ $w == -- ]]; then
 			if [[ $_spsc_args == COMMAND ]]; then
 				_spsc_command $((i + 1))
 				return 0
 			fi
-			_spsc_complete_kind "$_spsc_args" "$cur"
+			_spsc_ops+=("${_spsc_w[@]:i+1:_spsc_cw-i-1}")
+			_spsc_operand $((n + _spsc_cw - i - 1))
+			_spsc_complete_kind "$_spsc_kind" "$cur"
 			return 0
 		elif [[ $w == -?* && $w != *=* && -n ${_spsc_arg[$w]+set} ]]; then
 			((i++))	# its argument is the next word
 		elif [[ $w != -* && $_spsc_args == COMMAND ]]; then
 			_spsc_command "$i"
 			return 0
+		elif [[ $w != -* ]]; then
+			_spsc_ops+=("$w")
+			n=$((n + 1))
 		fi
 	done
 
@@ -273,7 +366,8 @@ _spsc() {
 	elif [[ $_spsc_args == COMMAND ]]; then
 		_spsc_command "$_spsc_cw"
 	else
-		_spsc_complete_kind "$_spsc_args" "$cur"
+		_spsc_operand "$n"
+		_spsc_complete_kind "$_spsc_kind" "$cur"
 	fi
 	return 0
 }

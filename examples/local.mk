@@ -7,7 +7,7 @@ BATS_TESTS += t/examples.bats t/completions.bats t/bench.bats
 # bash-completion loads completions lazily, by command name, so the one
 # script is installed once per program it completes.
 bashcompdir = $(datadir)/bash-completion/completions
-SPSC_COMPLETED_COMMANDS = spsc-source spsc-op spsc-sink spsc-shuffle spsc-coord
+SPSC_COMPLETED_COMMANDS = spsc spsc-source spsc-op spsc-sink spsc-shuffle spsc-reduce spsc-coord
 
 install-data-local: install-bash-completions
 uninstall-local: uninstall-bash-completions
