@@ -402,3 +402,44 @@ EOF_
 	[ "$status" -eq 124 ]
 	[ "$(grep -c '^DAG w: not running' <<<"$output")" -ge 2 ]
 }
+
+@test "run --once: a queue only declared (non-spsc) stages write is made, and sealed once they finish" {
+	cat >x.dag <<'EOF_'
+feed*2: out=raw sh -c 'seq 1 5 | sed "s/^/$REPLICA-/" | spsc-source --name "f$REPLICA" | spsc-coord put raw'
+store:  spsc-sink -i raw out.txt
+EOF_
+	run spsc run --once x.dag
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"raw: sealed, its writers have finished"* ]]
+	[ "$(grep -c 'raw: sealed' <<<"$output")" -eq 1 ]
+	[ "$(sort out.txt | tr '\n' ' ')" = "0-1 0-2 0-3 0-4 0-5 1-1 1-2 1-3 1-4 1-5 " ]
+	# and again: the queue is reopened, so the sink waits for the feeds
+	run spsc run --once x.dag
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out.txt)" -eq 10 ]
+}
+
+@test "run --once: a cron job with a reducer takes up new input on the next run" {
+	mkdir in
+	printf 'a\nb\na\n' >in/1.txt
+	cat >r.dag <<'EOF_'
+ingest: spsc-source --state state -o raw in/
+count:  spsc-reduce -i raw -o counts -k 1 count
+store:  spsc-sink -i counts out.txt
+EOF_
+	run spsc run --once r.dag
+	[ "$status" -eq 0 ]
+	[ "$(sort out.txt)" = "$(printf 'a\t2\nb\t1')" ]
+	# no new input: nothing new
+	run spsc run --once r.dag
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out.txt)" -eq 2 ]
+	# new input: counted on its own, nothing late, nothing dead
+	printf 'a\nc\n' >in/2.txt
+	run spsc run --once r.dag
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *late* ]]
+	[ "$(tail -n +3 out.txt | sort)" = "$(printf 'a\t1\nc\t1')" ]
+}

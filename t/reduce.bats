@@ -252,7 +252,7 @@ bad_events() {
 
 # --- checkpoints -----------------------------------------------------------
 
-@test "--state over a file: a rerun of the same input adds nothing and says the job was complete" {
+@test "--state over a file: a rerun of the same input adds nothing and says the input was complete" {
 	printf 'a 1\nb 2\na 3\n' | spsc-source -n 1 > in.atoms
 	spsc-reduce -i ./in.atoms --state st -k 1 sum:2 > one.atoms
 	[ "$(spsc-sink -i ./one.atoms)" = "$(printf 'a\t4\nb\t2')" ]
@@ -260,7 +260,7 @@ bad_events() {
 	[ "$(stat -c %a st/checkpoint)" = 600 ]
 	run spsc-reduce -i ./in.atoms --state st -k 1 sum:2
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"the input of this state was complete: any new event is late"* ]]
+	[[ "$output" == *"the input was complete: atoms applied then are skipped, new events start new results"* ]]
 	[ "$(printf '%s' "$output" | grep -c SPSC || true)" -eq 0 ]
 }
 

@@ -16,6 +16,7 @@
 #include "atomid.h"
 #include "checkpoint.h"
 #include "deadletter.h"
+#include "evtime.h"
 #include "fdio.h"
 #include "home.h"
 #include "log.h"
@@ -387,6 +388,27 @@ static int state_dir(struct stage *st)
 
 /* --- start and end --------------------------------------------------- */
 
+/*
+ * The input of this state was complete, and every window was written.  If
+ * it has been reopened since (spsc run does so before each run, so that a
+ * cron job takes up new input), the stage goes on past the windows it
+ * wrote; if not, it sees the end again at once and has nothing to say.
+ */
+static void resume(struct stage *st)
+{
+	char when[64];
+
+	st->r.wm = window_resume(&st->r.win, st->r.maxt);
+	if (st->r.wm == ATOM_TIME_NONE) {
+		log_info("%s: the input was complete: atoms applied then are skipped, new events start new results (remove %s to start a new job)",
+			 st->ck.path, st->state_dir);
+		return;
+	}
+	evtime_format(st->r.wm, when, sizeof when);
+	log_info("%s: the input was complete up to %s: later events start new windows, earlier ones are late (remove %s to start a new job)",
+		 st->ck.path, when, st->state_dir);
+}
+
 static void open_state(struct stage *st)
 {
 	char err[1200];
@@ -406,8 +428,7 @@ static void open_state(struct stage *st)
 		  st->ck.path, st->r.state.ngroups, st->r.state.nwins,
 		  st->r.applied.len, st->r.outbox.n);
 	if (st->r.wm == ATOM_TIME_END)
-		log_warn("%s: the input of this state was complete: any new event is late (remove %s to start a new job)",
-			 st->ck.path, st->state_dir);
+		resume(st);
 	/* What the last checkpoint had made may not all have been written. */
 	if (stage_flush(st) < 0)
 		exit(EXIT_FAIL);

@@ -186,9 +186,9 @@ static int one_event(struct reduce *r, const char *ev, size_t len,
 	}
 	if (n > 0)
 		r->events++;
+	if (r->maxt == ATOM_TIME_NONE || t > r->maxt)
+		r->maxt = t;
 	if (r->event_time) {
-		if (r->maxt == ATOM_TIME_NONE || t > r->maxt)
-			r->maxt = t;
 		/* Only when asked for: a guess from the events seen depends
 		 * on the order they come in, which parallel stages and
 		 * redeliveries change.  The input's own watermark (stamped

@@ -62,7 +62,8 @@ struct reduce {
 	/* the state, all of it in checkpoints */
 	struct state state;
 	int64_t wm;		/* the watermark; ATOM_TIME_NONE at first */
-	int64_t maxt;		/* the largest event time seen */
+	int64_t maxt;		/* the largest event time seen (processing
+				 * time without --time) */
 	uint64_t seq;		/* events read, for first and last */
 	uint64_t atoms, events, late_events, results;
 	struct idset applied;	/* input atoms applied */

@@ -157,3 +157,26 @@ void window_describe(const struct window_spec *ws, char *buf, size_t len)
 		break;
 	}
 }
+
+/*
+ * Where a reopened input takes up again (spsc(7), COMPLETION): past the end
+ * of the latest window that holds T, the latest time seen when the input
+ * was complete, since every window up to there was closed and written.
+ * An event before it is late; one after it opens windows never written.
+ * With no windows the state was emptied at the end: nothing is late.
+ */
+int64_t window_resume(const struct window_spec *ws, int64_t t)
+{
+	if (t == ATOM_TIME_NONE)
+		return ATOM_TIME_NONE;
+	switch (ws->kind) {
+	case WIN_TUMBLING:
+		return floor_div(t, ws->size) * ws->size + ws->size;
+	case WIN_SLIDING:
+		return floor_div(t, ws->slide) * ws->slide + ws->size;
+	case WIN_SESSION:
+		return t + ws->gap;
+	default:
+		return ATOM_TIME_NONE;
+	}
+}

@@ -40,5 +40,6 @@ struct window_event {
 int window_apply(struct state *s, const struct window_spec *ws,
 		 const struct window_event *ev, int64_t wm);
 void window_describe(const struct window_spec *ws, char *buf, size_t len);
+int64_t window_resume(const struct window_spec *ws, int64_t t);
 
 #endif

@@ -59,10 +59,14 @@ int coordq_prepare(const struct dag *d, const char *url)
 
 		if (q->nwriters == 0 || q->dlq || strchr(q->name, '@'))
 			continue;
-		snprintf(n, sizeof n, "%u", q->producers ? q->producers : 1);
-		if (q->producers > 0 &&
-		    coord_cmd(url, (const char *[]){ "create", "--producers",
-						     n, q->name, NULL }, 0) < 0)
+		snprintf(n, sizeof n, "%u", q->producers);
+		/* create changes only what it is given, and makes the queue
+		 * if it is new, so that reopen finds it */
+		if (coord_cmd(url, q->producers
+			      ? (const char *[]){ "create", "--producers", n,
+						  q->name, NULL }
+			      : (const char *[]){ "create", q->name, NULL },
+			      0) < 0)
 			return -1;
 		if (coord_cmd(url, (const char *[]){ "reopen", q->name, NULL },
 			      0) < 0)
@@ -73,6 +77,12 @@ int coordq_prepare(const struct dag *d, const char *url)
 
 /* The coordinator's status; WAIT: how long to try to reach it (a status
  * of a DAG that is not running should not hang). */
+/* Nothing more comes into NAME: it completes once empty. */
+int coordq_seal(const char *url, const char *name)
+{
+	return coord_cmd(url, (const char *[]){ "seal", name, NULL }, 0);
+}
+
 cJSON *coordq_status(const char *url, const char *wait, char *err,
 		     size_t errlen)
 {

@@ -11,6 +11,7 @@
 struct dag;
 
 int coordq_prepare(const struct dag *d, const char *url);
+int coordq_seal(const char *url, const char *name);
 cJSON *coordq_status(const char *url, const char *wait, char *err,
 		     size_t errlen);
 const cJSON *coordq_named(const cJSON *obj, const char *key, const char *name);

@@ -211,6 +211,10 @@ static void read_notify(struct run *r, int64_t now)
 	}
 }
 
+static int stage_down(const struct run *r, int s);
+static int stage_finished(const struct run *r, int s);
+static void seal_declared(struct run *r, int stage);
+
 static struct proc *proc_of(struct run *r, pid_t pid)
 {
 	for (size_t i = 0; i < r->nprocs; i++)
@@ -231,6 +235,8 @@ static void reap(struct run *r, int64_t now)
 		logpipe_drain(&p->log);
 		proc_exited(p, st, now);
 		orphans_kill(r->procs, r->nprocs);
+		if (p->state == PROC_FINISHED && p->stage >= 0 && !r->stopping)
+			seal_declared(r, p->stage);
 		if (p == r->coord && !r->coord_ready) {
 			log_error("the coordinator stopped before it was ready (%s)",
 				  p->last_exit);
@@ -241,6 +247,36 @@ static void reap(struct run *r, int64_t now)
 			r->stopping = r->stopping ? r->stopping : 1;
 		}
 		save_state(r);
+	}
+}
+
+/*
+ * A program that is no spsc program cannot say it is done with a queue it
+ * declared (out=).  When every replica of every stage that writes it has
+ * finished, and no spsc program writes it, spsc seals it for them, so that
+ * its readers see the end of their input.
+ */
+static void seal_declared(struct run *r, int stage)
+{
+	const struct dag *d = r->d;
+	const struct stage *st = &d->stages[stage];
+
+	if (st->spsc || !stage_down(r, stage))
+		return;
+	for (size_t i = 0; i < d->nqueues; i++) {
+		const struct dagq *q = &d->queues[i];
+		int ours = 0, all_done = 1;
+
+		for (size_t k = 0; k < q->nwriters; k++) {
+			const struct stage *w = &d->stages[q->writers[k].stage];
+			struct queue_use u = q->writers[k];
+
+			ours |= u.stage == stage;
+			all_done &= !w->spsc && stage_finished(r, u.stage);
+		}
+		if (ours && all_done && q->producers == 0 &&
+		    coordq_seal(r->rd.coord_url, q->name) == 0)
+			log_info("%s: sealed, its writers have finished", q->name);
 	}
 }
 
@@ -272,6 +308,15 @@ static int stage_down(const struct run *r, int s)
 {
 	for (size_t i = 0; i < r->nprocs; i++)
 		if (r->procs[i].stage == s && !proc_down(&r->procs[i]))
+			return 0;
+	return 1;
+}
+
+/* Every replica of stage S has finished (exit 0 or 3). */
+static int stage_finished(const struct run *r, int s)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].stage == s && r->procs[i].state != PROC_FINISHED)
 			return 0;
 	return 1;
 }
