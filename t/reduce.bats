@@ -264,6 +264,19 @@ bad_events() {
 	[ "$(printf '%s' "$output" | grep -c SPSC || true)" -eq 0 ]
 }
 
+@test "--state: a later run goes on past the windows written; before them is late" {
+	printf 'a 1\na 3\n' | spsc-source -n 1 > in1.atoms
+	run sh -c 'spsc-reduce -i ./in1.atoms --state st -k 1 --time 2 --tumbling 10s count | spsc-sink'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(printf 'a\t1970-01-01T00:00:00Z\t1970-01-01T00:00:10Z\t2')" ]
+	printf 'a 5\na 15\n' | spsc-source -n 1 --name two > in2.atoms
+	spsc-reduce -i ./in2.atoms --state st -k 1 --time 2 --tumbling 10s \
+		--late ./late.atoms count > two.atoms 2> err
+	grep -q 'the input was complete up to 1970-01-01T00:00:10Z: later events start new windows, earlier ones are late' err
+	[ "$(spsc-sink -i ./two.atoms)" = "$(printf 'a\t1970-01-01T00:00:10Z\t1970-01-01T00:00:20Z\t1')" ]
+	[ "$(spsc-sink -i ./late.atoms)" = "a 5" ]
+}
+
 @test "a damaged checkpoint is a clear error (exit 1), never a wrong result" {
 	printf 'a 1\nb 2\na 3\n' | spsc-source -n 1 > in.atoms
 	spsc-reduce -i ./in.atoms --state st -k 1 sum:2 > /dev/null
