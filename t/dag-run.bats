@@ -55,6 +55,17 @@ sys.exit(1)
 PY
 }
 
+# slow_dag FILE: 2000 lines through a map that takes 50 ms an atom of 50,
+# long enough to kill something in the middle.
+slow_dag() {
+	seq 1 2000 >in.txt
+	cat >"$1" <<'EOF_'
+ingest: spsc-source -n 50 -o raw in.txt
+map:    spsc-op -i raw -o out --shell -- "sleep 0.05; cat"
+store:  spsc-sink -i out out.txt
+EOF_
+}
+
 state_file() {
 	echo "$SPSC_HOME/dags/$1/state.json"
 }
@@ -102,12 +113,7 @@ EOF_
 }
 
 @test "run: a stage killed with kill -9 is restarted, and nothing is lost or doubled" {
-	seq 1 2000 >in.txt
-	cat >k.dag <<'EOF_'
-ingest: spsc-source -n 50 -o raw in.txt
-map:    spsc-op -i raw -o out --shell -- "sleep 0.05; cat"
-store:  spsc-sink -i out out.txt
-EOF_
+	slow_dag k.dag
 	spsc run --once k.dag 2>run.log &
 	RUN_PID=$!
 	wait_for stage_pid "$(state_file k)" map 0 >/dev/null
@@ -304,12 +310,7 @@ EOF_
 }
 
 @test "run: the coordinator killed with kill -9 is restarted, and the DAG completes exactly" {
-	seq 1 2000 >in.txt
-	cat >c.dag <<'EOF_'
-ingest: spsc-source -n 50 -o raw in.txt
-map:    spsc-op -i raw -o out --shell -- "sleep 0.05; cat"
-store:  spsc-sink -i out out.txt
-EOF_
+	slow_dag c.dag
 	spsc run --once c.dag 2>run.log &
 	RUN_PID=$!
 	wait_for test -s out.txt

@@ -385,6 +385,19 @@ static void write_coord(const struct ctx *c, struct units *u)
 	sb_printf(b, "TimeoutStopSec=%s\n", c->stop);
 }
 
+/* [Service] as spsc run starts its processes: in the DAG's directory,
+ * with the SPSC_HOME and PATH spsc systemd was run with. */
+static void put_service(const struct ctx *c, struct sb *b, const char *type)
+{
+	sb_printf(b, "\n[Service]\nType=%s\n", type);
+	sb_puts(b, "WorkingDirectory=");
+	put_value(b, c->d->dir, Q_PLAIN, "", "");
+	sb_puts(b, "\n");
+	put_env(b, "SPSC_HOME", c->home);
+	if (getenv("PATH"))
+		put_env(b, "PATH", getenv("PATH"));
+}
+
 static int write_stage(const struct ctx *c, struct units *u, int s)
 {
 	const struct dag *d = c->d;
@@ -423,16 +436,9 @@ static int write_stage(const struct ctx *c, struct units *u, int s)
 		sb_puts(b, "\n");
 	}
 	sb_puts(b, "StartLimitIntervalSec=0\n");
-	sb_puts(b, "\n[Service]\n");
-	sb_puts(b, "Type=exec\n");
-	sb_puts(b, "WorkingDirectory=");
-	put_value(b, d->dir, Q_PLAIN, "", "");
-	sb_puts(b, "\n");
 	/* as spsc run: its own environment, the DAG's env lines, then the
 	 * stage's variables, later ones winning */
-	put_env(b, "SPSC_HOME", c->home);
-	if (getenv("PATH"))
-		put_env(b, "PATH", getenv("PATH"));
+	put_service(c, b, "exec");
 	for (size_t i = 0; i < d->nenv; i++)
 		put_key(b, "Environment", d->env[i], Q_WORD);
 	put_env(b, "STAGE", st->name);
@@ -462,14 +468,7 @@ static void write_once(const struct ctx *c, struct units *u)
 	snprintf(name, sizeof name, "%s-once.service", c->prefix);
 	b = unit_new(u, name);
 	sb_printf(b, "Description=spsc DAG %s, once: spsc run --once\n", d->name);
-	sb_puts(b, "\n[Service]\n");
-	sb_puts(b, "Type=oneshot\n");
-	sb_puts(b, "WorkingDirectory=");
-	put_value(b, d->dir, Q_PLAIN, "", "");
-	sb_puts(b, "\n");
-	put_env(b, "SPSC_HOME", c->home);
-	if (getenv("PATH"))
-		put_env(b, "PATH", getenv("PATH"));
+	put_service(c, b, "oneshot");
 	if (!c->rd.private_coord && d->coord == NULL)
 		put_env(b, "SPSC_COORD", c->coord_url);	/* from $SPSC_COORD */
 	fmt_duration(spsc_stop, sizeof spsc_stop, per);
