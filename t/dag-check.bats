@@ -201,3 +201,39 @@ EOF_
 	run spsc graph --format svg wc.dag
 	[ "$status" -eq 2 ]
 }
+
+@test "check: names spsc sets are not the DAG's; the program is the same for every replica" {
+	dag d.dag <<'EOF_'
+env REPLICA=3 LC_ALL=C SPSC_COORD=ipc:///x
+w*2: ${STAGE}-tool --replica ${REPLICA}
+EOF_
+	run spsc check d.dag
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "d.dag:1:5: error: REPLICA is set by spsc for each stage: the DAG cannot set it" ]
+	[ "${lines[1]}" = "d.dag:1:24: error: SPSC_COORD is set by spsc for each stage: the DAG cannot set it" ]
+	[ "${lines[2]}" = "d.dag:2:6: error: the program must be the same for every replica: \${REPLICA} and \${STAGE} go in its arguments" ]
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "check: a file with CRLF line ends reads as with LF" {
+	printf 'ingest: spsc-source -o raw in.txt\r\nstore:  spsc-sink -i raw out.txt\r\n' >crlf.dag
+	run spsc check crlf.dag
+	[ "$status" -eq 0 ]
+	[ "$output" = "crlf.dag: ok: 2 stages, 2 queues" ]
+}
+
+@test "options: each command takes its own, before or after the DAG" {
+	dag d.dag <<'EOF_'
+ingest: spsc-source -o raw in.txt
+store:  spsc-sink -i raw out.txt
+EOF_
+	run spsc check --once d.dag
+	[ "$status" -eq 2 ]
+	[[ "$output" == "spsc: check does not take --once"* ]]
+	run spsc graph d.dag --format text
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ingest*1         - -> raw" ]
+	run spsc check d.dag -q
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}

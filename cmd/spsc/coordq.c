@@ -35,6 +35,8 @@ static int coord_cmd_env(const char *url, const char *const *args, int quiet,
 	status = capture(argv, env, &out, &errt, err, sizeof err);
 	if (status == 0)
 		return 0;
+	while (errt.len > 0 && errt.buf[errt.len - 1] == '\n')
+		errt.buf[--errt.len] = '\0';
 	if (!quiet)
 		log_error("spsc-coord %s: %s", argv[3],
 			  status < 0 ? err : errt.buf);

@@ -45,6 +45,18 @@ static int valid_name(const char *s, size_t len)
 	return 1;
 }
 
+/* What spsc run gives every stage itself (spsc(1), ENVIRONMENT). */
+static int reserved_env(const char *name, size_t len)
+{
+	static const char *const names[] = { "REPLICA", "STAGE", "SPSC_COORD",
+					     "SPSC_ONCE", "NOTIFY_SOCKET" };
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
 static void directive_env(struct dag *d, struct lexline *ln, size_t *cap)
 {
 	for (size_t i = 1; i < ln->n; i++) {
@@ -54,6 +66,12 @@ static void directive_env(struct dag *d, struct lexline *ln, size_t *cap)
 		    lex_has_marker(ln->w[i].text)) {
 			diag_error(d->diag, ln->w[i].pos,
 				   "env takes NAME=VALUE, not '%s'", ln->w[i].text);
+			continue;
+		}
+		if (reserved_env(ln->w[i].text, (size_t)(eq - ln->w[i].text))) {
+			diag_error(d->diag, ln->w[i].pos,
+				   "%.*s is set by spsc for each stage: the DAG cannot set it",
+				   (int)(eq - ln->w[i].text), ln->w[i].text);
 			continue;
 		}
 		*(char **)xpush(&d->env, &d->nenv, cap, sizeof *d->env) =
@@ -187,6 +205,9 @@ static void parse_stage(struct dag *d, struct lexline *ln, size_t head,
 		free(st.decl);
 		return;
 	}
+	if (lex_has_marker(st.cmd[0].text))
+		diag_error(d->diag, st.cmd[0].pos,
+			   "the program must be the same for every replica: ${REPLICA} and ${STAGE} go in its arguments");
 	*(struct stage *)xpush(&d->stages, &d->nstages, cap,
 				sizeof *d->stages) = st;
 }

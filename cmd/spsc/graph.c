@@ -50,8 +50,12 @@ static void dot_queue(FILE *f, const struct dag *d, size_t q,
 	if (depth && depth[q].known) {
 		char label[512];
 
-		snprintf(label, sizeof label, "%s\\n%lld ready, %lld in flight",
-			 dq->name, depth[q].ready, depth[q].inflight);
+		int n = snprintf(label, sizeof label, "%s\\n%lld ready, %lld in flight",
+				 dq->name, depth[q].ready, depth[q].inflight);
+
+		if (depth[q].dead > 0 && n > 0 && (size_t)n < sizeof label)
+			snprintf(label + n, sizeof label - (size_t)n,
+				 ", %lld dead", depth[q].dead);
 		fprintf(f, "\"%s\"", label);
 	} else {
 		dot_quote(f, dq->name);
@@ -115,9 +119,11 @@ static void text_list(FILE *f, const struct dag *d, size_t s, enum role role,
 			fprintf(f, "%s%s", first ? "" : ", ",
 				d->queues[pt->queue].name);
 			if (depth && depth[pt->queue].known)
-				fprintf(f, " [%lld ready, %lld in flight]",
+				fprintf(f, " [%lld ready, %lld in flight%s]",
 					depth[pt->queue].ready,
-					depth[pt->queue].inflight);
+					depth[pt->queue].inflight,
+					depth[pt->queue].dead > 0 ? ", dead letters"
+								  : "");
 			first = 0;
 		}
 	if (first)

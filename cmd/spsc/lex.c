@@ -152,7 +152,8 @@ static int word(struct lexer *lx, struct word *w)
 	b.n = 0;
 	w->pos = here(lx);
 	w->quoted = 0;
-	while ((c = peek(lx, 0)) >= 0 && c != ' ' && c != '\t' && c != '\n') {
+	while ((c = peek(lx, 0)) >= 0 && c != ' ' && c != '\t' && c != '\n' &&
+	       c != '\r') {
 		if (c == '\'' || c == '"') {
 			w->quoted = 1;
 			if ((c == '\'' ? single_quoted(lx, &b)

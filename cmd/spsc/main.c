@@ -68,11 +68,50 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void parse_options(int argc, char **argv, struct spsc_opts *o)
-{
-	int c;
+/* Which command takes which option: any other is a usage error, not
+ * silently ignored. */
+static const struct {
+	const char *cmd;
+	const char *opts;	/* the options' long names, space-separated */
+} takes[] = {
+	{ "check", "quiet" },
+	{ "run", "once stop-timeout" },
+	{ "status", "json watch" },
+	{ "graph", "format status" },
+	{ "stop", "stop-timeout" },
+	{ "systemd", "timer remove stop-timeout" },
+};
 
-	while ((c = getopt_long(argc, argv, "+q", long_options, NULL)) != -1) {
+static void check_takes(const char *cmd, const char *opt)
+{
+	char word[32];
+
+	snprintf(word, sizeof word, " %s ", opt);
+	for (size_t i = 0; i < sizeof takes / sizeof takes[0]; i++) {
+		char list[64];
+
+		if (strcmp(takes[i].cmd, cmd) != 0)
+			continue;
+		snprintf(list, sizeof list, " %s ", takes[i].opts);
+		if (strstr(list, word) == NULL)
+			opt_usage_error("%s does not take --%s", cmd, opt);
+		return;
+	}
+	opt_usage_error("'%s' is not a command: check, run, status, graph, stop or systemd",
+			cmd);
+}
+
+static void parse_options(int argc, char **argv, const char *cmd,
+			  struct spsc_opts *o)
+{
+	int c, index;
+
+	/* options may come before or after the DAG: getopt permutes */
+	while ((c = getopt_long(argc, argv, "q", long_options, &index)) != -1) {
+		if (c == 'q')
+			check_takes(cmd, "quiet");
+		else if (c >= OPT_ONCE && c < OPT_HELP)
+			check_takes(cmd, long_options[index].name);
 		switch (c) {
 		case OPT_ONCE: o->once = 1; break;
 		case OPT_STOP_TIMEOUT:
@@ -150,7 +189,7 @@ int main(int argc, char **argv)
 		opt_usage_error("no COMMAND given");
 	cmd = argv[1];
 	optind = 2;
-	parse_options(argc, argv, &o);
+	parse_options(argc, argv, cmd, &o);
 	if (strcmp(cmd, "systemd") == 0) {
 		if (argc - optind != 2)
 			opt_usage_error("systemd takes DAG DIR");

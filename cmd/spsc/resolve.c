@@ -263,7 +263,8 @@ static void expand_argv(struct stage *st, int r)
 
 static int resolve_stage(struct dag *d, struct stage *st)
 {
-	int ok = find_program(d, st) == 0;
+	/* a program named by ${REPLICA} was reported when read */
+	int ok = !lex_has_marker(st->cmd[0].text) && find_program(d, st) == 0;
 
 	st->rep = xcalloc((size_t)st->replicas, sizeof *st->rep);
 	if (st->spsc && st->ndecl > 0) {

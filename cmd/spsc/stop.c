@@ -53,6 +53,11 @@ static int systemd_stop(const struct dag *d)
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
+		/* "not booted with systemd" and the like mean: not there */
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			(void)dup2(null, STDERR_FILENO);
 		execlp("systemctl", "systemctl", "--quiet", "is-active", unit,
 		       (char *)NULL);
 		_exit(127);
