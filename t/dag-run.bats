@@ -444,3 +444,42 @@ EOF_
 	[[ "$output" != *late* ]]
 	[ "$(tail -n +3 out.txt | sort)" = "$(printf 'a\t1\nc\t1')" ]
 }
+
+@test "status: a DAG run by systemd shows its units' states" {
+	cat >sd.dag <<'EOF_'
+ingest: spsc-source -o raw in.txt
+map*2:  spsc-op -i raw -o out -- cat
+store:  spsc-sink -i out out.txt
+EOF_
+	: >in.txt
+	# systemctl as systemd 252 answers show, for units spsc systemd wrote
+	mkdir bin
+	cat >bin/systemctl <<'EOF_'
+#!/bin/sh
+[ "$1" = show ] || exit 1
+shift 2
+for u in "$@"; do
+	case $u in
+	spsc-sd-ingest.service) printf 'MainPID=0\nExecMainCode=1\nExecMainStatus=0\nNRestarts=0\nId=%s\nLoadState=loaded\nActiveState=inactive\nSubState=dead\n\n' "$u" ;;
+	spsc-sd-map@0.service) printf 'MainPID=4242\nExecMainCode=0\nExecMainStatus=0\nNRestarts=0\nId=%s\nLoadState=loaded\nActiveState=active\nSubState=running\n\n' "$u" ;;
+	spsc-sd-map@1.service) printf 'MainPID=0\nExecMainCode=1\nExecMainStatus=1\nNRestarts=3\nId=%s\nLoadState=loaded\nActiveState=activating\nSubState=auto-restart\n\n' "$u" ;;
+	*) printf 'MainPID=0\nExecMainCode=0\nExecMainStatus=0\nNRestarts=0\nId=%s\nLoadState=loaded\nActiveState=failed\nSubState=failed\n\n' "$u" ;;
+	esac
+done
+EOF_
+	chmod +x bin/systemctl
+	run env PATH="$TMP/bin:$PATH" spsc status --json sd.dag
+	[ "$status" -eq 0 ]
+	python3 - "$output" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["running"] is True and s["manager"] == "systemd", s
+st = {x["name"]: x for x in s["stages"]}
+assert st["ingest"]["state"] == "finished", st["ingest"]
+assert st["map"]["state"] == "backoff" and st["map"]["running"] == 1, st["map"]
+assert st["map"]["restarts"] == 3 and st["map"]["last_exit"] == "exit status 1", st["map"]
+assert st["store"]["state"] == "failed", st["store"]
+PY
+	run env PATH="$TMP/bin:$PATH" spsc status sd.dag
+	[[ "${lines[0]}" == "DAG sd: running (under systemd), coordinator"* ]]
+}

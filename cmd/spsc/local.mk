@@ -8,4 +8,5 @@ spsc_SOURCES = cmd/spsc/main.c cmd/spsc/spsc.h \
 spsc_SOURCES += cmd/spsc/proc.c cmd/spsc/proc.h cmd/spsc/run.c \
 	cmd/spsc/orphans.c cmd/spsc/orphans.h cmd/spsc/runstate.c \
 	cmd/spsc/runstate.h cmd/spsc/coordq.c cmd/spsc/coordq.h \
-	cmd/spsc/status.c cmd/spsc/stop.c cmd/spsc/systemd.c cmd/spsc/load.c
+	cmd/spsc/status.c cmd/spsc/stop.c cmd/spsc/systemd.c cmd/spsc/load.c \
+	cmd/spsc/unitname.c cmd/spsc/unitname.h

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "coordq.h"
 #include "dag.h"
 #include "fdio.h"
@@ -22,6 +23,7 @@
 #include "opt.h"
 #include "rundir.h"
 #include "spsc.h"
+#include "unitname.h"
 #include "units.h"
 
 /* The launcher's state.json, if a launcher holds the DAG's lock. */
@@ -40,6 +42,116 @@ static cJSON *launcher_state(const struct rundir *rd)
 	close(fd);
 	buf[got] = '\0';
 	return cJSON_Parse(buf);
+}
+
+/* One unit's properties from systemctl show: "KEY=value" lines. */
+static const char *prop(const char *block, const char *key, char *buf,
+			size_t len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = block; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, kl) == 0 && l[kl] == '=') {
+			snprintf(buf, len, "%.*s", (int)strcspn(l + kl + 1, "\n"),
+				 l + kl + 1);
+			return buf;
+		}
+	return "";
+}
+
+/* A unit's state in spsc run's words (spsc(1), STATUS). */
+static cJSON *unit_replica(const char *block, int replica)
+{
+	char active[32], sub[32], code[16], status[16], n[32], pid[32];
+	char last[64] = "-";
+	const char *state = "down";
+	cJSON *o = cJSON_CreateObject();
+
+	prop(block, "ActiveState", active, sizeof active);
+	prop(block, "SubState", sub, sizeof sub);
+	prop(block, "ExecMainCode", code, sizeof code);
+	prop(block, "ExecMainStatus", status, sizeof status);
+	if (strcmp(code, "1") == 0)
+		snprintf(last, sizeof last, "exit status %s", status);
+	else if (strcmp(code, "2") == 0 || strcmp(code, "3") == 0)
+		snprintf(last, sizeof last, "killed by signal %s", status);
+	if (strcmp(active, "active") == 0)
+		state = "running";
+	else if (strcmp(sub, "auto-restart") == 0)
+		state = "backoff";
+	else if (strcmp(active, "failed") == 0)
+		state = "failed";
+	else if (strcmp(active, "activating") == 0)
+		state = "waiting";
+	else if (strcmp(code, "1") == 0 &&
+		 (strcmp(status, "0") == 0 || strcmp(status, "3") == 0))
+		state = "finished";
+	cJSON_AddNumberToObject(o, "replica", replica);
+	cJSON_AddStringToObject(o, "state", state);
+	cJSON_AddNumberToObject(o, "pid", atof(prop(block, "MainPID", pid, sizeof pid)));
+	cJSON_AddNumberToObject(o, "restarts", atof(prop(block, "NRestarts", n, sizeof n)));
+	cJSON_AddStringToObject(o, "last_exit", last);
+	return o;
+}
+
+/*
+ * With no spsc run holding the DAG, its units may be running under
+ * systemd (spsc systemd): their states, from systemctl show, in the shape
+ * of state.json.  NULL when systemctl is not there or knows no unit of it.
+ */
+static cJSON *systemd_state(const struct dag *d)
+{
+	static struct text out, errt;
+	char **argv, err[600], unit[256];
+	size_t n = 0, nunits = 3;
+	cJSON *root = NULL, *stages;
+	const char *block;
+	int status, loaded = 0;
+
+	for (size_t s = 0; s < d->nstages; s++)
+		nunits += (size_t)d->stages[s].replicas;
+	argv = xcalloc(nunits + 3, sizeof *argv);
+	argv[n++] = "systemctl";
+	argv[n++] = "show";
+	argv[n++] = "--property=Id,LoadState,ActiveState,SubState,NRestarts,ExecMainCode,ExecMainStatus,MainPID";
+	for (size_t s = 0; s < d->nstages; s++)
+		for (int r = 0; r < d->stages[s].replicas; r++) {
+			unit_stage(d, (int)s, r, unit, sizeof unit);
+			argv[n++] = xstrdup(unit);
+		}
+	status = capture(argv, NULL, &out, &errt, err, sizeof err);
+	if (status == 0) {
+		root = cJSON_CreateObject();
+		cJSON_AddStringToObject(root, "manager", "systemd");
+		stages = cJSON_AddArrayToObject(root, "stages");
+		block = out.buf;
+		for (size_t s = 0; s < d->nstages; s++) {
+			cJSON *st = cJSON_CreateObject(), *reps;
+
+			cJSON_AddStringToObject(st, "name", d->stages[s].name);
+			reps = cJSON_AddArrayToObject(st, "replicas");
+			for (int r = 0; r < d->stages[s].replicas && block; r++) {
+				char load[32];
+
+				if (strcmp(prop(block, "LoadState", load, sizeof load),
+					   "loaded") == 0) {
+					loaded = 1;
+					cJSON_AddItemToArray(reps, unit_replica(block, r));
+				}
+				block = strstr(block, "\n\n");
+				block = block ? block + 2 : NULL;
+			}
+			cJSON_AddItemToArray(stages, st);
+		}
+	}
+	for (size_t i = 3; i < n; i++)
+		free(argv[i]);
+	free(argv);
+	if (!loaded) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
 }
 
 static const char *str(const cJSON *o, const char *key, const char *dflt)
@@ -141,6 +253,10 @@ static cJSON *status_json(const struct dag *d, const struct rundir *rd,
 	cJSON_AddStringToObject(root, "dag", d->name);
 	cJSON_AddStringToObject(root, "file", d->path);
 	cJSON_AddBoolToObject(root, "running", state != NULL);
+	cJSON_AddStringToObject(root, "manager",
+				state == NULL ? "none"
+				: cJSON_GetObjectItemCaseSensitive(state, "manager")
+				? "systemd" : "spsc");
 	cJSON_AddNumberToObject(root, "pid", state ? coordq_field(state, "pid") : 0);
 	cJSON_AddStringToObject(root, "coord", rd->coord_url);
 	cJSON_AddBoolToObject(root, "coord_reachable", coord != NULL);
@@ -190,7 +306,9 @@ static void print_table(const cJSON *root)
 	printf("DAG %s: %s", str(root, "dag", "?"),
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "running"))
 	       ? "running" : "not running");
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "running")))
+	if (strcmp(str(root, "manager", ""), "systemd") == 0)
+		printf(" (under systemd)");
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "running")))
 		printf(" (pid %.0f)", coordq_field(root, "pid"));
 	printf(", coordinator %s%s\n", str(root, "coord", "?"),
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "coord_reachable"))
@@ -223,6 +341,9 @@ static int status_once(const struct spsc_opts *o, const struct dag *d,
 {
 	char err[600];
 	cJSON *state = launcher_state(rd);
+
+	if (state == NULL)
+		state = systemd_state(d);
 	cJSON *coord = coordq_status(rd->coord_url, "2s", err, sizeof err);
 	cJSON *root = status_json(d, rd, state, coord, wanted);
 	char *text;

@@ -18,6 +18,7 @@
 #include "opt.h"
 #include "rundir.h"
 #include "spsc.h"
+#include "unitname.h"
 
 static void on_alarm(int sig)
 {
@@ -49,7 +50,7 @@ static int systemd_stop(const struct dag *d)
 	pid_t pid;
 	int st;
 
-	snprintf(unit, sizeof unit, "spsc-%s.target", d->name);
+	unit_target(d, unit, sizeof unit);
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {

@@ -44,6 +44,7 @@
 #include "opt.h"
 #include "rundir.h"
 #include "spsc.h"
+#include "unitname.h"
 
 #define MANIFEST_MAX (1 << 20)
 
@@ -298,14 +299,7 @@ struct ctx {
 static void stage_unit(const struct ctx *c, int s, int r, char *buf,
 		       size_t len)
 {
-	const struct stage *st = &c->d->stages[s];
-
-	if (st->replicas == 1)
-		snprintf(buf, len, "%s-%s.service", c->prefix, st->name);
-	else if (r < 0)
-		snprintf(buf, len, "%s-%s@.service", c->prefix, st->name);
-	else
-		snprintf(buf, len, "%s-%s@%d.service", c->prefix, st->name, r);
+	unit_stage(c->d, s, r, buf, len);
 }
 
 /* Every unit of stage S, as dependencies name them, space-separated. */
@@ -722,7 +716,7 @@ static int prepare(struct ctx *c)
 	size_t n, t;
 	ssize_t len;
 
-	snprintf(c->prefix, sizeof c->prefix, "spsc-%s", d->name);
+	unit_prefix(d, c->prefix, sizeof c->prefix);
 	if (rundir_open(&c->rd, d, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return -1;
