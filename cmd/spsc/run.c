@@ -211,9 +211,60 @@ static void read_notify(struct run *r, int64_t now)
 	}
 }
 
-static int stage_down(const struct run *r, int s);
-static int stage_finished(const struct run *r, int s);
-static void seal_declared(struct run *r, int stage);
+/* Every replica of stage S is down (or never to start). */
+static int stage_down(const struct run *r, int s)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].stage == s && !proc_down(&r->procs[i]))
+			return 0;
+	return 1;
+}
+
+/* Every replica of stage S has finished (exit 0 or 3). */
+static int stage_finished(const struct run *r, int s)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].stage == s && r->procs[i].state != PROC_FINISHED)
+			return 0;
+	return 1;
+}
+
+static int stages_down(const struct run *r)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].stage >= 0 && !proc_down(&r->procs[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * A program that is no spsc program cannot say it is done with a queue it
+ * declared (out=).  When every replica of every stage that writes it has
+ * finished, and no spsc program writes it, spsc seals it for them, so that
+ * its readers see the end of their input.
+ */
+static void seal_declared(struct run *r, int stage)
+{
+	const struct dag *d = r->d;
+	const struct stage *st = &d->stages[stage];
+
+	if (st->spsc || !stage_down(r, stage))
+		return;
+	for (size_t i = 0; i < d->nqueues; i++) {
+		const struct dagq *q = &d->queues[i];
+		int ours = 0, all_done = 1;
+
+		for (size_t k = 0; k < q->nwriters; k++) {
+			int w = q->writers[k].stage;
+
+			ours |= w == stage;
+			all_done &= !d->stages[w].spsc && stage_finished(r, w);
+		}
+		if (ours && all_done && q->producers == 0 &&
+		    coordq_seal(r->rd.coord_url, q->name) == 0)
+			log_info("%s: sealed, its writers have finished", q->name);
+	}
+}
 
 static struct proc *proc_of(struct run *r, pid_t pid)
 {
@@ -250,36 +301,6 @@ static void reap(struct run *r, int64_t now)
 	}
 }
 
-/*
- * A program that is no spsc program cannot say it is done with a queue it
- * declared (out=).  When every replica of every stage that writes it has
- * finished, and no spsc program writes it, spsc seals it for them, so that
- * its readers see the end of their input.
- */
-static void seal_declared(struct run *r, int stage)
-{
-	const struct dag *d = r->d;
-	const struct stage *st = &d->stages[stage];
-
-	if (st->spsc || !stage_down(r, stage))
-		return;
-	for (size_t i = 0; i < d->nqueues; i++) {
-		const struct dagq *q = &d->queues[i];
-		int ours = 0, all_done = 1;
-
-		for (size_t k = 0; k < q->nwriters; k++) {
-			const struct stage *w = &d->stages[q->writers[k].stage];
-			struct queue_use u = q->writers[k];
-
-			ours |= u.stage == stage;
-			all_done &= !w->spsc && stage_finished(r, u.stage);
-		}
-		if (ours && all_done && q->producers == 0 &&
-		    coordq_seal(r->rd.coord_url, q->name) == 0)
-			log_info("%s: sealed, its writers have finished", q->name);
-	}
-}
-
 static void read_signals(struct run *r, int64_t now)
 {
 	struct signalfd_siginfo si;
@@ -301,32 +322,6 @@ static void read_signals(struct run *r, int64_t now)
 		}
 	}
 	reap(r, now);	/* SIGCHLDs merge: look anyway */
-}
-
-/* Every replica of stage S is down (or never to start). */
-static int stage_down(const struct run *r, int s)
-{
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (r->procs[i].stage == s && !proc_down(&r->procs[i]))
-			return 0;
-	return 1;
-}
-
-/* Every replica of stage S has finished (exit 0 or 3). */
-static int stage_finished(const struct run *r, int s)
-{
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (r->procs[i].stage == s && r->procs[i].state != PROC_FINISHED)
-			return 0;
-	return 1;
-}
-
-static int stages_down(const struct run *r)
-{
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (r->procs[i].stage >= 0 && !proc_down(&r->procs[i]))
-			return 0;
-	return 1;
 }
 
 /* May stage S be stopped: is every stage that feeds it down? */
