@@ -205,13 +205,28 @@ int64_t endpoint_lease_ns(const struct endpoint *ep)
 	return ep->kind == ENDPOINT_QUEUE ? equeue_lease_ns(ep) : 0;
 }
 
+/* A file's writes reach the disk; a queue's batches (and every other
+ * queue endpoint's: see endpoints_flush) reach the coordinator. */
 int endpoint_sync(struct endpoint *ep)
 {
+	if (ep->kind == ENDPOINT_QUEUE)
+		return equeue_flush_all(ep->err, sizeof ep->err);
 	if (ep->kind != ENDPOINT_PATH || fsync(ep->fd) == 0)
 		return 0;
 	snprintf(ep->err, sizeof ep->err, "%s: fsync: %s", ep->name,
 		 strerror(errno));
 	return -1;
+}
+
+/*
+ * Sends what queue endpoints hold back: their batched PUTs (answered, so
+ * stored) and then their batched ACKs.  A program calls it before it waits
+ * on anything but an endpoint read (which flushes by itself), so that no
+ * output and no acknowledgement waits with it.
+ */
+int endpoints_flush(char *err, size_t errlen)
+{
+	return equeue_flush_all(err, errlen);
 }
 
 int endpoint_fd(const struct endpoint *ep)
@@ -262,9 +277,9 @@ int endpoint_close(struct endpoint *ep)
 		rc = -1;
 	}
 	ep->fd = -1;
-	if (ep->kind == ENDPOINT_QUEUE)
-		equeue_close(ep);
-	else if (!ep->writing)
+	if (ep->kind == ENDPOINT_QUEUE && equeue_close(ep) < 0)
+		rc = -1;
+	else if (ep->kind != ENDPOINT_QUEUE && !ep->writing)
 		atom_reader_free(&ep->rd);
 	atom_codec_free(&ep->codec);
 	free(ep->queue);

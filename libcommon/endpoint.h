@@ -70,6 +70,7 @@ int endpoint_nack(struct endpoint *ep, const struct atom *a, int64_t delay_ns);
 int endpoint_touch(struct endpoint *ep, const struct atom *a, int64_t vis_ns);
 int64_t endpoint_lease_ns(const struct endpoint *ep);
 int endpoint_sync(struct endpoint *ep);
+int endpoints_flush(char *err, size_t errlen);
 int endpoint_finish(struct endpoint *ep);
 int64_t endpoint_watermark(const struct endpoint *ep);
 int endpoint_close(struct endpoint *ep);

@@ -13,6 +13,7 @@ int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
 		  int64_t ms);
 int equeue_finish(struct endpoint *ep);
 int64_t equeue_lease_ns(const struct endpoint *ep);
-void equeue_close(struct endpoint *ep);
+int equeue_close(struct endpoint *ep);
+int equeue_flush_all(char *err, size_t errlen);
 
 #endif

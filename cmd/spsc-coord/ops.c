@@ -65,7 +65,10 @@ static void no_room(struct request *r)
 {
 	struct store *s = &r->c->store;
 
-	if (s->nospace)
+	/* No space for this request (a batch needing a segment of its own,
+	 * say) is back-pressure too, like a full disk: the client waits, or
+	 * sends its atoms one by one. */
+	if (s->nospace || errno == ENOSPC || errno == EDQUOT)
 		reply_error(r->c, r->identity, r->h.reqid, ST_NOSPACE,
 			    "the coordinator's disk is full (%s); retry once consumers free space",
 			    s->dir);

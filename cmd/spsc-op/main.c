@@ -275,6 +275,8 @@ static void open_endpoints(struct op *op, const struct args *a)
 	if (plan_requested)
 		print_endpoints(op, a, producer);
 	op->epo.limit = op->max_atom;
+	/* a GET brings as many atoms as the stage works on at once */
+	op->epo.prefetch = op->jobs * (op->warm ? WARM_DEPTH : 1);
 	if (endpoint_open(&op->in, a->input, 0, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->in.err);
 	op->epo.producer = producer;

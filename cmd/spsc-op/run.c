@@ -269,6 +269,7 @@ static void loop(struct op *op, struct pollfd *p, const sigset_t *while_waiting)
 	for (;;) {
 		int64_t now = mono_ns();
 		int n, pin, no_pidfd, timeout;
+		char err[600];
 
 		schedule(op);
 		if (take_input(op, now, while_waiting)) {
@@ -285,6 +286,11 @@ static void loop(struct op *op, struct pollfd *p, const sigset_t *while_waiting)
 			/* Every task waits on something, and nothing can wake
 			 * us: a bug, reported rather than hung on. */
 			op_fatal(op, "internal error: nothing to wait for");
+			return;
+		}
+		/* about to wait: batched outputs and acks go first */
+		if (timeout != 0 && endpoints_flush(err, sizeof err) < 0) {
+			op_fatal(op, "%s", err);
 			return;
 		}
 		if (wait_events(p, n, timeout, while_waiting) < 0) {

@@ -485,7 +485,8 @@ int main(int argc, char **argv)
 	}
 	if (lazy_output_close(&st.dlq) < 0 || lazy_output_close(&st.late) < 0)
 		status = EXIT_FAIL;
-	endpoint_close(&st.in);
+	if (endpoint_close(&st.in) < 0)	/* its last acks: they come again */
+		log_warn("%s", st.in.err);
 	if (st.durable)
 		ckpt_close(&st.ck);
 	if (status == EXIT_OK && st.r.bad.total && st.o.on_error == ON_ERROR_DLQ)

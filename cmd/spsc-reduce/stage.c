@@ -47,6 +47,11 @@ int stage_flush(void *arg)
 			return -1;
 		}
 	}
+	/* queue outputs batch their PUTs: stored before the outbox goes */
+	if (ob->n > 0 && endpoints_flush(err, sizeof err) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
 	outbox_clear(ob);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "stop.h"
 
 #define EXIT_DEAD 3	/* events were dead-lettered */
+#define PREFETCH 32	/* atoms a GET may bring: fewer round trips */
 
 struct options {
 	const char *input, *output, *dlq, *key, *sep, *name;
@@ -317,6 +318,7 @@ int main(int argc, char **argv)
 		output_spec(o.output, "dlq", dlq_spec, sizeof dlq_spec);
 	eo.limit = o.max_atom;
 	eo.drain = o.drain;
+	eo.prefetch = PREFETCH;
 	if (shuffle_init(&s, (uint32_t)o.partitions) < 0)
 		die(EXIT_FAIL, "out of memory");
 	/* of the partitions, not the dead letters */
@@ -337,7 +339,8 @@ int main(int argc, char **argv)
 	if (status == EXIT_OK && !stop_requested && finish_outputs(&s) < 0)
 		status = EXIT_FAIL;
 	close_outputs(&s);
-	endpoint_close(&in);
+	if (endpoint_close(&in) < 0)	/* its last acks: they come again */
+		log_warn("%s", in.err);
 	if (s.bad.total)
 		log_warn("%llu of %llu events had no usable key and were %s",
 			 (unsigned long long)s.bad.total, (unsigned long long)s.events,

@@ -20,6 +20,8 @@
 #include "stats.h"
 #include "stop.h"
 
+#define PREFETCH 32	/* atoms a GET may bring: fewer round trips */
+
 enum stats_format { STATS_OFF, STATS_TEXT, STATS_JSON };
 
 struct options {
@@ -231,6 +233,7 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	eo.limit = o.max_atom;
 	eo.drain = o.drain;
+	eo.prefetch = PREFETCH;
 	dop.fsync = o.fsync;
 	dop.journal = o.journal;
 	stats_init(&stats);
@@ -251,7 +254,8 @@ int main(int argc, char **argv)
 		log_error("%s", dest.err);
 		status = EXIT_FAIL;
 	}
-	endpoint_close(&in);
+	if (endpoint_close(&in) < 0)	/* its last acks: they come again */
+		log_warn("%s", in.err);
 	if (o.stats)
 		stats_print(&stats, o.stats == STATS_JSON);
 	return status;

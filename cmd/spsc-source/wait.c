@@ -88,6 +88,13 @@ int source_wait(struct source *src, int fd, int64_t deadline)
 		ts.tv_nsec = (long)(left % NS_PER_SEC);
 		tsp = &ts;
 	}
+	/* about to block: what the output holds back goes first */
+	if ((tsp == NULL || tsp->tv_sec || tsp->tv_nsec) &&
+	    ppoll(pfd, (nfds_t)n, &(struct timespec){ 0, 0 }, NULL) == 0 &&
+	    endpoint_sync(&src->out) < 0) {
+		log_error("%s", src->out.err);
+		return -1;
+	}
 	do
 		rc = ppoll(pfd, (nfds_t)n, tsp, NULL);
 	while (rc < 0 && errno == EINTR);
