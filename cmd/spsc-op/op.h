@@ -111,6 +111,8 @@ struct op {
 	int input_done;
 	int draining;		/* SIGTERM or SIGINT: finish, then exit */
 	int queue_in;		/* input is a queue: ack, nack, touch */
+	int64_t queue_empty_at;	/* mono ns of the last GET that found
+					 * nothing, with atoms in hand */
 	int fatal;		/* output or dead-letter failure: stop */
 	int status;		/* exit status so far */
 

@@ -21,14 +21,15 @@
 /* Without a pidfd a child's exit is noticed by looking: this often. */
 #define NO_PIDFD_POLL_NS (20 * NS_PER_MS)
 /*
- * How long a GET on an empty queue may wait in the coordinator: long when
- * no atom is in hand (idle warm children need no care), short while atoms
- * are in flight, since their pipes and deadlines wait meanwhile.  Either
- * way the coordinator answers the moment an atom arrives, so a new atom is
- * picked up at once; nothing sleeps on our side.
+ * With no atom in hand, a GET on an empty queue waits in the coordinator,
+ * which answers the moment an atom arrives (idle warm children need no
+ * care).  With atoms in hand a GET must not wait: their children's output
+ * would wait with it, and each hop through a queue would cost the GET's
+ * wait in latency.  Then the GET only looks (wait 0), and the loop polls
+ * the children, looking at the queue again every QUEUE_RECHECK_NS.
  */
 #define QUEUE_LONG_POLL_NS (1000 * NS_PER_MS)
-#define QUEUE_BUSY_POLL_NS (2 * NS_PER_MS)
+#define QUEUE_RECHECK_NS (1 * NS_PER_MS)
 
 static volatile sig_atomic_t got_signal;
 
@@ -145,7 +146,6 @@ static int take_input(struct op *op, int64_t now, const sigset_t *while_waiting)
 	sigset_t saved;
 	int rc;
 
-	(void)now;
 	if (!op_want_input(op))
 		return 0;
 	if (!op->queue_in)
@@ -157,7 +157,12 @@ static int take_input(struct op *op, int64_t now, const sigset_t *while_waiting)
 		(void)sigprocmask(SIG_SETMASK, &saved, NULL);
 		return 1;
 	}
-	rc = op_read_input(op, QUEUE_BUSY_POLL_NS);
+	/* the queue had nothing a moment ago: not worth a request yet */
+	if (now - op->queue_empty_at < QUEUE_RECHECK_NS)
+		return 0;
+	rc = op_read_input(op, 0);
+	if (rc == 0)
+		op->queue_empty_at = now;
 	return rc != 0;
 }
 
@@ -189,10 +194,10 @@ static int wait_ms(struct op *op, int64_t now, int no_pidfd)
 		if (t < next)
 			next = t;
 	}
-	/* A queue wants asking again at once: the GET itself does the
-	 * waiting (QUEUE_BUSY_POLL_NS), in the coordinator. */
-	if (op->queue_in && op_want_input(op))
-		next = now;
+	/* A queue that had nothing is asked again soon: see above. */
+	if (op->queue_in && op_want_input(op) &&
+	    op->queue_empty_at + QUEUE_RECHECK_NS < next)
+		next = op->queue_empty_at + QUEUE_RECHECK_NS;
 	if (no_pidfd && now + NO_PIDFD_POLL_NS < next)
 		next = now + NO_PIDFD_POLL_NS;
 	if (next == INT64_MAX || next == CHILD_NEVER)
