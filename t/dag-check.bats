@@ -17,8 +17,10 @@ dag() {
 	cat >"$1"
 }
 
-@test "check: a valid DAG is ok, exit 0" {
-	dag wc.dag <<'EOF_'
+# wc_dag FILE: a valid keyed DAG of 5 stages and 12 queues (counting the
+# dead-letter queues), with a comment and an env line.
+wc_dag() {
+	cat >"$1" <<'EOF_'
 # a comment
 env LC_ALL=C
 ingest:  spsc-source -o raw in.txt
@@ -27,6 +29,10 @@ split:   spsc-shuffle -i words -k 1 -p 3 -o bykey
 count*3: spsc-reduce -i bykey.${REPLICA} -o counts -k 1 count
 store:   spsc-sink -i counts out.txt
 EOF_
+}
+
+@test "check: a valid DAG is ok, exit 0" {
+	wc_dag wc.dag
 	run spsc check wc.dag
 	[ "$status" -eq 0 ]
 	[ "$output" = "wc.dag: ok: 5 stages, 12 queues" ]
@@ -177,13 +183,7 @@ EOF_
 
 @test "graph: DOT that dot parses, one node per stage and per queue" {
 	command -v dot >/dev/null || skip "graphviz is not installed"
-	dag wc.dag <<'EOF_'
-ingest:  spsc-source -o raw in.txt
-map*2:   spsc-op -i raw -o words -- tr a-z A-Z
-split:   spsc-shuffle -i words -k 1 -p 3 -o bykey
-count*3: spsc-reduce -i bykey.${REPLICA} -o counts -k 1 count
-store:   spsc-sink -i counts out.txt
-EOF_
+	wc_dag wc.dag
 	run spsc graph wc.dag
 	[ "$status" -eq 0 ]
 	echo "$output" >g.dot

@@ -27,6 +27,14 @@ left_behind() {
 	ps -eo pid=,args= | grep -F "$TMP" | grep -v -e "grep -F" -e "ps -eo" || true
 }
 
+# wait_run: waits for the spsc run started in the background (RUN_PID);
+# its exit status in $status.
+wait_run() {
+	status=0
+	wait "$RUN_PID" || status=$?
+	RUN_PID=
+}
+
 # wait_for CMD...: until CMD succeeds, at most 20 s.
 wait_for() {
 	local i
@@ -107,8 +115,8 @@ EOF_
 	[ "$status" -eq 4 ]
 	[[ "$output" == *"slow.dag: the DAG slow is already running (pid $RUN_PID): nothing done"* ]]
 	cmp before.json "$(state_file slow)"
-	wait "$RUN_PID"
-	RUN_PID=
+	wait_run
+	[ "$status" -eq 0 ]
 	[ "$(grep -c 'wait.0: started' first.log)" -eq 1 ]
 }
 
@@ -120,9 +128,7 @@ EOF_
 	sleep 0.5
 	pid=$(stage_pid "$(state_file k)" map 0)
 	kill -KILL "$pid"
-	wait "$RUN_PID"
-	status=$?
-	RUN_PID=
+	wait_run
 	cat run.log
 	[ "$status" -eq 0 ]
 	grep -q "map.0: killed by signal 9 (Killed); restart 1 in" run.log
@@ -139,8 +145,7 @@ EOF_
 	RUN_PID=$!
 	wait_for grep -q 'restart 3 in' run.log
 	kill -TERM "$RUN_PID"
-	wait "$RUN_PID" || true
-	RUN_PID=
+	wait_run
 	cat run.log
 	# 1 s, 2 s, 4 s, each less up to a quarter
 	awk '/fail.0: exit status 1; restart/ { sub(/s$/, "", $NF); print $NF }' run.log >waits
@@ -176,9 +181,7 @@ EOF_
 	wait_for test -s out.txt
 	wait_for sh -c '[ "$(wc -l <out.txt)" -eq 100 ]'
 	kill -TERM "$RUN_PID"
-	wait "$RUN_PID"
-	status=$?
-	RUN_PID=
+	wait_run
 	cat run.log
 	[ "$status" -eq 0 ]
 	grep -E 'stopping|stopped' run.log | sed 's/^spsc\[[0-9]*\]: info: //' |
@@ -224,8 +227,7 @@ EOF_
 	# restarted in a second and leaves a new one
 	wait_for grep -q 'leaky.0: killed by signal 9' run.log
 	kill -TERM "$RUN_PID"
-	wait "$RUN_PID" || true
-	RUN_PID=
+	wait_run
 	[ -z "$(pgrep -f 'sleep 1000.[78]')" ]
 }
 
@@ -281,9 +283,7 @@ PY
 	[[ "$output" == *"st.dag has no stage 'nosuch'"* ]]
 	run spsc stop st.dag
 	[ "$status" -eq 0 ]
-	wait "$RUN_PID"
-	status=$?
-	RUN_PID=
+	wait_run
 	[ "$status" -eq 0 ]
 	grep -q 'ingest.0: stopping (SIGTERM)' run.log
 	[ -z "$(left_behind)" ]
@@ -317,9 +317,7 @@ EOF_
 	pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["coordinator"]["pid"])' "$(state_file c)")
 	[ "$pid" -gt 0 ]
 	kill -KILL "$pid"
-	wait "$RUN_PID"
-	status=$?
-	RUN_PID=
+	wait_run
 	cat run.log
 	[ "$status" -eq 0 ]
 	grep -q "coord: killed by signal 9 (Killed); restart 1 in" run.log
@@ -342,8 +340,7 @@ EOF_
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"q:raw" [shape=cylinder, label="raw\n0 ready, 1 in flight"];'* ]]
 	kill -TERM "$RUN_PID"
-	wait "$RUN_PID" || true
-	RUN_PID=
+	wait_run
 }
 
 @test "run: prefixes are coloured on a terminal, and not with NO_COLOR or off one" {
@@ -370,9 +367,7 @@ EOF_
 	RUN_PID=$!
 	wait_for grep -q 'stubborn.0: started' run.log
 	kill -TERM "$RUN_PID"
-	status=0
-	wait "$RUN_PID" || status=$?
-	RUN_PID=
+	wait_run
 	cat run.log
 	[ "$status" -eq 1 ]
 	grep -q 'stubborn.0: still running 1.0s after SIGTERM: killed' run.log
@@ -384,9 +379,7 @@ EOF_
 	kill -INT "$RUN_PID"
 	wait_for grep -q 'stubborn.0: stopping (SIGTERM)' run2.log
 	kill -INT "$RUN_PID"
-	status=0
-	wait "$RUN_PID" || status=$?
-	RUN_PID=
+	wait_run
 	cat run2.log
 	[ "$status" -eq 1 ]
 	grep -q 'SIGINT: stopping at once' run2.log

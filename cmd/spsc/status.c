@@ -49,14 +49,20 @@ static const char *prop(const char *block, const char *key, char *buf,
 			size_t len)
 {
 	size_t kl = strlen(key);
+	const char *l = block;
 
-	for (const char *l = block; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, key, kl) == 0 && l[kl] == '=') {
-			snprintf(buf, len, "%.*s", (int)strcspn(l + kl + 1, "\n"),
-				 l + kl + 1);
+	/* the block ends at an empty line */
+	while (*l && *l != '\n') {
+		size_t n = strcspn(l, "\n");
+
+		if (n > kl && strncmp(l, key, kl) == 0 && l[kl] == '=') {
+			snprintf(buf, len, "%.*s", (int)(n - kl - 1), l + kl + 1);
 			return buf;
 		}
-	return "";
+		l += n + (l[n] == '\n');
+	}
+	buf[0] = '\0';
+	return buf;
 }
 
 /* A unit's state in spsc run's words (spsc(1), STATUS). */

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "dag.h"
 #include "log.h"
 #include "opt.h"
@@ -44,36 +45,32 @@ static int wait_unlocked(const struct rundir *rd, unsigned seconds)
 	return rc;
 }
 
+/* systemctl ARGS...: its exit status, -1 if it could not run.  Its
+ * output is caught, so "not booted with systemd" and the like stay out
+ * of ours. */
+static int systemctl(char *const argv[])
+{
+	static struct text out, errt;
+	char err[600];
+	int st = capture(argv, NULL, &out, &errt, err, sizeof err);
+
+	return st < 0 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+/* 1: not under systemd; 0: its target stopped; -1: it would not stop. */
 static int systemd_stop(const struct dag *d)
 {
 	char unit[DAG_NAME_MAX + 32];
-	pid_t pid;
-	int st;
 
 	unit_target(d, unit, sizeof unit);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		/* "not booted with systemd" and the like mean: not there */
-		int null = open("/dev/null", O_WRONLY);
-
-		if (null >= 0)
-			(void)dup2(null, STDERR_FILENO);
-		execlp("systemctl", "systemctl", "--quiet", "is-active", unit,
-		       (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return 1;	/* not under systemd */
+	if (systemctl((char *[]){ "systemctl", "--quiet", "is-active", unit,
+				  NULL }) != 0)
+		return 1;
 	log_info("stopping %s", unit);
-	if ((pid = fork()) < 0)
+	if (systemctl((char *[]){ "systemctl", "stop", unit, NULL }) != 0) {
+		log_error("systemctl stop %s failed", unit);
 		return -1;
-	if (pid == 0) {
-		execlp("systemctl", "systemctl", "stop", unit, (char *)NULL);
-		_exit(127);
 	}
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return -1;
 	return 0;
 }
 
