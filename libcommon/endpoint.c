@@ -229,6 +229,18 @@ int endpoints_flush(char *err, size_t errlen)
 	return equeue_flush_all(err, errlen);
 }
 
+/*
+ * The same for a program that waits on something else but wants no round
+ * trip to the coordinator first: sends the batches and settles the answers
+ * already in, without waiting for any.  Returns 1 while some are still on
+ * their way (call it again within a millisecond or so: ACKs go only once
+ * the PUTs before them are answered), 0 when all is settled, -1 on error.
+ */
+int endpoints_progress(char *err, size_t errlen)
+{
+	return equeue_progress_all(err, errlen);
+}
+
 int endpoint_fd(const struct endpoint *ep)
 {
 	return ep->fd;

@@ -20,7 +20,7 @@
 #include "atom.h"
 #include "qname.h"
 
-struct queue_link;
+struct equeue;
 
 enum endpoint_kind { ENDPOINT_STDIO, ENDPOINT_PATH, ENDPOINT_QUEUE };
 
@@ -49,7 +49,7 @@ struct endpoint {
 	char name[256];		/* for messages: "stdin", a path, a queue */
 	char *queue;
 	char *url;
-	struct queue_link *link;	/* ENDPOINT_QUEUE: see endpoint_queue.c */
+	struct equeue *eq;	/* ENDPOINT_QUEUE: see endpoint_queue.c */
 	struct atom_codec codec;
 	struct atom_reader rd;
 	struct atom_writer wr;
@@ -71,6 +71,7 @@ int endpoint_touch(struct endpoint *ep, const struct atom *a, int64_t vis_ns);
 int64_t endpoint_lease_ns(const struct endpoint *ep);
 int endpoint_sync(struct endpoint *ep);
 int endpoints_flush(char *err, size_t errlen);
+int endpoints_progress(char *err, size_t errlen);
 int endpoint_finish(struct endpoint *ep);
 int64_t endpoint_watermark(const struct endpoint *ep);
 int endpoint_close(struct endpoint *ep);

@@ -7,24 +7,16 @@
  * Atoms fetched but not yet handed out go back (NACK, no delay) when the
  * endpoint closes, and are fetched afresh once half their lease has passed.
  *
- * Writes and ACKs are batched, so that a stage pays one round trip for
- * many atoms, never one each:
- *
- *  - a write joins the endpoint's PUT batch (up to PUT_BATCH_ATOMS atoms
- *    or PUT_BATCH_BYTES);
- *  - an ACK joins its ACK batch (up to ACK_BATCH receipts);
- *  - equeue_flush_all sends every open endpoint's PUT batch, waiting for
- *    each answer (the atoms are then in the coordinator's log), and only
- *    then the ACK batches.  That order is chain acknowledgement: an input
- *    leaves its queue only once everything made from it is stored.
- *
+ * Writes and ACKs are batched and pipelined by the endpoint's link
+ * (qlink.h), with chain acknowledgement across every open endpoint.
  * Nothing waits to fill a batch.  Every batch goes before the endpoint
- * asks for more input (a GET), when a batch is full, at sync, finish and
+ * waits for more input (a GET), when a batch is full, at sync, finish and
  * close, and when a program is about to wait on anything else
  * (endpoints_flush): so at a low rate every atom goes at once, and at a
- * high rate batches fill by themselves.  A process that dies with batches
- * unsent loses nothing: its unacknowledged inputs come back, and the
- * outputs made again have the same ids.
+ * high rate batches fill by themselves.  A GET goes out before the flush
+ * waits for the PUTs' answers, so the two round trips overlap.  A process
+ * that dies with batches unsent loses nothing: its unacknowledged inputs
+ * come back, and the outputs made again have the same ids.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,47 +24,24 @@
 #include <string.h>
 
 #include "endpoint_queue.h"
-#include "grow.h"
-#include "log.h"
 #include "qclient.h"
+#include "qlink.h"
 #include "stop.h"
 #include "units.h"
 
 #define LONG_POLL_MS 1000
-#define FULL_BACKOFF_MAX_MS 2000
-#define PUT_BATCH_ATOMS 64
-#define PUT_BATCH_BYTES ((size_t)1 << 20)
-#define ACK_BATCH 512
 
-struct queue_link {
-	struct qclient qc;
-	char name[256];		/* the queue, for messages */
-	char err[600];		/* why the last call failed */
-	struct qreply rep;	/* the last GET's atoms, handed out in turn */
-	size_t next;
+/* A queue endpoint: its link, and the reading side's state. */
+struct equeue {
+	struct queue_link *link;
+	size_t next;		/* the next atom of link->rep to hand out */
 	int have_rep;
 	int64_t fetched;	/* mono ns of that GET */
 	int prefetch;
 	int drain;
 	int64_t vis_ns;
 	int64_t lease_ns;	/* what the coordinator granted */
-	uint64_t producer;	/* writing: the stage's id, 0: anonymous */
-	uint32_t producers;	/* writing: how many the queue should expect */
-	/* writing: the PUT batch, its frames end to end */
-	uint8_t *batch;
-	size_t batch_len, batch_cap;
-	size_t lens[PUT_BATCH_ATOMS];
-	size_t nframes;
-	int64_t batch_wm;	/* the latest watermark among them */
-	/* reading: the ACK batch */
-	uint8_t acks[ACK_BATCH * RECEIPT_WIRE];
-	size_t nacks;
-	struct queue_link *next_open;	/* every open link, for the flush */
 };
-
-/* Every open queue endpoint of the process: a flush covers them all,
- * since an input's outputs may go to any of them. */
-static struct queue_link *open_links;
 
 static int producer_call(struct endpoint *ep, int done);
 
@@ -80,188 +49,93 @@ int equeue_open(struct endpoint *ep, const char *spec,
 		const struct endpoint_opts *o)
 {
 	const char *at = strchr(spec, '@');
-	struct queue_link *l = calloc(1, sizeof *l);
+	struct equeue *q = calloc(1, sizeof *q);
 
-	if (l == NULL) {
+	if (q == NULL) {
 		snprintf(ep->err, sizeof ep->err, "%s: out of memory", spec);
 		return -1;
 	}
-	snprintf(l->name, sizeof l->name, "%s", ep->name);
-	l->batch_wm = ATOM_TIME_NONE;
-	l->prefetch = o && o->prefetch > 0 ? o->prefetch : 1;
-	l->drain = o ? o->drain : 0;
-	l->vis_ns = o ? o->visibility_ns : 0;
-	l->producer = o && ep->writing ? o->producer : 0;
-	l->producers = o && ep->writing ? o->producers : 0;
-	if (qclient_open(&l->qc, at ? at + 1 : NULL) < 0) {
-		snprintf(ep->err, sizeof ep->err, "%.200s: %.300s", ep->name, l->qc.err);
-		free(l);
+	q->prefetch = o && o->prefetch > 0 ? o->prefetch : 1;
+	q->drain = o ? o->drain : 0;
+	q->vis_ns = o ? o->visibility_ns : 0;
+	q->link = qlink_open(ep->name, at ? at + 1 : NULL, ep->err, sizeof ep->err);
+	if (q->link == NULL) {
+		free(q);
 		return -1;
 	}
-	ep->link = l;
-	l->next_open = open_links;
-	open_links = l;
-	if (l->producer && producer_call(ep, 0) < 0) {
+	q->link->producer = o && ep->writing ? o->producer : 0;
+	q->link->producers = o && ep->writing ? o->producers : 0;
+	ep->eq = q;
+	if (q->link->producer && producer_call(ep, 0) < 0) {
 		equeue_close(ep);
 		return -1;
 	}
 	return 0;
 }
 
-static int link_call(struct queue_link *l, struct proto_header *h,
-		     const struct qpart *parts, size_t n, int64_t wait_ns,
-		     struct qreply *rep)
+static int failed(struct endpoint *ep)
 {
-	char msg[300];
-
-	snprintf(h->queue, sizeof h->queue, "%.200s", l->name);
-	if (qclient_call(&l->qc, h, parts, n, wait_ns, rep) < 0) {
-		snprintf(l->err, sizeof l->err, "%.200s: %.300s", l->name, l->qc.err);
-		return -1;
-	}
-	if (rep->h.code != ST_OK && rep->h.code != ST_FULL &&
-	    rep->h.code != ST_NOSPACE && rep->h.code != ST_STALE) {
-		snprintf(l->err, sizeof l->err, "%s: coordinator says %s: %s",
-			 l->name, proto_status_name(rep->h.code),
-			 qreply_message(rep, msg, sizeof msg));
-		qreply_free(rep);
-		return -1;
-	}
-	return 0;
+	snprintf(ep->err, sizeof ep->err, "%s", ep->eq->link->err);
+	return -1;
 }
 
+/* One request, answered before it returns. */
 static int call(struct endpoint *ep, struct proto_header *h,
 		const struct qpart *parts, size_t n, int64_t wait_ns,
 		struct qreply *rep)
 {
-	if (link_call(ep->link, h, parts, n, wait_ns, rep) == 0)
-		return 0;
-	snprintf(ep->err, sizeof ep->err, "%s", ep->link->err);
-	return -1;
+	return qlink_call(ep->eq->link, h, parts, n, wait_ns, rep) < 0 ? failed(ep) : 0;
 }
 
-/* One PUT of N frames; the reply's status (ST_OK, ST_FULL, ST_NOSPACE),
- * or -1. */
-static int put_frames(struct queue_link *l, const struct qpart *parts,
-		      size_t n)
-{
-	struct proto_header h = { .code = OP_PUT };
-	struct qreply rep;
-	int code;
-
-	if (l->producer)
-		proto_set(&h, "producer", l->producer);
-	if (l->producer && l->batch_wm != ATOM_TIME_NONE)
-		proto_set(&h, "wm", (uint64_t)l->batch_wm);
-	if (link_call(l, &h, parts, n, 0, &rep) < 0)
-		return -1;
-	code = rep.h.code;
-	qreply_free(&rep);
-	return code;
-}
-
-/* A full queue, or a coordinator whose disk is full, is back-pressure,
- * not an error: wait and retry the same request (PUT is all or nothing),
- * never drop. */
-static int put_waiting(struct queue_link *l, const struct qpart *parts,
-		       size_t n)
-{
-	long backoff = 10;
-	int warned = 0, code;
-
-	while ((code = put_frames(l, parts, n)) == ST_FULL || code == ST_NOSPACE) {
-		if (!warned++)
-			log_warn("%s: %s; waiting for consumers", l->name,
-				 code == ST_FULL ? "queue full"
-						 : "coordinator's disk is full");
-		zmq_poll(NULL, 0, backoff);
-		backoff = backoff * 2 > FULL_BACKOFF_MAX_MS ? FULL_BACKOFF_MAX_MS : backoff * 2;
-	}
-	return code < 0 ? -1 : 0;
-}
-
-/*
- * The PUT batch in one request; returns once the coordinator has logged
- * every atom of it.  A batch a full queue cannot take whole (it may be
- * larger than the queue's max depth) goes an atom at a time.
- */
-static int flush_puts(struct queue_link *l)
-{
-	struct qpart parts[PUT_BATCH_ATOMS];
-	size_t off = 0;
-	int code;
-
-	if (l->nframes == 0)
-		return 0;
-	for (size_t i = 0; i < l->nframes; i++) {
-		parts[i] = (struct qpart){ l->batch + off, l->lens[i] };
-		off += l->lens[i];
-	}
-	code = put_frames(l, parts, l->nframes);
-	if (code < 0)
-		return -1;
-	if (code == ST_FULL || code == ST_NOSPACE)
-		for (size_t i = 0; i < l->nframes; i++)
-			if (put_waiting(l, &parts[i], 1) < 0)
-				return -1;
-	l->nframes = 0;
-	l->batch_len = 0;
-	l->batch_wm = ATOM_TIME_NONE;
-	return 0;
-}
-
-/* Receipts in one request of OP: ACK (the ACK batch) or NACK. */
-static int send_receipts(struct queue_link *l, int op, const uint8_t *wire,
-			 size_t n)
-{
-	struct proto_header h = { .code = op };
-	struct qpart part = { wire, n * RECEIPT_WIRE };
-	struct qreply rep;
-
-	if (n == 0)
-		return 0;
-	if (link_call(l, &h, &part, 1, 0, &rep) < 0)
-		return -1;
-	qreply_free(&rep);
-	return 0;
-}
-
-/*
- * Every open endpoint's PUT batch, then every ACK batch (see the top).
- * On an error, err names the queue and says what is wrong.
- */
 int equeue_flush_all(char *err, size_t errlen)
 {
-	struct queue_link *l;
+	return qlink_flush_all(err, errlen);
+}
 
-	for (l = open_links; l; l = l->next_open)
-		if (flush_puts(l) < 0)
-			goto fail;
-	for (l = open_links; l; l = l->next_open) {
-		if (send_receipts(l, OP_ACK, l->acks, l->nacks) < 0)
-			goto fail;
-		l->nacks = 0;
-	}
-	return 0;
-fail:
-	snprintf(err, errlen, "%s", l->err);
-	return -1;
+int equeue_progress_all(char *err, size_t errlen)
+{
+	return qlink_progress_all(err, errlen);
 }
 
 static int flush_for(struct endpoint *ep)
 {
-	return equeue_flush_all(ep->err, sizeof ep->err);
+	return qlink_flush_all(ep->err, sizeof ep->err);
+}
+
+/* Receipts in one request of OP: NACK, or TOUCH of one atom. */
+static int send_receipts(struct endpoint *ep, struct proto_header *h,
+			 const uint8_t *wire, size_t n)
+{
+	struct qpart part = { wire, n * RECEIPT_WIRE };
+	struct qreply rep;
+	int stale;
+
+	if (n == 0)
+		return 0;
+	if (call(ep, h, &part, 1, 0, &rep) < 0)
+		return -1;
+	stale = rep.h.code == ST_STALE;
+	qreply_free(&rep);
+	return stale;
+}
+
+static void drop_rep(struct equeue *q)
+{
+	if (q->have_rep)
+		qreply_free(q->link->rep);
+	q->have_rep = 0;
 }
 
 /* Fetched, not handed out: back to the queue at once, for anyone. */
-static void give_back(struct queue_link *l)
+static void give_back(struct endpoint *ep)
 {
-	uint8_t wire[ACK_BATCH * RECEIPT_WIRE];
+	struct equeue *q = ep->eq;
+	uint8_t wire[QLINK_ACK_BATCH * RECEIPT_WIRE];
 	size_t n = 0;
 	char why[8];
 
-	while (l->have_rep && l->next < l->rep.nparts) {
-		zmq_msg_t *m = &l->rep.parts[l->next++];
+	while (q->have_rep && q->next < q->link->rep->nparts) {
+		zmq_msg_t *m = &q->link->rep->parts[q->next++];
 		struct atom a;
 		struct receipt rc;
 
@@ -271,38 +145,34 @@ static void give_back(struct queue_link *l)
 			continue;	/* it comes back when its lease ends */
 		rc = (struct receipt){ .id = a.id, .delivery = a.attempt };
 		receipt_encode(&rc, wire + n * RECEIPT_WIRE);
-		if (++n == ACK_BATCH) {
-			(void)send_receipts(l, OP_NACK, wire, n);
+		if (++n == QLINK_ACK_BATCH) {
+			(void)send_receipts(ep, &(struct proto_header){ .code = OP_NACK },
+					    wire, n);
 			n = 0;
 		}
 	}
-	(void)send_receipts(l, OP_NACK, wire, n);
-	if (l->have_rep)
-		qreply_free(&l->rep);
-	l->have_rep = 0;
+	(void)send_receipts(ep, &(struct proto_header){ .code = OP_NACK }, wire, n);
+	drop_rep(q);
 }
 
-/* Flushes what is held back and gives back what was fetched in advance.
- * -1 (ep->err) when what was written could not be stored: the caller must
- * fail, never take the writes for done.  The endpoint is closed anyway. */
+/* Flushes what is held back, waits for the answers, and gives back what
+ * was fetched in advance.  -1 (ep->err) when what was written could not
+ * be stored: the caller must fail, never take the writes for done.  The
+ * endpoint is closed anyway. */
 int equeue_close(struct endpoint *ep)
 {
-	struct queue_link *l = ep->link, **pp;
+	struct equeue *q = ep->eq;
 	int rc;
 
-	if (l == NULL)
+	if (q == NULL)
 		return 0;
 	rc = flush_for(ep);
-	give_back(l);
-	for (pp = &open_links; *pp; pp = &(*pp)->next_open)
-		if (*pp == l) {
-			*pp = l->next_open;
-			break;
-		}
-	qclient_close(&l->qc);
-	free(l->batch);
-	free(l);
-	ep->link = NULL;
+	if (rc == 0 && qlink_quiet(q->link) < 0)
+		rc = failed(ep);
+	give_back(ep);
+	qlink_close(q->link);
+	free(q);
+	ep->eq = NULL;
 	return rc;
 }
 
@@ -320,31 +190,39 @@ static void note_watermark(struct endpoint *ep, const struct qreply *rep)
 	}
 }
 
-/* One GET; 1 if it brought atoms, 0 if not, 2 at the end of input: the
- * queue is complete, or drained when draining was asked for. */
+/* One GET, sent before the flush waits for the PUTs' answers; 1 if it
+ * brought atoms, 0 if not, 2 at the end of input: the queue is complete,
+ * or drained when draining was asked for. */
 static int fetch(struct endpoint *ep, int64_t wait_ms)
 {
-	struct queue_link *l = ep->link;
+	struct equeue *q = ep->eq;
 	struct proto_header h = { .code = OP_GET };
+	const struct qreply *rep;
 
-	proto_set(&h, "max", (uint64_t)l->prefetch);
+	proto_set(&h, "max", (uint64_t)q->prefetch);
 	proto_set(&h, "wait", (uint64_t)wait_ms);
-	if (l->vis_ns)
-		proto_set(&h, "vis", (uint64_t)(l->vis_ns / NS_PER_MS));
-	if (call(ep, &h, NULL, 0, wait_ms * NS_PER_MS, &l->rep) < 0)
+	if (q->vis_ns)
+		proto_set(&h, "vis", (uint64_t)(q->vis_ns / NS_PER_MS));
+	if (qlink_get_send(q->link, &h, wait_ms * NS_PER_MS) < 0)
+		return failed(ep);
+	/* about to wait for input: nothing may wait with us */
+	if (flush_for(ep) < 0)
 		return -1;
-	l->have_rep = 1;
-	l->next = 0;
-	l->fetched = mono_ns();
-	l->lease_ns = (int64_t)proto_get(&l->rep.h, "vis", 0) * NS_PER_MS;
-	note_watermark(ep, &l->rep);
-	if (l->rep.nparts > 0)
+	if (qlink_get_wait(q->link) < 0)
+		return failed(ep);
+	rep = q->link->rep;
+	q->have_rep = 1;
+	q->next = 0;
+	q->fetched = mono_ns();
+	q->lease_ns = (int64_t)proto_get(&rep->h, "vis", 0) * NS_PER_MS;
+	note_watermark(ep, rep);
+	if (rep->nparts > 0)
 		return 1;
-	if (proto_get(&l->rep.h, "complete", 0))
+	if (proto_get(&rep->h, "complete", 0))
 		return 2;
-	if (l->drain && proto_get(&l->rep.h, "ready", 1) == 0 &&
-	    proto_get(&l->rep.h, "inflight", 1) == 0 &&
-	    proto_get(&l->rep.h, "delayed", 1) == 0)
+	if (q->drain && proto_get(&rep->h, "ready", 1) == 0 &&
+	    proto_get(&rep->h, "inflight", 1) == 0 &&
+	    proto_get(&rep->h, "delayed", 1) == 0)
 		return 2;
 	return 0;
 }
@@ -356,22 +234,23 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
  */
 int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 {
-	struct queue_link *l = ep->link;
+	struct equeue *q = ep->eq;
 	int64_t until = wait_ns < 0 ? INT64_MAX : mono_ns() + wait_ns;
 	char why[256];
 
 	for (;;) {
+		struct qreply *rep = q->link->rep;
 		/* asked to stop: what was fetched ahead is not started on,
 		 * and goes back at close */
 		if (stop_requested)
 			return 0;
 		/* prefetched atoms whose lease is half gone: not worth
 		 * starting on; back with them, and ask again */
-		if (l->have_rep && l->next < l->rep.nparts && l->next > 0 &&
-		    mono_ns() - l->fetched > l->lease_ns / 2)
-			give_back(l);
-		if (l->have_rep && l->next < l->rep.nparts) {
-			zmq_msg_t *m = &l->rep.parts[l->next++];
+		if (q->have_rep && q->next < rep->nparts && q->next > 0 &&
+		    mono_ns() - q->fetched > q->lease_ns / 2)
+			give_back(ep);
+		if (q->have_rep && q->next < rep->nparts) {
+			zmq_msg_t *m = &rep->parts[q->next++];
 			if (atom_decode(&ep->codec, zmq_msg_data(m), zmq_msg_size(m),
 					a, why, sizeof why) < 0) {
 				snprintf(ep->err, sizeof ep->err,
@@ -380,13 +259,7 @@ int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 			}
 			return 1;
 		}
-		if (l->have_rep) {
-			qreply_free(&l->rep);
-			l->have_rep = 0;
-		}
-		/* about to wait for input: nothing may wait with us */
-		if (flush_for(ep) < 0)
-			return -1;
+		drop_rep(q);
 		int64_t left = until - mono_ns();
 		int64_t ms = left <= 0 ? 0 : left / NS_PER_MS;
 		int rc = fetch(ep, ms > LONG_POLL_MS ? LONG_POLL_MS : ms);
@@ -399,10 +272,9 @@ int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 	}
 }
 
-/* The atom, encoded, at the end of the PUT batch. */
-static int append(struct endpoint *ep, const struct atom *a)
+/* Joins the PUT batch, which goes when full or at the next flush. */
+int equeue_write(struct endpoint *ep, const struct atom *a)
 {
-	struct queue_link *l = ep->link;
 	uint8_t hdr[ATOM_HEADER_BUF];
 	const void *payload;
 	size_t stored;
@@ -413,34 +285,9 @@ static int append(struct endpoint *ep, const struct atom *a)
 			 ep->name, strerror(errno));
 		return -1;
 	}
-	if (grow(&l->batch, &l->batch_cap, l->batch_len + (size_t)hlen + stored,
-		 1) < 0) {
-		snprintf(ep->err, sizeof ep->err, "%s: out of memory", ep->name);
-		return -1;
-	}
-	memcpy(l->batch + l->batch_len, hdr, (size_t)hlen);
-	if (stored > 0)		/* an empty atom may have no payload buffer */
-		memcpy(l->batch + l->batch_len + hlen, payload, stored);
-	l->lens[l->nframes++] = (size_t)hlen + stored;
-	l->batch_len += (size_t)hlen + stored;
-	if (a->wm != ATOM_TIME_NONE &&
-	    (l->batch_wm == ATOM_TIME_NONE || a->wm > l->batch_wm))
-		l->batch_wm = a->wm;
+	if (qlink_write(ep->eq->link, hdr, (size_t)hlen, payload, stored, a->wm) < 0)
+		return failed(ep);
 	return 0;
-}
-
-/* Joins the PUT batch, which goes when full or at the next flush. */
-int equeue_write(struct endpoint *ep, const struct atom *a)
-{
-	struct queue_link *l = ep->link;
-
-	if (l->nframes == PUT_BATCH_ATOMS ||
-	    (l->nframes > 0 && l->batch_len + a->len > PUT_BATCH_BYTES))
-		if (flush_puts(l) < 0) {
-			snprintf(ep->err, sizeof ep->err, "%s", l->err);
-			return -1;
-		}
-	return append(ep, a);
 }
 
 /* ACK, NACK (ms: the delay) or TOUCH (ms: the new lease) of one atom; the
@@ -448,27 +295,20 @@ int equeue_write(struct endpoint *ep, const struct atom *a)
 int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
 		  int64_t ms)
 {
-	struct queue_link *l = ep->link;
 	struct receipt rc = { .id = a->id, .delivery = a->attempt };
 	struct proto_header h = { .code = op };
 	uint8_t wire[RECEIPT_WIRE];
-	struct qpart part = { wire, sizeof wire };
-	struct qreply rep;
 	int stale;
 
-	if (op == OP_ACK) {	/* batched: see the top */
-		receipt_encode(&rc, l->acks + l->nacks * RECEIPT_WIRE);
-		return ++l->nacks == ACK_BATCH ? flush_for(ep) : 0;
-	}
 	receipt_encode(&rc, wire);
+	if (op == OP_ACK)	/* batched: see qlink.h */
+		return qlink_ack(ep->eq->link, wire) ? flush_for(ep) : 0;
 	if (op == OP_NACK && ms > 0)
 		proto_set(&h, "delay", (uint64_t)ms);
 	if (op == OP_TOUCH)
 		proto_set(&h, "vis", (uint64_t)ms);
-	if (call(ep, &h, &part, 1, 0, &rep) < 0)
+	if ((stale = send_receipts(ep, &h, wire, 1)) < 0)
 		return -1;
-	stale = rep.h.code == ST_STALE;
-	qreply_free(&rep);
 	if (stale) {
 		snprintf(ep->err, sizeof ep->err,
 			 "%s: lease lost: the atom was handed to another consumer",
@@ -482,7 +322,7 @@ int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
  * that the queue waits for it, or says it has finished (done 1). */
 static int producer_call(struct endpoint *ep, int done)
 {
-	struct queue_link *l = ep->link;
+	struct queue_link *l = ep->eq->link;
 	struct proto_header h = { .code = OP_PRODUCER };
 	struct qreply rep;
 
@@ -501,14 +341,14 @@ static int producer_call(struct endpoint *ep, int done)
  * stage is counted, so that its restarts are not counted twice. */
 int equeue_finish(struct endpoint *ep)
 {
-	struct queue_link *l = ep->link;
+	struct equeue *q = ep->eq;
 
-	if (l == NULL || flush_for(ep) < 0)
-		return l ? -1 : 0;
-	return l->producer ? producer_call(ep, 1) : 0;
+	if (q == NULL || flush_for(ep) < 0)
+		return q ? -1 : 0;
+	return q->link->producer ? producer_call(ep, 1) : 0;
 }
 
 int64_t equeue_lease_ns(const struct endpoint *ep)
 {
-	return ep->link ? ep->link->lease_ns : 0;
+	return ep->eq ? ep->eq->lease_ns : 0;
 }

@@ -15,5 +15,6 @@ int equeue_finish(struct endpoint *ep);
 int64_t equeue_lease_ns(const struct endpoint *ep);
 int equeue_close(struct endpoint *ep);
 int equeue_flush_all(char *err, size_t errlen);
+int equeue_progress_all(char *err, size_t errlen);
 
 #endif

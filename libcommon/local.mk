@@ -26,6 +26,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/plan.c libcommon/plan.h \
 	libcommon/proto.c libcommon/proto.h \
 	libcommon/qclient.c libcommon/qclient.h \
+	libcommon/qlink.c libcommon/qlink.h \
 	libcommon/qname.c libcommon/qname.h \
 	libcommon/stop.c libcommon/stop.h \
 	libcommon/units.c libcommon/units.h

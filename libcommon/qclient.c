@@ -207,52 +207,186 @@ static int send_request(struct qclient *qc, const char *head, size_t hlen,
 	return 0;
 }
 
-/* Receives one whole reply; drops it unless it answers reqid.  1: ours;
- * 0: timed out; -1: error. */
-static int recv_reply(struct qclient *qc, uint64_t reqid, int64_t deadline,
-		      struct qreply *rep)
+/* -1, with the message: nothing has come since start. */
+static int gave_up(struct qclient *qc, int64_t start)
+{
+	const char *hint = handshake_hint(qc);
+
+	snprintf(qc->err, sizeof qc->err, "coordinator at %.300s did not answer for %.0fs%s%s",
+		 qc->url, (double)(mono_ns() - start) / 1e9,
+		 hint ? ": " : " (is 'spsc-coord serve' running?)", hint ? hint : "");
+	return -1;
+}
+
+/* The unanswered request with this id, or -1. */
+static int sent_index(const struct qclient *qc, uint64_t reqid)
+{
+	for (size_t i = 0; i < qc->nsent; i++)
+		if (qc->sent[i].reqid == reqid)
+			return (int)i;
+	return -1;
+}
+
+static void sent_remove(struct qclient *qc, size_t i)
+{
+	memmove(&qc->sent[i], &qc->sent[i + 1], (qc->nsent - i - 1) * sizeof qc->sent[0]);
+	qc->nsent--;
+}
+
+/* How long a silence may last before the requests are sent again: the
+ * longest any of them may be held, and a margin. */
+static int64_t patience(const struct qclient *qc)
+{
+	int64_t wait = 0;
+
+	for (size_t i = 0; i < qc->nsent; i++)
+		if (qc->sent[i].wait_ns > wait)
+			wait = qc->sent[i].wait_ns;
+	return wait + ATTEMPT_NS;
+}
+
+/* Reads one whole message if one is there.  1: a reply to an unanswered
+ * request, which is then forgotten; 0: nothing, or a stale reply (to an
+ * earlier attempt), dropped. */
+static int take_message(struct qclient *qc, struct qreply *rep)
+{
+	zmq_msg_t head;
+	char err[128];
+	int more, rc, i;
+
+	zmq_msg_init(&head);
+	if (zmq_msg_recv(&head, qc->sock, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&head);
+		return 0;
+	}
+	rc = proto_parse(zmq_msg_data(&head), zmq_msg_size(&head), &rep->h, err, sizeof err);
+	more = zmq_msg_more(&head);
+	zmq_msg_close(&head);
+	rep->nparts = 0;
+	while (more) {
+		zmq_msg_t scratch, *m = rep->nparts < QREPLY_PARTS_MAX
+					       ? &rep->parts[rep->nparts] : &scratch;
+		zmq_msg_init(m);
+		if (zmq_msg_recv(m, qc->sock, 0) < 0) {
+			zmq_msg_close(m);
+			break;
+		}
+		more = zmq_msg_more(m);
+		if (m == &scratch)
+			zmq_msg_close(m);	/* over the cap: dropped */
+		else
+			rep->nparts++;
+	}
+	if (rc == 0 && rep->h.reply && (i = sent_index(qc, rep->h.reqid)) >= 0) {
+		sent_remove(qc, (size_t)i);
+		qc->silent_since = mono_ns();
+		return 1;
+	}
+	qreply_free(rep);
+	return 0;
+}
+
+/* Waits for a reply to an unanswered request.  1: one; 0: timed out;
+ * -1: error. */
+static int recv_reply(struct qclient *qc, int64_t deadline, struct qreply *rep)
 {
 	zmq_pollitem_t item = { .socket = qc->sock, .events = ZMQ_POLLIN };
-	char err[128];
 
 	for (;;) {
 		int64_t left = deadline - mono_ns();
-		zmq_msg_t head;
-		int more, rc;
+		int rc;
 		if (left <= 0)
 			return 0;
 		rc = zmq_poll(&item, 1, (long)(left / NS_PER_MS) + 1);
 		if (rc < 0 && errno != EINTR)
 			return -1;
-		if (rc <= 0)
-			continue;
-		zmq_msg_init(&head);
-		if (zmq_msg_recv(&head, qc->sock, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&head);
-			continue;
-		}
-		rc = proto_parse(zmq_msg_data(&head), zmq_msg_size(&head), &rep->h,
-				 err, sizeof err);
-		more = zmq_msg_more(&head);
-		zmq_msg_close(&head);
-		rep->nparts = 0;
-		while (more) {
-			zmq_msg_t scratch, *m = rep->nparts < QREPLY_PARTS_MAX
-						       ? &rep->parts[rep->nparts] : &scratch;
-			zmq_msg_init(m);
-			if (zmq_msg_recv(m, qc->sock, 0) < 0) {
-				zmq_msg_close(m);
-				break;
-			}
-			more = zmq_msg_more(m);
-			if (m == &scratch)
-				zmq_msg_close(m);	/* over the cap: dropped */
-			else
-				rep->nparts++;
-		}
-		if (rc == 0 && rep->h.reply && rep->h.reqid == reqid)
+		if (rc > 0 && take_message(qc, rep))
 			return 1;
-		qreply_free(rep);	/* a stale reply to an earlier attempt */
+	}
+}
+
+/* A reply that is already here, without waiting: 1 if one was. */
+int qclient_poll(struct qclient *qc, struct qreply *rep)
+{
+	while (qc->nsent > 0) {
+		zmq_pollitem_t item = { .socket = qc->sock, .events = ZMQ_POLLIN };
+		if (zmq_poll(&item, 1, 0) <= 0)
+			return 0;
+		if (take_message(qc, rep))
+			return 1;
+	}
+	return 0;
+}
+
+/* Has a request gone unanswered for longer than it should? */
+int qclient_overdue(const struct qclient *qc)
+{
+	return qc->nsent > 0 && mono_ns() - qc->silent_since > patience(qc);
+}
+
+/* Sends one more request, to be answered through qclient_recv.  The parts
+ * must stay as they are until it is: a retry sends them again. */
+int qclient_send(struct qclient *qc, struct proto_header *req,
+		 const struct qpart *parts, size_t nparts, int64_t wait_ns)
+{
+	struct qsent *s;
+
+	if (qc->nsent == QCLIENT_WINDOW) {
+		snprintf(qc->err, sizeof qc->err, "more than %d requests unanswered",
+			 QCLIENT_WINDOW);
+		return -1;
+	}
+	s = &qc->sent[qc->nsent];
+	req->reply = 0;
+	req->reqid = qc->next_reqid++;
+	*s = (struct qsent){ .reqid = req->reqid, .parts = parts, .nparts = nparts,
+			     .wait_ns = wait_ns };
+	s->hlen = proto_format(s->head, sizeof s->head, req);
+	if (qc->nsent++ == 0)
+		qc->silent_since = mono_ns();
+	if (send_request(qc, s->head, s->hlen, parts, nparts,
+			 mono_ns() + qc->give_up_ns) < 0)
+		return gave_up(qc, qc->silent_since);
+	return 0;
+}
+
+static void resend_all(struct qclient *qc, int64_t give_up)
+{
+	for (size_t i = 0; i < qc->nsent; i++)
+		if (send_request(qc, qc->sent[i].head, qc->sent[i].hlen, qc->sent[i].parts,
+				 qc->sent[i].nparts, give_up) < 0)
+			return;	/* not connected: the next silence retries */
+}
+
+/*
+ * The next reply to an unanswered request, whichever it is.  A silence
+ * longer than the requests' patience sends them all again, with backoff,
+ * until the give-up time has passed with no reply at all.
+ */
+int qclient_recv(struct qclient *qc, struct qreply *rep)
+{
+	int64_t start = qc->silent_since, give_up = start + qc->give_up_ns;
+	long backoff = BACKOFF_MIN_MS;
+	int warned = 0;
+
+	if (qc->nsent == 0) {
+		snprintf(qc->err, sizeof qc->err, "no request to wait for");
+		return -1;
+	}
+	for (;;) {
+		int rc = recv_reply(qc, qc->silent_since + patience(qc), rep);
+		if (rc == 1)
+			return 0;
+		if (rc < 0 || mono_ns() >= give_up)
+			return gave_up(qc, start);
+		if (!warned++)
+			log_warn("coordinator at %.300s not answering; retrying for up to %.0fs",
+				 qc->url, (double)qc->give_up_ns / 1e9);
+		monitor_drain(qc);	/* so its queue never fills and drops events */
+		zmq_poll(NULL, 0, backoff);
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		qc->silent_since = mono_ns();
+		resend_all(qc, give_up);
 	}
 }
 
@@ -260,35 +394,12 @@ int qclient_call(struct qclient *qc, struct proto_header *req,
 		 const struct qpart *parts, size_t nparts, int64_t wait_ns,
 		 struct qreply *rep)
 {
-	char head[PROTO_HEADER_MAX];
-	int64_t start = mono_ns(), give_up = start + qc->give_up_ns;
-	long backoff = BACKOFF_MIN_MS;
-	int warned = 0;
-	size_t hlen;
-
-	req->reply = 0;
-	req->reqid = qc->next_reqid++;
-	hlen = proto_format(head, sizeof head, req);
-	for (;;) {
-		int rc = 0;
-		if (send_request(qc, head, hlen, parts, nparts, give_up) == 0)
-			rc = recv_reply(qc, req->reqid, mono_ns() + wait_ns + ATTEMPT_NS, rep);
-		if (rc == 1)
-			return 0;
-		if (rc < 0 || mono_ns() >= give_up) {
-			const char *hint = handshake_hint(qc);
-			snprintf(qc->err, sizeof qc->err,
-				 "coordinator at %.300s did not answer for %.0fs%s%s",
-				 qc->url, (double)(mono_ns() - start) / 1e9,
-				 hint ? ": " : " (is 'spsc-coord serve' running?)",
-				 hint ? hint : "");
-			return -1;
-		}
-		if (!warned++)
-			log_warn("coordinator at %.300s not answering; retrying for up to %.0fs",
-				 qc->url, (double)qc->give_up_ns / 1e9);
-		monitor_drain(qc);	/* so its queue never fills and drops events */
-		zmq_poll(NULL, 0, backoff);
-		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	if (qc->nsent != 0) {
+		snprintf(qc->err, sizeof qc->err,
+			 "a call with %zu requests unanswered", qc->nsent);
+		return -1;
 	}
+	if (qclient_send(qc, req, parts, nparts, wait_ns) < 0)
+		return -1;
+	return qclient_recv(qc, rep);
 }

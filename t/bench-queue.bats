@@ -13,7 +13,7 @@ load helpers
 	[[ $output == *"raw PUT -> GET -> ACK, 1 producer, batch 100 (1-event) / 10 (1000-event) atoms a message"* ]]
 	for w in "1-event atoms, 1 consumer " "1-event atoms, 2 consumers" \
 		"1000-event atoms, 1 consumer " "1000-event atoms, 2 consumers"; do
-		echo "$output" | grep -Eq "^$w +spsc +(2000|20) +[0-9]+\.[0-9]{3} +[0-9]+ +[0-9]+ +[0-9.]+$"
+		echo "$output" | grep -Eq "^$w +spsc +(2000|20) +[0-9]+\.[0-9]{3} +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+$"
 	done
 	# No peer ran, so there is no ratio, and it says why.
 	[[ $output == *"1-event atoms, 1 consumer       -     (needs spsc and at least one peer)"* ]]
@@ -32,7 +32,7 @@ load helpers
 	work=$(echo "$output" | sed -n 's/^kept: *//p')
 	[ -d "$work" ]
 	# Every run's line: all offered atoms came back once.
-	[ "$(grep -c ' lost=0 dup=0 bad=0 .* ok$' "$work/raw.txt")" -eq 4 ]
+	[ "$(grep -c ' lost=0 dup=0 bad=0 .* ok srv_cpu_s=[0-9.]* cpu_mev=[0-9.]*$' "$work/raw.txt")" -eq 4 ]
 	grep -q 'sys=spsc e=1 c=2 system=spsc atoms=500 events=500 batch=7 consumers=2 ' "$work/raw.txt"
 	grep -q 'sys=spsc e=1000 c=1 system=spsc atoms=5 events=5000 batch=3 consumers=1 ' "$work/raw.txt"
 }

@@ -12,7 +12,7 @@ load helpers
 	[[ $output == *"verify:   case 2: 2621 lines, 262100 bytes out, as in: ok"* ]]
 	[[ $output == *"verify:   case 3: 2621 lines, 262100 bytes out, as in: ok"* ]]
 	for n in 1 2 3; do
-		echo "$output" | grep -Eq "^$n +[a-zA-Z].* [0-9]+\.[0-9]{3} +[0-9]+ +[0-9.]+$"
+		echo "$output" | grep -Eq "^$n +[a-zA-Z].* [0-9]+\.[0-9]{3} +[0-9]+ +[0-9.]+ +[0-9.]+$"
 	done
 	[[ $output == *"ratio 2/1 = "* ]]
 	if command -v parallel >/dev/null && parallel --version | grep -q '^GNU parallel'; then

@@ -121,8 +121,9 @@ random_kills() {
 	wait "$SRC"
 	wait_for '! kill -0 "$SINK" 2>/dev/null' "$drain"
 	wait "$SINK"
-	wait "$OP1"
-	wait "$OP2"
+	# an operator that failed says why in its log
+	wait "$OP1" || { cat "$TMP"/op*.log; false; }
+	wait "$OP2" || { cat "$TMP"/op*.log; false; }
 	[ "$(qstat q1 complete)" -eq 1 ]
 	[ "$(qstat q2 complete)" -eq 1 ]
 

@@ -84,7 +84,7 @@ void compact_tick(struct coord *c)
 			c->compact.slot = 0;
 			continue;
 		}
-		e = q->slots[c->compact.slot++];
+		e = q->slots[c->compact.slot++].e;
 		looked++;
 		if (e == NULL || e->state == E_GONE || e->pos.seq != victim)
 			continue;

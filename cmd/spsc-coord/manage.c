@@ -29,7 +29,7 @@ uint64_t purge_entries(struct coord *c, struct queue *q, int log)
 		store_append(&c->store, REC_PURGE, q->name, NULL, 0, NULL, 0, NULL);
 	/* Dropping reshuffles the id map, so restart the scan after each. */
 	for (size_t i = 0; i < q->nslots;) {
-		struct entry *e = q->slots[i];
+		struct entry *e = q->slots[i].e;
 		if (e == NULL || e->state == E_GONE) {
 			i++;
 			continue;

@@ -34,7 +34,7 @@ void queue_free(struct queue *q)
 	if (q == NULL)
 		return;
 	for (size_t i = 0; i < q->nslots; i++)
-		free(q->slots[i]);
+		free(q->slots[i].e);
 	free(q->slots);
 	heap_free(&q->timers);
 	heap_free(&q->times);
@@ -44,24 +44,37 @@ void queue_free(struct queue *q)
 
 /* ---- the id map: linear probing, backward-shift deletion ---- */
 
-static size_t slot_of(const struct queue *q, const struct atom_id *id)
+static size_t home_of(const struct queue *q, uint64_t tag)
 {
-	return (size_t)atomid_hash(id) & (q->nslots - 1);
+	return (size_t)tag & (q->nslots - 1);
 }
 
 struct entry *queue_find(struct queue *q, const struct atom_id *id)
 {
-	for (size_t i = slot_of(q, id);; i = (i + 1) & (q->nslots - 1)) {
-		struct entry *e = q->slots[i];
-		if (e == NULL || atomid_equal(&e->id, id))
-			return e;
+	uint64_t tag = atomid_hash(id);
+
+	for (size_t i = home_of(q, tag);; i = (i + 1) & (q->nslots - 1)) {
+		struct id_slot *s = &q->slots[i];
+		if (s->e == NULL || (s->tag == tag && atomid_equal(&s->e->id, id)))
+			return s->e;
 	}
+}
+
+/* Into the first free slot of the tag's run (the caller made room). */
+static void slot_place(struct id_slot *slots, size_t mask, uint64_t tag,
+		       struct entry *e)
+{
+	size_t i;
+
+	for (i = (size_t)tag & mask; slots[i].e; i = (i + 1) & mask)
+		;
+	slots[i] = (struct id_slot){ tag, e };
 }
 
 static int map_grow(struct queue *q)
 {
 	size_t old = q->nslots;
-	struct entry **slots = q->slots;
+	struct id_slot *slots = q->slots;
 
 	q->slots = calloc(2 * old, sizeof *q->slots);
 	if (q->slots == NULL) {
@@ -69,48 +82,38 @@ static int map_grow(struct queue *q)
 		return -1;
 	}
 	q->nslots = 2 * old;
-	for (size_t i = 0; i < old; i++) {
-		size_t j;
-		if (slots[i] == NULL)
-			continue;
-		for (j = slot_of(q, &slots[i]->id); q->slots[j];
-		     j = (j + 1) & (q->nslots - 1))
-			;
-		q->slots[j] = slots[i];
-	}
+	for (size_t i = 0; i < old; i++)
+		if (slots[i].e)
+			slot_place(q->slots, q->nslots - 1, slots[i].tag, slots[i].e);
 	free(slots);
 	return 0;
 }
 
 static int map_insert(struct queue *q, struct entry *e)
 {
-	size_t i;
-
 	if (4 * (q->nused + 1) > 3 * q->nslots && map_grow(q) < 0)
 		return -1;
-	for (i = slot_of(q, &e->id); q->slots[i]; i = (i + 1) & (q->nslots - 1))
-		;
-	q->slots[i] = e;
+	slot_place(q->slots, q->nslots - 1, atomid_hash(&e->id), e);
 	q->nused++;
 	return 0;
 }
 
 static void map_delete(struct queue *q, struct entry *e)
 {
-	size_t mask = q->nslots - 1, i = slot_of(q, &e->id), j;
+	size_t mask = q->nslots - 1, i = home_of(q, atomid_hash(&e->id)), j;
 
-	while (q->slots[i] != e)
+	while (q->slots[i].e != e)
 		i = (i + 1) & mask;
 	/* Shift later members of the probe run back into the hole, so that
 	 * lookups never need tombstones. */
-	for (j = (i + 1) & mask; q->slots[j]; j = (j + 1) & mask) {
-		size_t home = slot_of(q, &q->slots[j]->id);
+	for (j = (i + 1) & mask; q->slots[j].e; j = (j + 1) & mask) {
+		size_t home = home_of(q, q->slots[j].tag);
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			q->slots[i] = q->slots[j];
 			i = j;
 		}
 	}
-	q->slots[i] = NULL;
+	q->slots[i] = (struct id_slot){ 0, NULL };
 	q->nused--;
 }
 

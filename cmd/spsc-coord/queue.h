@@ -60,11 +60,19 @@ struct entry_list {
 	struct entry *head, *tail;
 };
 
+/* A slot of the id map.  The tag (the id's hash) lets a probe pass over
+ * other atoms' slots without reading their entries: a lookup touches one
+ * run of the slot array, not one cache line per atom in the run. */
+struct id_slot {
+	uint64_t tag;
+	struct entry *e;	/* NULL: empty */
+};
+
 struct queue {
 	char name[208];
 	struct queue_conf conf;
 	struct queue_counts n;
-	struct entry **slots;	/* id map, open addressing */
+	struct id_slot *slots;	/* id map, open addressing */
 	size_t nslots, nused;
 	struct heap timers;	/* on due: INFLIGHT and DELAYED entries */
 	struct heap times;	/* held entries with event times, on tmin */

@@ -275,8 +275,11 @@ static void open_endpoints(struct op *op, const struct args *a)
 	if (plan_requested)
 		print_endpoints(op, a, producer);
 	op->epo.limit = op->max_atom;
-	/* a GET brings as many atoms as the stage works on at once */
-	op->epo.prefetch = op->jobs * (op->warm ? WARM_DEPTH : 1);
+	/* A GET brings as many atoms as the stage works on at once; a warm
+	 * stage, fast per atom, takes several rounds' worth, so that its
+	 * command is not idle for a round trip after each round.  (A slow
+	 * stage takes no more, leaving the rest to competing consumers.) */
+	op->epo.prefetch = op->warm ? WARM_PREFETCH_ROUNDS * op->jobs * WARM_DEPTH : op->jobs;
 	if (endpoint_open(&op->in, a->input, 0, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->in.err);
 	op->epo.producer = producer;

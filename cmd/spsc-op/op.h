@@ -24,6 +24,7 @@
 /* A warm child is sent the next atom while it still works on this one, so
  * it never waits for us between atoms. */
 #define WARM_DEPTH 2
+#define WARM_PREFETCH_ROUNDS 4
 #define MARKER_PREFIX "#spsc-end-"
 #define MARKER_MAX 64
 #define STDERR_LINE_MAX 4096

@@ -30,6 +30,8 @@
  */
 #define QUEUE_LONG_POLL_NS (1000 * NS_PER_MS)
 #define QUEUE_RECHECK_NS (1 * NS_PER_MS)
+/* How soon to look again at the coordinator's answers still to come. */
+#define QUEUE_SETTLE_MS 1
 
 static volatile sig_atomic_t got_signal;
 
@@ -293,10 +295,16 @@ static void loop(struct op *op, struct pollfd *p, const sigset_t *while_waiting)
 			op_fatal(op, "internal error: nothing to wait for");
 			return;
 		}
-		/* about to wait: batched outputs and acks go first */
-		if (timeout != 0 && endpoints_flush(err, sizeof err) < 0) {
-			op_fatal(op, "%s", err);
-			return;
+		/* about to wait: batched outputs and acks go first, without
+		 * a round trip; what is still on its way brings us back soon */
+		if (timeout != 0) {
+			int pending = endpoints_progress(err, sizeof err);
+			if (pending < 0) {
+				op_fatal(op, "%s", err);
+				return;
+			}
+			if (pending && (timeout < 0 || timeout > QUEUE_SETTLE_MS))
+				timeout = QUEUE_SETTLE_MS;
 		}
 		if (wait_events(p, n, timeout, while_waiting) < 0) {
 			op_fatal(op, "poll: %s", strerror(errno));

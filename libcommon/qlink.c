@@ -1,0 +1,417 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atom.h"
+#include "grow.h"
+#include "log.h"
+#include "qlink.h"
+#include "units.h"
+
+#define FULL_BACKOFF_MAX_MS 2000
+
+/* Every open link of the process: a flush covers them all, since an
+ * input's outputs may go to any of them. */
+static struct queue_link *open_links;
+
+static void batch_reset(struct put_batch *b)
+{
+	b->nframes = 0;
+	b->len = 0;
+	b->wm = ATOM_TIME_NONE;
+	b->reqid = 0;
+	b->refused = 0;
+}
+
+struct queue_link *qlink_open(const char *queue, const char *url,
+			      char *err, size_t errlen)
+{
+	struct queue_link *l = calloc(1, sizeof *l);
+
+	if (l == NULL || (l->rep = calloc(1, sizeof *l->rep)) == NULL ||
+	    (l->in = calloc(1, sizeof *l->in)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", queue);
+		goto fail;
+	}
+	snprintf(l->name, sizeof l->name, "%s", queue);
+	for (size_t i = 0; i < QLINK_PUT_WINDOW; i++)
+		batch_reset(&l->puts[i]);
+	if (qclient_open(&l->qc, url) < 0) {
+		snprintf(err, errlen, "%.200s: %.300s", queue, l->qc.err);
+		goto fail;
+	}
+	l->next_open = open_links;
+	open_links = l;
+	return l;
+fail:
+	if (l) {
+		free(l->rep);
+		free(l->in);
+	}
+	free(l);
+	return NULL;
+}
+
+/* Closes without waiting: what is unanswered is the caller's to wait for
+ * first (qlink_quiet). */
+void qlink_close(struct queue_link *l)
+{
+	struct queue_link **pp;
+
+	for (pp = &open_links; *pp; pp = &(*pp)->next_open)
+		if (*pp == l) {
+			*pp = l->next_open;
+			break;
+		}
+	qreply_free(l->rep);
+	qclient_close(&l->qc);
+	for (size_t i = 0; i < QLINK_PUT_WINDOW; i++)
+		free(l->puts[i].buf);
+	free(l->rep);
+	free(l->in);
+	free(l);
+}
+
+/* -1 (l->err) for a status other than those the link handles itself. */
+static int reply_ok(struct queue_link *l, const struct qreply *rep)
+{
+	char msg[300];
+
+	if (rep->h.code == ST_OK || rep->h.code == ST_FULL ||
+	    rep->h.code == ST_NOSPACE || rep->h.code == ST_STALE)
+		return 0;
+	snprintf(l->err, sizeof l->err, "%s: coordinator says %s: %s", l->name,
+		 proto_status_name(rep->h.code), qreply_message(rep, msg, sizeof msg));
+	return -1;
+}
+
+static int lost(struct queue_link *l)
+{
+	snprintf(l->err, sizeof l->err, "%.200s: %.300s", l->name, l->qc.err);
+	return -1;
+}
+
+/* Settles the request l->in answers: a GET's reply becomes l->rep; an
+ * ACK batch is done; a PUT batch is done, or refused for want of room. */
+static int settle(struct queue_link *l)
+{
+	struct qreply *r = l->in;
+	uint64_t id = r->h.reqid;
+	int rc = reply_ok(l, r);
+
+	if (id == l->get_reqid) {
+		l->in = l->rep;		/* emptied before the GET was sent */
+		l->rep = r;
+		l->get_reqid = 0;
+		l->got = rc == 0;
+		if (rc < 0)
+			qreply_free(r);
+		return rc;
+	}
+	for (size_t i = 0; i < 2; i++)
+		if (l->acks[i].reqid == id) {
+			l->acks[i].reqid = 0;
+			l->acks[i].n = 0;
+		}
+	for (size_t i = 0; i < QLINK_PUT_WINDOW; i++) {
+		struct put_batch *b = &l->puts[i];
+		if (b->reqid != id)
+			continue;
+		if (r->h.code == ST_FULL || r->h.code == ST_NOSPACE) {
+			b->reqid = 0;
+			b->refused = 1;
+		} else {
+			batch_reset(b);
+		}
+	}
+	qreply_free(r);
+	return rc;
+}
+
+/* Waits for the next answer to anything unanswered, and settles it. */
+static int take_reply(struct queue_link *l)
+{
+	if (qclient_recv(&l->qc, l->in) < 0)
+		return lost(l);
+	return settle(l);
+}
+
+/* One request, answered before it returns; the link must be quiet. */
+static int call_now(struct queue_link *l, struct proto_header *h,
+		    const struct qpart *parts, size_t n, int64_t wait_ns,
+		    struct qreply *rep)
+{
+	snprintf(h->queue, sizeof h->queue, "%.200s", l->name);
+	if (qclient_call(&l->qc, h, parts, n, wait_ns, rep) < 0)
+		return lost(l);
+	if (reply_ok(l, rep) < 0) {
+		qreply_free(rep);
+		return -1;
+	}
+	return 0;
+}
+
+static void put_header(const struct queue_link *l, struct proto_header *h,
+		       int64_t wm)
+{
+	*h = (struct proto_header){ .code = OP_PUT };
+	if (l->producer)
+		proto_set(h, "producer", l->producer);
+	if (l->producer && wm != ATOM_TIME_NONE)
+		proto_set(h, "wm", (uint64_t)wm);
+	snprintf(h->queue, sizeof h->queue, "%.200s", l->name);
+}
+
+/*
+ * A full queue, or a coordinator whose disk is full, is back-pressure,
+ * not an error: wait and retry the same frame (PUT is all or nothing),
+ * never drop.
+ */
+static int put_waiting(struct queue_link *l, const struct qpart *part, int64_t wm)
+{
+	long backoff = 10;
+	int warned = 0, code;
+
+	for (;;) {
+		struct proto_header h;
+		struct qreply rep;
+		put_header(l, &h, wm);
+		if (call_now(l, &h, part, 1, 0, &rep) < 0)
+			return -1;
+		code = rep.h.code;
+		qreply_free(&rep);
+		if (code != ST_FULL && code != ST_NOSPACE)
+			return 0;
+		if (!warned++)
+			log_warn("%s: %s; waiting for consumers", l->name,
+				 code == ST_FULL ? "queue full"
+						 : "coordinator's disk is full");
+		zmq_poll(NULL, 0, backoff);
+		backoff = backoff * 2 > FULL_BACKOFF_MAX_MS ? FULL_BACKOFF_MAX_MS : backoff * 2;
+	}
+}
+
+/* Sends again, an atom at a time, the batches refused whole (a batch may
+ * be larger than the queue's max depth); the link is quiet. */
+static int resend_refused(struct queue_link *l)
+{
+	for (size_t i = 0; i < QLINK_PUT_WINDOW; i++) {
+		struct put_batch *b = &l->puts[i];
+		if (!b->refused)
+			continue;
+		for (size_t k = 0; k < b->nframes; k++)
+			if (put_waiting(l, &b->parts[k], b->wm) < 0)
+				return -1;
+		batch_reset(b);
+	}
+	return 0;
+}
+
+/* Waits for the answer to everything sent on the link, and stores what
+ * was refused. */
+int qlink_quiet(struct queue_link *l)
+{
+	while (l->qc.nsent > 0)
+		if (take_reply(l) < 0)
+			return -1;
+	return resend_refused(l);
+}
+
+int qlink_call(struct queue_link *l, struct proto_header *h,
+	       const struct qpart *parts, size_t n, int64_t wait_ns,
+	       struct qreply *rep)
+{
+	if (qlink_quiet(l) < 0)
+		return -1;
+	return call_now(l, h, parts, n, wait_ns, rep);
+}
+
+/* Sends the open PUT batch without waiting; the next batch to fill must
+ * be free, so a full window waits for its oldest answer. */
+static int put_send(struct queue_link *l)
+{
+	struct put_batch *b = &l->puts[l->fill];
+	struct proto_header h;
+	size_t off = 0;
+
+	if (b->nframes == 0)
+		return 0;
+	for (size_t i = 0; i < b->nframes; i++) {
+		b->parts[i].data = b->buf + off;
+		off += b->parts[i].len;
+	}
+	put_header(l, &h, b->wm);
+	if (qclient_send(&l->qc, &h, b->parts, b->nframes, 0) < 0)
+		return lost(l);
+	b->reqid = h.reqid;
+	l->fill = (l->fill + 1) % QLINK_PUT_WINDOW;
+	b = &l->puts[l->fill];
+	while (b->reqid)
+		if (take_reply(l) < 0)
+			return -1;
+	return b->refused ? qlink_quiet(l) : 0;
+}
+
+/* The frame (header, then stored payload) at the end of the open batch. */
+int qlink_write(struct queue_link *l, const uint8_t *hdr, size_t hlen,
+		const void *payload, size_t stored, int64_t wm)
+{
+	struct put_batch *b = &l->puts[l->fill];
+
+	if (b->nframes == QLINK_PUT_ATOMS ||
+	    (b->nframes > 0 && b->len + hlen + stored > QLINK_PUT_BYTES)) {
+		if (put_send(l) < 0)
+			return -1;
+		b = &l->puts[l->fill];
+	}
+	if (grow(&b->buf, &b->cap, b->len + hlen + stored, 1) < 0) {
+		snprintf(l->err, sizeof l->err, "%s: out of memory", l->name);
+		return -1;
+	}
+	memcpy(b->buf + b->len, hdr, hlen);
+	if (stored > 0)		/* an empty atom may have no payload buffer */
+		memcpy(b->buf + b->len + hlen, payload, stored);
+	b->parts[b->nframes++].len = hlen + stored;
+	b->len += hlen + stored;
+	if (wm != ATOM_TIME_NONE && (b->wm == ATOM_TIME_NONE || wm > b->wm))
+		b->wm = wm;
+	return 0;
+}
+
+/* Joins the ACK batch; 1 when the batch is full and wants a flush. */
+int qlink_ack(struct queue_link *l, const uint8_t receipt[RECEIPT_WIRE])
+{
+	struct ack_batch *a = &l->acks[l->ack_fill];
+
+	memcpy(a->wire + a->n * RECEIPT_WIRE, receipt, RECEIPT_WIRE);
+	return ++a->n == QLINK_ACK_BATCH;
+}
+
+/* Sends the ACK batch without waiting for its answer (only for the
+ * answer to the batch before it, whose buffer it is about to fill). */
+static int ack_send(struct queue_link *l)
+{
+	struct ack_batch *a = &l->acks[l->ack_fill], *other = &l->acks[!l->ack_fill];
+	struct proto_header h = { .code = OP_ACK };
+
+	if (a->n == 0)
+		return 0;
+	while (other->reqid)
+		if (take_reply(l) < 0)
+			return -1;
+	a->part = (struct qpart){ a->wire, a->n * RECEIPT_WIRE };
+	snprintf(h.queue, sizeof h.queue, "%.200s", l->name);
+	if (qclient_send(&l->qc, &h, &a->part, 1, 0) < 0)
+		return lost(l);
+	a->reqid = h.reqid;
+	l->ack_fill = !l->ack_fill;
+	return 0;
+}
+
+static int puts_unanswered(const struct queue_link *l)
+{
+	for (size_t i = 0; i < QLINK_PUT_WINDOW; i++)
+		if (l->puts[i].reqid)
+			return 1;
+	return 0;
+}
+
+/* Waits until no PUT of the link is on its way or refused. */
+static int puts_stored(struct queue_link *l)
+{
+	int refused = 0;
+
+	while (puts_unanswered(l))
+		if (take_reply(l) < 0)
+			return -1;
+	for (size_t i = 0; i < QLINK_PUT_WINDOW; i++)
+		refused |= l->puts[i].refused;
+	return refused ? qlink_quiet(l) : 0;
+}
+
+/* See the top of qlink.h.  On an error, err names the queue and says what
+ * is wrong. */
+int qlink_flush_all(char *err, size_t errlen)
+{
+	struct queue_link *l;
+
+	for (l = open_links; l; l = l->next_open)
+		if (put_send(l) < 0)
+			goto fail;
+	for (l = open_links; l; l = l->next_open)
+		if (puts_stored(l) < 0)
+			goto fail;
+	for (l = open_links; l; l = l->next_open)
+		if (ack_send(l) < 0)
+			goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", l->err);
+	return -1;
+}
+
+/* A GET on its way, its reply read by qlink_get_wait (or by any wait on
+ * the link meanwhile).  l->rep must hold nothing. */
+int qlink_get_send(struct queue_link *l, struct proto_header *h,
+		   int64_t wait_ns)
+{
+	snprintf(h->queue, sizeof h->queue, "%.200s", l->name);
+	l->got = 0;
+	if (qclient_send(&l->qc, h, NULL, 0, wait_ns) < 0)
+		return lost(l);
+	l->get_reqid = h->reqid;
+	return 0;
+}
+
+int qlink_get_wait(struct queue_link *l)
+{
+	while (l->get_reqid)
+		if (take_reply(l) < 0)
+			return -1;
+	return l->got ? 0 : -1;
+}
+
+/* Settles the answers already here; waits only for a link whose answers
+ * are overdue (the coordinator may have restarted: qclient resends) or
+ * that has a refused batch to store. */
+static int take_ready(struct queue_link *l)
+{
+	int rc, refused = 0;
+
+	while ((rc = qclient_poll(&l->qc, l->in)) == 1)
+		if (settle(l) < 0)
+			return -1;
+	for (size_t i = 0; i < QLINK_PUT_WINDOW; i++)
+		refused |= l->puts[i].refused;
+	return qclient_overdue(&l->qc) || refused ? qlink_quiet(l) : 0;
+}
+
+/*
+ * The flush for a program about to wait on something else (a child's
+ * output, say) with no need to wait for the coordinator too: sends the
+ * open PUT batches, settles the answers already in, and sends the ACK
+ * batches once no PUT of any link is unanswered (chain acknowledgement,
+ * as in qlink_flush_all).  Returns 1 while something is still on its way
+ * or held back, so the caller comes back soon; 0 when all is settled;
+ * -1 on an error, in err.
+ */
+int qlink_progress_all(char *err, size_t errlen)
+{
+	struct queue_link *l;
+	int unanswered = 0, pending = 0;
+
+	for (l = open_links; l; l = l->next_open)
+		if (put_send(l) < 0 || take_ready(l) < 0)
+			goto fail;
+	for (l = open_links; l; l = l->next_open)
+		unanswered |= puts_unanswered(l);
+	for (l = open_links; l && !unanswered; l = l->next_open)
+		if (ack_send(l) < 0)
+			goto fail;
+	for (l = open_links; l; l = l->next_open)
+		pending |= l->qc.nsent > 0 || l->acks[l->ack_fill].n > 0;
+	return pending;
+fail:
+	snprintf(err, errlen, "%s", l->err);
+	return -1;
+}
