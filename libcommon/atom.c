@@ -319,11 +319,17 @@ int atom_load_payload(struct atom_codec *c, const struct atom_frame *f,
 	return 0;
 }
 
-int atom_decode(struct atom_codec *c, const void *buf, size_t len,
-		struct atom *a, char *why, size_t whylen)
+/*
+ * Decodes a frame given whole (payload NULL), or as its header alone and
+ * then its payload: the coordinator serves large frames in two parts so
+ * that the payload goes out from its log with no copy (spsc-protocol(7)).
+ */
+int atom_decode_parts(struct atom_codec *c, const void *head, size_t len,
+		      const void *payload, size_t plen, struct atom *a, char *why,
+		      size_t whylen)
 {
 	struct atom_frame f;
-	int rc = atom_parse_header(buf, len, c->limit, a, &f, why, whylen);
+	int rc = atom_parse_header(head, len, c->limit, a, &f, why, whylen);
 
 	if (rc == 1) {
 		snprintf(why, whylen, "truncated frame header (%zu bytes)", len);
@@ -331,13 +337,36 @@ int atom_decode(struct atom_codec *c, const void *buf, size_t len,
 	}
 	if (rc < 0)
 		return -1;
-	if (len != f.header_len + f.stored) {
-		snprintf(why, whylen, "frame length %zu != header %zu + payload %u",
-			 len, f.header_len, f.stored);
+	if (payload == NULL) {
+		payload = (const uint8_t *)head + f.header_len;
+		plen = len - f.header_len;
+	} else if (len != f.header_len) {
+		snprintf(why, whylen, "header part of %zu bytes != header %zu", len,
+			 f.header_len);
 		return -1;
 	}
-	return atom_load_payload(c, &f, (const uint8_t *)buf + f.header_len, a,
-				 why, whylen);
+	if (plen != f.stored) {
+		snprintf(why, whylen, "frame length %zu != header %zu + payload %u",
+			 f.header_len + plen, f.header_len, f.stored);
+		return -1;
+	}
+	return atom_load_payload(c, &f, payload, a, why, whylen);
+}
+
+int atom_decode(struct atom_codec *c, const void *buf, size_t len,
+		struct atom *a, char *why, size_t whylen)
+{
+	return atom_decode_parts(c, buf, len, NULL, 0, a, why, whylen);
+}
+
+/* Is this a header alone, whose payload (not empty) comes apart?  Only
+ * the lengths are looked at; decoding checks the rest. */
+int atom_frame_is_head(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	return len >= ATOM_HEADER_LEN && memcmp(b, ATOM_MAGIC, 4) == 0 &&
+	       le_get16(b + 6) == len && le_get32(b + 40) > 0;
 }
 
 int atom_reader_init(struct atom_reader *r, int fd, const char *name,

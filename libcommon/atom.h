@@ -128,6 +128,10 @@ void atom_header_restamp(uint8_t *frame, uint32_t attempt, uint8_t fail_kind,
 void atom_header_set_attempt(uint8_t *frame, uint32_t attempt);
 int atom_decode(struct atom_codec *c, const void *buf, size_t len,
 		struct atom *a, char *why, size_t whylen);
+int atom_decode_parts(struct atom_codec *c, const void *head, size_t len,
+		      const void *payload, size_t plen, struct atom *a, char *why,
+		      size_t whylen);
+int atom_frame_is_head(const void *p, size_t len);
 
 /* A stream of frames read from a file descriptor. */
 struct atom_reader {

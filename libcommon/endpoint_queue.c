@@ -139,6 +139,8 @@ static void give_back(struct endpoint *ep)
 		struct atom a;
 		struct receipt rc;
 
+		if (atom_frame_is_head(zmq_msg_data(m), zmq_msg_size(m)))
+			q->next++;	/* its payload part */
 		if (atom_parse_header(zmq_msg_data(m), zmq_msg_size(m), SIZE_MAX,
 				      &a, &(struct atom_frame){ 0 }, why,
 				      sizeof why) < 0)
@@ -201,6 +203,7 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 
 	proto_set(&h, "max", (uint64_t)q->prefetch);
 	proto_set(&h, "wait", (uint64_t)wait_ms);
+	proto_set(&h, "split", 1);	/* large payloads come uncopied */
 	if (q->vis_ns)
 		proto_set(&h, "vis", (uint64_t)(q->vis_ns / NS_PER_MS));
 	if (qlink_get_send(q->link, &h, wait_ms * NS_PER_MS) < 0)
@@ -227,6 +230,24 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 	return 0;
 }
 
+/* The atom at part q->next of the reply, whole in one part or, if large,
+ * its header in one and its payload in the next (GET split=1). */
+static int decode_next(struct endpoint *ep, struct atom *a, char *why,
+		       size_t whylen)
+{
+	struct equeue *q = ep->eq;
+	struct qreply *rep = q->link->rep;
+	zmq_msg_t *m = &rep->parts[q->next++];
+	const void *head = zmq_msg_data(m), *payload = NULL;
+	size_t len = zmq_msg_size(m), plen = 0;
+
+	if (atom_frame_is_head(head, len) && q->next < rep->nparts) {
+		payload = zmq_msg_data(&rep->parts[q->next]);
+		plen = zmq_msg_size(&rep->parts[q->next++]);
+	}
+	return atom_decode_parts(&ep->codec, head, len, payload, plen, a, why, whylen);
+}
+
 /*
  * 1: an atom; 0: the end (draining and empty, or a stop was requested);
  * ENDPOINT_AGAIN: nothing within wait_ns (negative: wait for ever);
@@ -250,9 +271,7 @@ int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 		    mono_ns() - q->fetched > q->lease_ns / 2)
 			give_back(ep);
 		if (q->have_rep && q->next < rep->nparts) {
-			zmq_msg_t *m = &rep->parts[q->next++];
-			if (atom_decode(&ep->codec, zmq_msg_data(m), zmq_msg_size(m),
-					a, why, sizeof why) < 0) {
+			if (decode_next(ep, a, why, sizeof why) < 0) {
 				snprintf(ep->err, sizeof ep->err,
 					 "%s: atom from the coordinator: %s", ep->name, why);
 				return -1;

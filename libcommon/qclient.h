@@ -28,7 +28,8 @@
 
 #include "proto.h"
 
-#define QREPLY_PARTS_MAX 1100
+/* A GET brings at most 1000 atoms, each in one part or (large) two. */
+#define QREPLY_PARTS_MAX 2100
 #define QCLIENT_WINDOW 16
 
 /* One body part to send: a frame, or a run of receipts. */

@@ -239,3 +239,32 @@ several_segments() {
 	kill -0 "$COORD_PID"
 	sort -n out.txt | cmp - in.txt
 }
+
+# Deliveries check a payload's CRC again only where its bytes may have
+# changed since they came in: in a segment no longer being written
+# (spsc-protocol(7), GET).
+@test "a payload changed on disk in an older segment is caught at delivery: removed, reported, the rest served" {
+	start_coord --segment-size 64k
+	mk -n 200 -e 200 | spsc-coord put raw
+	[ "$(ls "$SPSC_HOME"/log/*.seg | wc -l)" -ge 4 ]
+	seg=$(first_seg)
+	flip "$seg" "$(records "$seg" | awk '$3 == "PUT" { print $1 + $2 - 10; exit }')"
+	run spsc-sink -i raw --drain "$TMP/out"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l < "$TMP/out")" -eq $((199 * 200)) ]
+	[ "$(grep -c 'payload CRC mismatch; removed from the queue' "$TMP/coord.log")" -eq 1 ]
+	[ "$(qstat raw ready)" -eq 0 ]
+}
+
+@test "large atoms go out from the log in two parts, intact, while their segments are reclaimed behind them" {
+	start_coord --segment-size 64k
+	mk -n 60 -e 2000 | spsc-coord put raw	# 17 kB each
+	mk -n 60 -e 2000 > "$TMP/frames"
+	[ "$(ls "$SPSC_HOME"/log/*.seg | wc -l)" -ge 8 ]
+	run spsc-sink -i raw --drain "$TMP/out"
+	[ "$status" -eq 0 ]
+	spsc-sink < "$TMP/frames" > "$TMP/want"
+	cmp "$TMP/want" "$TMP/out"
+	# every atom acknowledged: the segments that held them are gone
+	wait_for '[ "$(ls "$SPSC_HOME"/log/*.seg | wc -l)" -le 3 ]' 10
+}

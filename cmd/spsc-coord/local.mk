@@ -5,6 +5,7 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/compact.c \
 	cmd/spsc-coord/conf.c \
 	cmd/spsc-coord/flow.c cmd/spsc-coord/flow.h \
+	cmd/spsc-coord/frames.c cmd/spsc-coord/frames.h \
 	cmd/spsc-coord/fsck.c cmd/spsc-coord/fsck.h \
 	cmd/spsc-coord/lock.c cmd/spsc-coord/lock.h \
 	cmd/spsc-coord/coord.h \
@@ -18,6 +19,7 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/replay.c \
 	cmd/spsc-coord/reply.c cmd/spsc-coord/reply.h \
 	cmd/spsc-coord/segment.c cmd/spsc-coord/segment.h \
+	cmd/spsc-coord/segview.c cmd/spsc-coord/segview.h \
 	cmd/spsc-coord/server.c \
 	cmd/spsc-coord/store.c cmd/spsc-coord/store.h \
 	cmd/spsc-coord/table.c \

@@ -11,6 +11,7 @@
 #include "coord.h"
 #include "evtime.h"
 #include "log.h"
+#include "frames.h"
 #include "ops.h"
 #include "reply.h"
 #include "units.h"

@@ -10,6 +10,7 @@
 
 #include "coord.h"
 #include "endpoint.h"
+#include "frames.h"
 #include "crc32c.h"
 #include "grow.h"
 #include "hash.h"
@@ -119,27 +120,6 @@ void entry_remove(struct coord *c, struct queue *q, struct entry *e,
 	store_append(&c->store, REC_ACK, q->name, e->id.b, 16, &reason, 1, NULL);
 	store_unref(&c->store, e->pos.seq, e->len);
 	queue_forget(q, e, now);
-}
-
-/* Reads an entry's frame from the log and checks it.  A frame that fails
- * its checks is never handed out: it is removed and reported. */
-uint8_t *entry_load(struct coord *c, struct queue *q, struct entry *e,
-		    int64_t now)
-{
-	uint8_t *buf = malloc(e->len);
-	struct atom a;
-	char why[256], hex[ATOMID_HEX_LEN + 1];
-
-	if (buf && store_read(&c->store, &e->pos, buf, e->len) == 0 &&
-	    frame_check(c, buf, e->len, &a, why, sizeof why) == 0)
-		return buf;
-	atomid_hex(&e->id, hex);
-	log_error("queue %s: atom %s: %s; removed from the queue", q->name, hex,
-		  buf ? (c->store.err[0] ? c->store.err : why) : "out of memory");
-	c->store.err[0] = '\0';
-	free(buf);
-	entry_remove(c, q, e, now, ACK_CORRUPT);
-	return NULL;
 }
 
 /* Stores a frame (owned by buf, kept until the flush) in q under id,
@@ -258,49 +238,46 @@ static void count_header(struct proto_header *h, const struct queue *q)
  * caller parks a waiter).  q may be NULL, a queue not made yet: no atoms.
  */
 size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
-	       uint64_t reqid, uint32_t max, int64_t vis_ns, int may_wait)
+	       const struct get_args *g, int may_wait)
 {
-	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = reqid };
-	uint8_t *bufs[GET_MAX_ATOMS];
-	uint32_t lens[GET_MAX_ATOMS];
+	struct proto_header h = { .reply = 1, .code = ST_OK, .reqid = g->reqid };
+	struct frame_ref frames[GET_MAX_ATOMS];
+	uint32_t attempts[GET_MAX_ATOMS];
 	size_t n = 0, bytes = 0;
 	int64_t now = mono_ns();
 	struct entry *e;
 	struct reply *r;
 
-	while (q && n < max && bytes < GET_MAX_BYTES && (e = queue_next_ready(q))) {
+	while (q && n < g->max && bytes < GET_MAX_BYTES && (e = queue_next_ready(q))) {
 		uint8_t rec[20];
 		struct receipt rc;
 		if (e->deliveries >= q->conf.max_receives &&
 		    dead_letter(c, q, e, now) == 0)
 			continue;
-		if ((bufs[n] = entry_load(c, q, e, now)) == NULL)
+		if (frame_get(c, q, e, now, &frames[n]) < 0)
 			continue;
 		if (e->deliveries > 0)
 			q->n.redelivered++;
-		queue_lease(q, e, now + vis_ns);
-		atom_header_set_attempt(bufs[n], e->deliveries);
+		queue_lease(q, e, now + g->vis_ns);
 		rc.id = e->id;
 		rc.delivery = e->deliveries;
 		receipt_encode(&rc, rec);
 		store_append(&c->store, REC_RECV, q->name, rec, sizeof rec, NULL, 0, NULL);
-		lens[n] = e->len;
+		attempts[n] = e->deliveries;
 		bytes += e->len;
 		n++;
 	}
 	if (n == 0 && may_wait)
 		return 0;
 	proto_set(&h, "n", n);
-	proto_set(&h, "vis", (uint64_t)(vis_ns / NS_PER_MS));
+	proto_set(&h, "vis", (uint64_t)(g->vis_ns / NS_PER_MS));
 	count_header(&h, q);
 	flow_header(&h, q);
 	r = reply_begin(c, identity, &h);
 	for (size_t i = 0; i < n; i++) {
-		if (r == NULL || reply_add_owned(r, bufs[i], lens[i]) < 0) {
-			/* Not sent: the leases run out and the atoms return. */
-			if (r == NULL)
-				free(bufs[i]);
-		}
+		/* Not sent: the leases run out and the atoms return. */
+		if (r == NULL || frame_send(r, &frames[i], attempts[i], g->split) < 0)
+			frame_put(&frames[i]);
 	}
 	return n;
 }
@@ -327,8 +304,9 @@ static void op_get(struct request *r)
 				   GET_MAX_ATOMS, WAIT_MAX_MS, UINT32_MAX);
 	if (q)
 		note_consumer(c, q, r->identity, r->now);
-	if (deliver(c, q, r->identity, r->h.reqid, (uint32_t)max,
-		    (int64_t)vis * NS_PER_MS, wait > 0) > 0 || wait == 0)
+	struct get_args g = { r->h.reqid, (uint32_t)max, (int64_t)vis * NS_PER_MS,
+			      proto_get(&r->h, "split", 0) == 1 };
+	if (deliver(c, q, r->identity, &g, wait > 0) > 0 || wait == 0)
 		return;
 	if (c->waiters.n >= c->opt.max_waiters)
 		return reply_error(c, r->identity, r->h.reqid, ST_LIMIT,
@@ -341,14 +319,19 @@ static void op_get(struct request *r)
 	w->reqid = r->h.reqid;
 	w->max = (uint32_t)max;
 	w->vis_ns = proto_has(&r->h, "vis") ? (int64_t)vis * NS_PER_MS : 0;
+	w->split = g.split;
 }
 
-static int64_t waiter_vis(const struct waiter *w, const struct queue *q,
-			  const struct coord *c)
+/* The GET a waiter parked, its lease made whole now that its queue is
+ * known: without vis=, the queue's visibility timeout. */
+static struct get_args waiter_get(const struct waiter *w, const struct queue *q,
+				  const struct coord *c)
 {
-	if (w->vis_ns)
-		return w->vis_ns;
-	return (q ? q->conf : c->opt.defaults).visibility_ns;
+	struct get_args g = { w->reqid, w->max, w->vis_ns, w->split };
+
+	if (g.vis_ns == 0)
+		g.vis_ns = (q ? q->conf : c->opt.defaults).visibility_ns;
+	return g;
 }
 
 /*
@@ -369,16 +352,16 @@ void serve_waiters(struct coord *c, int64_t now)
 		int complete = queue_complete(q);
 		while ((q->n.ready > 0 || complete) &&
 		       (w = waiters_first(&c->waiters, q->name)) != NULL) {
-			if (deliver(c, q, &w->identity, w->reqid, w->max,
-				    waiter_vis(w, q, c), !complete) == 0 &&
-			    !complete)
+			struct get_args g = waiter_get(w, q, c);
+			if (deliver(c, q, &w->identity, &g, !complete) == 0 && !complete)
 				break;
 			waiters_remove(&c->waiters, w);
 		}
 	}
 	while ((w = waiters_expired(&c->waiters, now)) != NULL) {
 		struct queue *q = queue_lookup(c, w->queue, 0);
-		deliver(c, q, &w->identity, w->reqid, w->max, waiter_vis(w, q, c), 0);
+		struct get_args g = waiter_get(w, q, c);
+		deliver(c, q, &w->identity, &g, 0);
 		waiters_remove(&c->waiters, w);
 	}
 }

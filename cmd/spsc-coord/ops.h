@@ -18,13 +18,19 @@ int frame_check(struct coord *c, const uint8_t *buf, size_t len,
 		struct atom *a, char *why, size_t whylen);
 void entry_remove(struct coord *c, struct queue *q, struct entry *e,
 		  int64_t now, enum ack_reason why);
-uint8_t *entry_load(struct coord *c, struct queue *q, struct entry *e,
-		    int64_t now);
 uint64_t purge_entries(struct coord *c, struct queue *q, int log);
 int queue_insert_frame(struct coord *c, struct queue *q, uint8_t *buf,
 		       uint32_t len, const struct atom *a);
+/* What a GET asks for. */
+struct get_args {
+	uint64_t reqid;
+	uint32_t max;
+	int64_t vis_ns;
+	int split;		/* large frames may come as header, payload */
+};
+
 size_t deliver(struct coord *c, struct queue *q, zmq_msg_t *identity,
-	       uint64_t reqid, uint32_t max, int64_t vis_ns, int may_wait);
+	       const struct get_args *g, int may_wait);
 struct queue *client_queue(struct request *r, int *created);
 void waiters_deleted(struct coord *c, const char *name);
 

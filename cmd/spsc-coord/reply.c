@@ -11,6 +11,7 @@
 #include "grow.h"
 #include "log.h"
 #include "reply.h"
+#include "segview.h"
 
 static void free_buffer(void *data, void *hint)
 {
@@ -28,6 +29,36 @@ int reply_add(struct reply *r, const void *data, size_t len)
 	if (parts_reserve(r) < 0 || zmq_msg_init_size(&r->parts[r->nparts], len) < 0)
 		return -1;
 	memcpy(zmq_msg_data(&r->parts[r->nparts++]), data, len);
+	r->bytes += len;
+	return 0;
+}
+
+/* One part made of two pieces: a frame's header and its payload. */
+int reply_add2(struct reply *r, const void *a, size_t alen, const void *b,
+	       size_t blen)
+{
+	if (parts_reserve(r) < 0 || zmq_msg_init_size(&r->parts[r->nparts], alen + blen) < 0)
+		return -1;
+	memcpy(zmq_msg_data(&r->parts[r->nparts]), a, alen);
+	if (blen)
+		memcpy((uint8_t *)zmq_msg_data(&r->parts[r->nparts]) + alen, b, blen);
+	r->nparts++;
+	r->bytes += alen + blen;
+	return 0;
+}
+
+/* Bytes in a segment's mapping, sent where they lie: ZeroMQ drops the
+ * reference the caller took on the view once they are written out. */
+int reply_add_view(struct reply *r, const void *data, size_t len,
+		   struct segview *view)
+{
+	if (parts_reserve(r) < 0 ||
+	    zmq_msg_init_data(&r->parts[r->nparts], (void *)data, len, segview_release,
+			      view) < 0) {
+		segview_drop(view);
+		return -1;
+	}
+	r->nparts++;
 	r->bytes += len;
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "proto.h"
 
 struct coord;
+struct segview;
 
 /* A request being answered: the client's identity, then our parts. */
 struct reply {
@@ -30,7 +31,11 @@ struct reply {
 struct reply *reply_begin(struct coord *c, zmq_msg_t *identity,
 			  const struct proto_header *h);
 int reply_add(struct reply *r, const void *data, size_t len);
+int reply_add2(struct reply *r, const void *a, size_t alen, const void *b,
+	       size_t blen);
 int reply_add_owned(struct reply *r, void *data, size_t len);
+int reply_add_view(struct reply *r, const void *data, size_t len,
+		   struct segview *view);
 void reply_error(struct coord *c, zmq_msg_t *identity, uint64_t reqid,
 		 int status, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

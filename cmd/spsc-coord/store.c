@@ -609,6 +609,38 @@ int store_read(struct store *s, const struct record_pos *pos, void *buf,
 	return 0;
 }
 
+/*
+ * The frame at pos, in place in its segment's mapping, written out first
+ * if it is still buffered: no read(2), no copy.  NULL when it cannot be
+ * served so (the mapping failed, or a record larger than a segment lies
+ * past it): the caller reads it with store_read.
+ */
+const uint8_t *store_frame(struct store *s, const struct record_pos *pos,
+			   size_t len, struct segview **view)
+{
+	struct segment *seg = find(s, pos->seq);
+
+	if (seg == NULL || (pos->off + len > seg->size && store_flush(s) < 0))
+		return NULL;
+	if (seg->view == NULL) {
+		/* The segment being written grows into its mapping. */
+		uint64_t want = seg == current(s) && s->segment_max > seg->size
+				? s->segment_max : seg->size;
+		if ((seg->view = segview_map(seg->fd, (size_t)want)) == NULL)
+			return NULL;
+	}
+	if (pos->off + len > seg->view->len)
+		return NULL;
+	*view = seg->view;
+	return seg->view->base + pos->off;
+}
+
+/* Is seq the segment being written? */
+int store_is_current(const struct store *s, uint64_t seq)
+{
+	return s->nsegs && s->segs[s->nsegs - 1].seq == seq;
+}
+
 void store_ref(struct store *s, uint64_t seq, uint64_t bytes)
 {
 	struct segment *seg = find(s, seq);
@@ -650,6 +682,7 @@ void store_reclaim(struct store *s)
 		if (unlink(path) < 0)
 			log_warn("%s: cannot remove: %s", path, strerror(errno));
 		close(s->segs[drop].fd);
+		segview_drop(s->segs[drop].view);	/* unmapped once sent */
 		drop++;
 	}
 	if (drop) {
@@ -697,8 +730,10 @@ void store_close(struct store *s)
 {
 	if (s->nsegs && s->fsync != FSYNC_NEVER)
 		(void)fdatasync(current(s)->fd);
-	for (size_t i = 0; i < s->nsegs; i++)
+	for (size_t i = 0; i < s->nsegs; i++) {
 		close(s->segs[i].fd);
+		segview_drop(s->segs[i].view);
+	}
 	if (s->spare.fd >= 0) {
 		char path[4200];
 		segment_path(s, s->spare.seq, path, sizeof path);

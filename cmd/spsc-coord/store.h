@@ -33,6 +33,7 @@
 #include <sys/uio.h>
 
 #include "segment.h"
+#include "segview.h"
 
 enum fsync_policy { FSYNC_NEVER, FSYNC_INTERVAL, FSYNC_ALWAYS };
 
@@ -52,6 +53,7 @@ struct segment {
 	uint64_t reserved;	/* bytes allocated on disk for it */
 	uint64_t live;		/* PUTs in it whose atoms are still queued */
 	uint64_t live_bytes;	/* their frames' bytes */
+	struct segview *view;	/* mapped on the first delivery from it */
 };
 
 /* Where a record's body landed: segment number and offset within it. */
@@ -107,6 +109,9 @@ int store_sync_due(struct store *s, int64_t now);
 void store_retry_space(struct store *s, int64_t now);
 int store_read(struct store *s, const struct record_pos *pos, void *buf,
 	       size_t len);
+const uint8_t *store_frame(struct store *s, const struct record_pos *pos,
+			   size_t len, struct segview **view);
+int store_is_current(const struct store *s, uint64_t seq);
 void store_ref(struct store *s, uint64_t seq, uint64_t bytes);
 void store_unref(struct store *s, uint64_t seq, uint64_t bytes);
 int store_reclaimable(const struct store *s);

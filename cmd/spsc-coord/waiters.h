@@ -30,6 +30,7 @@ struct waiter {
 	char queue[208];
 	uint32_t max;
 	int64_t vis_ns;		/* 0: the queue's visibility timeout */
+	int split;		/* the GET's split=1 */
 	int64_t deadline;	/* mono ns */
 	size_t heap;		/* index in waiters.heap */
 	struct waitlist *list;

@@ -132,6 +132,40 @@ static void test_times(void)
 	atom_codec_free(&c);
 }
 
+/* A frame served in two parts (its header, then its payload) decodes as
+ * the whole frame does; parts that do not fit together are refused. */
+static void test_parts(void)
+{
+	static uint8_t buf[1 << 12];
+	struct atom_codec c;
+	struct atom a, b;
+	char why[256] = "";
+	size_t n;
+
+	atom_codec_init(&c, 0, 0);
+	atom_init(&a);
+	atom_init(&b);
+	fill_atom(&a, "one\ntwo\n");
+	n = encode(&c, &a, buf);
+	ok(atom_frame_is_head(buf, ATOM_HEADER_LEN) && !atom_frame_is_head(buf, n),
+	   "a header alone is a head; the whole frame is not");
+	ok(atom_decode_parts(&c, buf, ATOM_HEADER_LEN, buf + ATOM_HEADER_LEN,
+			     n - ATOM_HEADER_LEN, &b, why, sizeof why) == 0 &&
+		   b.len == a.len && memcmp(a.data, b.data, a.len) == 0,
+	   "header and payload apart decode as one frame %s", why);
+	ok(atom_decode_parts(&c, buf, ATOM_HEADER_LEN, buf + ATOM_HEADER_LEN,
+			     n - ATOM_HEADER_LEN - 1, &b, why, sizeof why) < 0 &&
+		   strstr(why, "frame length") != NULL,
+	   "a payload part short of the header's length is refused: %s", why);
+	ok(atom_decode_parts(&c, buf, ATOM_HEADER_LEN + 1, buf + ATOM_HEADER_LEN + 1,
+			     n - ATOM_HEADER_LEN - 1, &b, why, sizeof why) < 0 &&
+		   strstr(why, "header part") != NULL,
+	   "a header part longer than the header is refused: %s", why);
+	atom_free(&a);
+	atom_free(&b);
+	atom_codec_free(&c);
+}
+
 static int decode_fails(uint8_t *buf, size_t n, size_t limit, const char *want)
 {
 	struct atom_codec c;
@@ -222,6 +256,7 @@ int main(void)
 	test_roundtrip(0);
 	test_roundtrip(3);
 	test_times();
+	test_parts();
 	test_bad_frames();
 	test_reader();
 	return tap_done();
