@@ -37,6 +37,23 @@ load helpers
 	grep -q 'sys=spsc e=1000 c=1 system=spsc atoms=5 events=5000 batch=3 consumers=1 ' "$work/raw.txt"
 }
 
+@test "bench/queue: --window 1 and --window 8 both prove every atom and show the window" {
+	for w in 1 8; do
+		run env SPSC_BIN="$SPSC_BUILDDIR" TMPDIR="$TMP" "$SPSC_SRCDIR/bench/queue" \
+			--quick --spsc-only -p 1 --atoms 2000,20 --window "$w" -k
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ $output == *"raw PUT -> GET -> ACK, 1 producer, batch 100 (1-event) / 10 (1000-event) atoms a message, window $w"* ]]
+		[[ $output == *"qb-spsc -s tcp://127.0.0.1:PORT -q bq -e 1000 -a 20 -b 10 -c 2 -w $w"* ]]
+		work=$(echo "$output" | sed -n 's/^kept: *//p')
+		[ -d "$work" ]
+		# Every run's line: all offered atoms came back once, with
+		# the window asked for.
+		[ "$(grep -c " window=$w .* lost=0 dup=0 bad=0 .* ok srv_cpu_s=" "$work/raw.txt")" -eq 4 ]
+		rm -rf "$work"
+	done
+}
+
 @test "bench/queue: a tiny end-to-end run proves the pipeline and prints its latency" {
 	run env SPSC_BIN="$SPSC_BUILDDIR" TMPDIR="$TMP" "$SPSC_SRCDIR/bench/queue" \
 		--quick -p 3 --e2e-events 20000 --lat-rates 2000 --lat-time 1
@@ -61,6 +78,12 @@ load helpers
 	run "$SPSC_SRCDIR/bench/queue" --batch 10,2000
 	[ "$status" -eq 2 ]
 	[[ $output == *"at most 1000 atoms"* ]]
+	run "$SPSC_SRCDIR/bench/queue" --window 0
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad --window: 0 (want 1 to 16)"* ]]
+	run "$SPSC_SRCDIR/bench/queue" --window 17
+	[ "$status" -eq 2 ]
+	[[ $output == *"bad --window: 17 (want 1 to 16)"* ]]
 	run "$SPSC_SRCDIR/bench/queue" --lat-rates 1000,x
 	[ "$status" -eq 2 ]
 	[[ $output == *"bad --lat-rates: 1000,x"* ]]

@@ -11,6 +11,12 @@
  *         (the first waits for work, the rest take what is ready), then
  *         n x "delete id"  ->  n x "DELETED"
  *
+ * The window pipelines across batches the same way, beanstalkd answering
+ * in order on a connection: up to the window of batches of puts are
+ * written before the oldest batch's answers are read, and a batch of
+ * deletes is written without waiting, its answers read ahead of the
+ * next reserves' answers.
+ *
  * SERVER is HOST:PORT.
  */
 #include <errno.h>
@@ -40,6 +46,11 @@ struct bconn {
 	size_t cmds_len, cmds_cap;
 	struct iovec *iov;
 	unsigned long long *ids;
+	/* The batches of puts or deletes written whose answers are still
+	 * to be read, oldest first: a ring of window entries, each its
+	 * number of commands. */
+	int pending[QB_WINDOW_MAX];
+	int first, npending;
 };
 
 static int connect_to(const char *server)
@@ -230,6 +241,60 @@ fail:
 	return NULL;
 }
 
+/* Reads the answers to the oldest batch of puts or deletes. */
+static int read_oldest(struct bconn *c, int deletes)
+{
+	int n = c->pending[c->first];
+
+	c->first = (c->first + 1) % QB_WINDOW_MAX;
+	c->npending--;
+	for (int i = 0; i < n; i++) {
+		char *line = read_line(c);
+		if (line == NULL)
+			return -1;
+		if (deletes ? strcmp(line, "DELETED") != 0 : strncmp(line, "INSERTED ", 9) != 0) {
+			qb_error("%s: %s", deletes ? "delete" : "put", line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Records the batch just written and reads the oldest answers until at
+ * most window - 1 batches are unread (none with a window of 1).  Those
+ * wait in the socket buffers meanwhile: about 20 bytes a command, 6 kB
+ * at the default window and batch, far below the 128 kB a loopback
+ * socket starts with, so beanstalkd does not stall on writing them. */
+static int written(struct bconn *c, int n, int deletes)
+{
+	c->pending[(c->first + c->npending) % QB_WINDOW_MAX] = n;
+	c->npending++;
+	while (c->npending >= c->conf->window)
+		if (read_oldest(c, deletes) < 0)
+			return -1;
+	return 0;
+}
+
+static int bs_flush_puts(void *conn)
+{
+	struct bconn *c = conn;
+
+	while (c->npending > 0)
+		if (read_oldest(c, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static int bs_flush_deletes(void *conn)
+{
+	struct bconn *c = conn;
+
+	while (c->npending > 0)
+		if (read_oldest(c, 1) < 0)
+			return -1;
+	return 0;
+}
+
 static int bs_put(void *conn, const struct qb_atom *atoms, int n)
 {
 	struct bconn *c = conn;
@@ -245,19 +310,12 @@ static int bs_put(void *conn, const struct qb_atom *atoms, int n)
 		c->iov[k].iov_base = (void *)"\r\n";
 		c->iov[k++].iov_len = 2;
 	}
+	/* Written in full before it returns: the atoms' data and the
+	 * command lines are free again. */
 	for (int at = 0; at < k; at += IOV_BATCH)
 		if (write_all(c, c->iov + at, k - at < IOV_BATCH ? k - at : IOV_BATCH) < 0)
 			return -1;
-	for (int i = 0; i < n; i++) {
-		char *line = read_line(c);
-		if (line == NULL)
-			return -1;
-		if (strncmp(line, "INSERTED ", 9) != 0) {
-			qb_error("put: %s", line);
-			return -1;
-		}
-	}
-	return 0;
+	return written(c, n, 0);
 }
 
 /* Reads one answer to a reserve: 1 and the job id, 0 if timed out. */
@@ -304,7 +362,9 @@ static int bs_take(void *conn, int max, int wait_ms, qb_check_fn check,
 		add_cmd(c, "reserve-with-timeout %d\r\n", i == 0 ? 1 : 0);
 	iov.iov_base = c->cmds;
 	iov.iov_len = c->cmds_len;
-	if (write_all(c, &iov, 1) < 0)
+	/* Behind the last take's deletes, if their answers are unread: at
+	 * most window - 1 batches are.  Their answers come first. */
+	if (write_all(c, &iov, 1) < 0 || bs_flush_deletes(c) < 0)
 		return -1;
 	for (int i = 0; i < max; i++) {
 		int rc = read_reserved(c, check, ctx, &c->ids[got]);
@@ -319,17 +379,8 @@ static int bs_take(void *conn, int max, int wait_ms, qb_check_fn check,
 		add_cmd(c, "delete %llu\r\n", c->ids[i]);
 	iov.iov_base = c->cmds;
 	iov.iov_len = c->cmds_len;
-	if (write_all(c, &iov, 1) < 0)
+	if (write_all(c, &iov, 1) < 0 || written(c, got, 1) < 0)
 		return -1;
-	for (int i = 0; i < got; i++) {
-		char *line = read_line(c);
-		if (line == NULL)
-			return -1;
-		if (strcmp(line, "DELETED") != 0) {
-			qb_error("delete %llu: %s", c->ids[i], line);
-			return -1;
-		}
-	}
 	return got;
 }
 
@@ -337,6 +388,8 @@ const struct qb_driver qb_driver = {
 	.name = "beanstalkd",
 	.open = bs_open,
 	.put = bs_put,
+	.put_flush = bs_flush_puts,
 	.take = bs_take,
+	.take_flush = bs_flush_deletes,
 	.close = bs_close,
 };

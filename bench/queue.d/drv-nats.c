@@ -13,6 +13,16 @@
  *          same connection: one round trip a batch
  *   teardown: delete the stream
  *
+ * That is a window of 1.  A wider window is libnats's own pipelining:
+ * no js_PublishAsyncComplete per batch, the library keeping up to
+ * window x batch PubAcks outstanding (jsOptions.PublishAsync.MaxPending:
+ * js_PublishAsync waits for the oldest when that many are), and one
+ * js_PublishAsyncComplete at the end; every message acknowledged with
+ * natsMsg_Ack, which has no answer to wait for, ahead of the next
+ * Fetch's pull request on the same connection, and a flush of the
+ * connection at the end (its PING answered after the server has read
+ * every ack before it).
+ *
  * SERVER is a NATS URL, nats://HOST:PORT.
  */
 #include <nats/nats.h>
@@ -25,6 +35,11 @@
 
 #define DURABLE "workers"
 #define ACK_WAIT_NS (30 * INT64_C(1000000000))
+/* How long a full window of publishes, or the final flush of the acks,
+ * may wait for the server: as long as the harness lets a run go without
+ * progress (STALL_SEC) before it fails it, so that the harness judges a
+ * slow server, not libnats's defaults (200 ms for a stalled publish). */
+#define SERVER_WAIT_MS 30000
 
 struct nconn {
 	natsConnection *nc;
@@ -76,7 +91,8 @@ static struct nconn *connect_js(const struct qb_conf *conf)
 	c->conf = conf;
 	snprintf(c->subject, sizeof c->subject, "bench.%s", conf->queue);
 	jsOptions_Init(&c->jo);
-	c->jo.PublishAsync.MaxPending = conf->batch;
+	c->jo.PublishAsync.MaxPending = (int64_t)conf->window * conf->batch;
+	c->jo.PublishAsync.StallWait = SERVER_WAIT_MS;
 	c->jo.PublishAsync.ErrHandler = on_publish_error;
 	if ((s = natsConnection_ConnectTo(&c->nc, conf->server)) != NATS_OK ||
 	    (s = natsConnection_JetStream(&c->js, c->nc, &c->jo)) != NATS_OK) {
@@ -170,10 +186,21 @@ static int n_put(void *conn, const struct qb_atom *atoms, int n)
 	struct nconn *c = conn;
 	natsStatus s;
 
+	/* js_PublishAsync copies the data into its message. */
 	for (int i = 0; i < n; i++)
 		if ((s = js_PublishAsync(c->js, c->subject, atoms[i].data,
 					 (int)atoms[i].len, NULL)) != NATS_OK)
 			return failed("publish", s, 0);
+	if (c->conf->window == 1 && (s = js_PublishAsyncComplete(c->js, NULL)) != NATS_OK)
+		return failed("publish complete", s, 0);
+	return atomic_load(&publish_failed) ? -1 : 0;
+}
+
+static int n_put_flush(void *conn)
+{
+	struct nconn *c = conn;
+	natsStatus s;
+
 	if ((s = js_PublishAsyncComplete(c->js, NULL)) != NATS_OK)
 		return failed("publish complete", s, 0);
 	return atomic_load(&publish_failed) ? -1 : 0;
@@ -200,7 +227,7 @@ static int n_take(void *conn, int max, int wait_ms, qb_check_fn check,
 			  (size_t)natsMsg_GetDataLength(m)) < 0) {
 			qb_error("fetch: a message the producer did not make");
 			rc = -1;
-		} else if (i + 1 < n) {
+		} else if (i + 1 < n || c->conf->window > 1) {
 			if ((s = natsMsg_Ack(m, &c->jo)) != NATS_OK)
 				rc = failed("ack", s, 0);
 		} else if ((s = natsMsg_AckSync(m, &c->jo, &jerr)) != NATS_OK) {
@@ -211,12 +238,28 @@ static int n_take(void *conn, int max, int wait_ms, qb_check_fn check,
 	return rc < 0 ? -1 : n;
 }
 
+/* With a window of 1 every take's AckSync was answered; beyond, the
+ * acks are sent but unanswered, and this makes sure the server has them
+ * all. */
+static int n_take_flush(void *conn)
+{
+	struct nconn *c = conn;
+	natsStatus s;
+
+	if (c->conf->window > 1 &&
+	    (s = natsConnection_FlushTimeout(c->nc, SERVER_WAIT_MS)) != NATS_OK)
+		return failed("flush", s, 0);
+	return 0;
+}
+
 const struct qb_driver qb_driver = {
 	.name = "nats",
 	.setup = n_setup,
 	.open = n_open,
 	.put = n_put,
+	.put_flush = n_put_flush,
 	.take = n_take,
+	.take_flush = n_take_flush,
 	.close = n_close,
 	.teardown = n_teardown,
 };

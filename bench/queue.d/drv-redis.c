@@ -8,6 +8,11 @@
  *          then one XACK QUEUE workers ID...
  *   teardown: DEL QUEUE
  *
+ * The window is hiredis's own pipelining (redisAppendCommand): a
+ * batch's XADDs go out at once and their replies are read only when the
+ * window is full, oldest batch first; an XACK goes out at once and its
+ * reply is read before the next XREADGROUP's, Redis answering in order.
+ *
  * XACK removes an entry from the group's pending list but not from the
  * stream: that is how Redis Streams is used as a work queue, and it
  * spares Redis the deletion spsc's ACK does.  SERVER is HOST:PORT.
@@ -28,6 +33,11 @@ struct rconn {
 	const char **argv;	/* XACK's arguments */
 	size_t *argvlen;
 	char (*ids)[48];	/* the entry ids of one take */
+	/* The batches (of XADDs) or XACKs sent whose replies are still to
+	 * be read, oldest first: a ring of window entries, each its number
+	 * of replies (XADD) or of ids acknowledged (XACK). */
+	int pending[QB_WINDOW_MAX];
+	int first, npending;
 };
 
 static redisContext *connect_to(const char *server)
@@ -68,6 +78,81 @@ static redisReply *next_reply(struct rconn *c, const char *what)
 		return NULL;
 	}
 	return r;
+}
+
+/* Hands what hiredis has buffered to the socket now, not at the next
+ * read: a pipelined command must be on its way while the client does
+ * something else. */
+static int send_buffered(struct rconn *c, const char *what)
+{
+	int done = 0;
+
+	while (!done)
+		if (redisBufferWrite(c->rc, &done) != REDIS_OK) {
+			qb_error("%s: %s", what, c->rc->errstr);
+			return -1;
+		}
+	return 0;
+}
+
+/* Reads the replies to the oldest batch of XADDs or the oldest XACK. */
+static int read_oldest(struct rconn *c, int xack)
+{
+	int n = c->pending[c->first];
+
+	c->first = (c->first + 1) % QB_WINDOW_MAX;
+	c->npending--;
+	if (xack) {
+		redisReply *r = next_reply(c, "XACK");
+		int ok;
+		if (r == NULL)
+			return -1;
+		ok = r->type == REDIS_REPLY_INTEGER && r->integer == n;
+		if (!ok)
+			qb_error("XACK of %d entries acknowledged %lld", n,
+				 r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL);
+		freeReplyObject(r);
+		return ok ? 0 : -1;
+	}
+	for (int i = 0; i < n; i++) {
+		redisReply *r = next_reply(c, "XADD");
+		if (r == NULL)
+			return -1;
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+/* Records what was just sent and reads the oldest replies until at most
+ * window - 1 are unread (none with a window of 1). */
+static int sent(struct rconn *c, int n, int xack)
+{
+	c->pending[(c->first + c->npending) % QB_WINDOW_MAX] = n;
+	c->npending++;
+	while (c->npending >= c->conf->window)
+		if (read_oldest(c, xack) < 0)
+			return -1;
+	return 0;
+}
+
+static int r_flush_puts(void *conn)
+{
+	struct rconn *c = conn;
+
+	while (c->npending > 0)
+		if (read_oldest(c, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static int r_flush_acks(void *conn)
+{
+	struct rconn *c = conn;
+
+	while (c->npending > 0)
+		if (read_oldest(c, 1) < 0)
+			return -1;
+	return 0;
 }
 
 static void r_close(void *conn)
@@ -142,6 +227,8 @@ static int r_put(void *conn, const struct qb_atom *atoms, int n)
 	const char *argv[5] = { "XADD", c->conf->queue, "*", "d", NULL };
 	size_t argvlen[5] = { 4, strlen(c->conf->queue), 1, 1, 0 };
 
+	/* hiredis copies each command into its output buffer: the atoms'
+	 * data is free again once appended. */
 	for (int i = 0; i < n; i++) {
 		argv[4] = (const char *)atoms[i].data;
 		argvlen[4] = atoms[i].len;
@@ -150,13 +237,9 @@ static int r_put(void *conn, const struct qb_atom *atoms, int n)
 			return -1;
 		}
 	}
-	for (int i = 0; i < n; i++) {
-		redisReply *r = next_reply(c, "XADD");
-		if (r == NULL)
-			return -1;
-		freeReplyObject(r);
-	}
-	return 0;
+	if (send_buffered(c, "XADD") < 0)
+		return -1;
+	return sent(c, n, 0);
 }
 
 /* Checks the entries of XREADGROUP's answer and keeps their ids:
@@ -207,14 +290,17 @@ static int r_take(void *conn, int max, int wait_ms, qb_check_fn check,
 	redisReply *r;
 	int n;
 
-	r = redisCommand(c->rc, "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >",
-			 GROUP, c->consumer, max, wait_ms, c->conf->queue);
-	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-		qb_error("XREADGROUP: %s", r ? r->str : c->rc->errstr);
-		if (r)
-			freeReplyObject(r);
+	/* Behind the last take's XACK, if its reply is unread: at most
+	 * window - 1 are, so this keeps within the window.  The XACKs'
+	 * replies come first. */
+	if (redisAppendCommand(c->rc, "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >",
+			       GROUP, c->consumer, max, wait_ms, c->conf->queue) != REDIS_OK) {
+		qb_error("XREADGROUP: %s", c->rc->errstr);
 		return -1;
 	}
+	if (send_buffered(c, "XREADGROUP") < 0 || r_flush_acks(c) < 0 ||
+	    (r = next_reply(c, "XREADGROUP")) == NULL)
+		return -1;
 	n = collect(c, r, check, ctx);
 	freeReplyObject(r);
 	if (n <= 0)
@@ -228,16 +314,12 @@ static int r_take(void *conn, int max, int wait_ms, qb_check_fn check,
 		c->argv[3 + i] = c->ids[i];
 		c->argvlen[3 + i] = strlen(c->ids[i]);
 	}
-	r = redisCommandArgv(c->rc, 3 + n, c->argv, c->argvlen);
-	if (r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer != n) {
-		qb_error("XACK of %d entries: %s", n,
-			 r == NULL ? c->rc->errstr : r->type == REDIS_REPLY_ERROR
-			 ? r->str : "acknowledged fewer");
-		if (r)
-			freeReplyObject(r);
+	if (redisAppendCommandArgv(c->rc, 3 + n, c->argv, c->argvlen) != REDIS_OK) {
+		qb_error("XACK: %s", c->rc->errstr);
 		return -1;
 	}
-	freeReplyObject(r);
+	if (send_buffered(c, "XACK") < 0 || sent(c, n, 1) < 0)
+		return -1;
 	return n;
 }
 
@@ -246,7 +328,9 @@ const struct qb_driver qb_driver = {
 	.setup = r_setup,
 	.open = r_open,
 	.put = r_put,
+	.put_flush = r_flush_puts,
 	.take = r_take,
+	.take_flush = r_flush_acks,
 	.close = r_close,
 	.teardown = r_teardown,
 };

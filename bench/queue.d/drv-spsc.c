@@ -8,7 +8,12 @@
  *         (header and payload CRC, as every spsc reader does), then one
  *         ACK with n receipts.
  *
- * So a batch costs three round trips however many atoms it holds.
+ * Requests go through qclient_send and their answers come back through
+ * qclient_recv, each naming its request by id, as spsc's own queue
+ * endpoints pipeline (qlink.c): up to the window of PUTs unanswered, an
+ * ACK sent without waiting and the next GET right behind it.  With a
+ * window of 1 a batch costs three round trips however many atoms it
+ * holds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,30 +28,57 @@
 #include "units.h"
 
 _Static_assert(QB_HEADROOM >= ATOM_HEADER_LEN, "no room for a frame header");
+_Static_assert(QB_WINDOW_MAX <= QCLIENT_WINDOW, "a window qclient cannot keep");
+
+/* A PUT or an ACK sent and not answered yet.  Its body is in the slot
+ * seq % window of parts or receipts, which qclient may send again until
+ * the answer comes: only the latest window - 1 may be unanswered when a
+ * call returns, so the slot of the next one is always free. */
+struct pending {
+	uint64_t reqid;
+	uint64_t seq;		/* the connection's PUT or ACK count */
+	int op;			/* OP_PUT or OP_ACK */
+	size_t n;		/* atoms it carries */
+};
 
 struct spsc_conn {
 	struct qclient qc;
 	struct qreply rep;
 	struct atom_codec codec;
 	const struct qb_conf *conf;
-	struct qpart *parts;
-	uint8_t *receipts;
+	struct qpart *parts;		/* producer: window x batch frames */
+	uint8_t *receipts;		/* consumer: window x batch receipts */
+	struct qpart acks[QB_WINDOW_MAX];	/* consumer: each slot's body */
+	struct pending pend[QCLIENT_WINDOW];	/* oldest first */
+	int npend;
+	uint64_t seq;			/* PUTs or ACKs sent so far */
+	uint64_t get_reqid;		/* the GET unanswered, or 0 */
 };
 
-static int call(struct spsc_conn *c, struct proto_header *h,
-		const struct qpart *parts, size_t n, int64_t wait_ns)
+/* -1 (reported) unless the reply says OK. */
+static int reply_ok(struct spsc_conn *c, int op, const struct qreply *rep)
 {
 	char msg[300];
 
+	if (rep->h.code == ST_OK)
+		return 0;
+	qb_error("%s %s: coordinator says %s: %s", proto_op_name(op),
+		 c->conf->queue, proto_status_name(rep->h.code),
+		 qreply_message(rep, msg, sizeof msg));
+	return -1;
+}
+
+/* One request, answered before it returns (only teardown's DELETE, on
+ * a connection with nothing else unanswered). */
+static int call(struct spsc_conn *c, struct proto_header *h,
+		const struct qpart *parts, size_t n, int64_t wait_ns)
+{
 	snprintf(h->queue, sizeof h->queue, "%s", c->conf->queue);
 	if (qclient_call(&c->qc, h, parts, n, wait_ns, &c->rep) < 0) {
 		qb_error("%s", c->qc.err);
 		return -1;
 	}
-	if (c->rep.h.code != ST_OK) {
-		qb_error("%s %s: coordinator says %s: %s", proto_op_name(h->code),
-			 c->conf->queue, proto_status_name(c->rep.h.code),
-			 qreply_message(&c->rep, msg, sizeof msg));
+	if (reply_ok(c, h->code, &c->rep) < 0) {
 		qreply_free(&c->rep);
 		return -1;
 	}
@@ -62,9 +94,11 @@ static void *spsc_open(const struct qb_conf *conf, int consumer)
 	c->conf = conf;
 	atom_codec_init(&c->codec, 0, ATOM_DEFAULT_LIMIT);
 	if (consumer < 0)
-		c->parts = calloc((size_t)conf->batch, sizeof *c->parts);
+		c->parts = calloc((size_t)conf->window * (size_t)conf->batch,
+				  sizeof *c->parts);
 	else
-		c->receipts = malloc((size_t)conf->batch * RECEIPT_WIRE);
+		c->receipts = malloc((size_t)conf->window * (size_t)conf->batch *
+				     RECEIPT_WIRE);
 	if (consumer < 0 ? c->parts == NULL : c->receipts == NULL) {
 		qb_error("out of memory");
 		goto fail;
@@ -97,7 +131,7 @@ static void spsc_close(void *conn)
  * creation time, the payload CRC), its header written into the headroom
  * in front of the events: each frame goes out as it lies. */
 static int encode_batch(struct spsc_conn *c, const struct qb_atom *atoms,
-			int n)
+			int n, struct qpart *parts)
 {
 	for (int i = 0; i < n; i++) {
 		struct atom a = {
@@ -120,26 +154,102 @@ static int encode_batch(struct spsc_conn *c, const struct qb_atom *atoms,
 			qb_error("cannot encode atom %llu", (unsigned long long)atoms[i].ordinal);
 			return -1;
 		}
-		c->parts[i].data = frame;
-		c->parts[i].len = ATOM_HEADER_LEN + stored;
+		parts[i].data = frame;
+		parts[i].len = ATOM_HEADER_LEN + stored;
 	}
 	return 0;
+}
+
+/* Settles the answer in c->rep to the PUT or ACK pending at i: it must
+ * have stored, or acknowledged, every atom it carried. */
+static int settle(struct spsc_conn *c, int i)
+{
+	struct pending p = c->pend[i];
+	const char *key = p.op == OP_PUT ? "stored" : "acked";
+	uint64_t done = proto_get(&c->rep.h, key, 0);
+	int rc = reply_ok(c, p.op, &c->rep);
+
+	qreply_free(&c->rep);
+	memmove(&c->pend[i], &c->pend[i + 1], (size_t)(c->npend - i - 1) * sizeof c->pend[0]);
+	c->npend--;
+	if (rc == 0 && done != p.n) {
+		qb_error("%s of %zu atoms: %s %llu", proto_op_name(p.op), p.n, key,
+			 (unsigned long long)done);
+		return -1;
+	}
+	return rc;
+}
+
+/* Waits for the next answer.  1: it is the GET's, left in c->rep;
+ * 0: a PUT's or an ACK's, settled. */
+static int next_answer(struct spsc_conn *c)
+{
+	if (qclient_recv(&c->qc, &c->rep) < 0) {
+		qb_error("%s", c->qc.err);
+		return -1;
+	}
+	if (c->get_reqid && c->rep.h.reqid == c->get_reqid) {
+		c->get_reqid = 0;
+		return 1;
+	}
+	for (int i = 0; i < c->npend; i++)
+		if (c->pend[i].reqid == c->rep.h.reqid)
+			return settle(c, i);
+	/* qclient only returns answers to requests it holds as unanswered,
+	 * and those are the ones listed here. */
+	qb_error("an answer to request %llu, which is not pending",
+		 (unsigned long long)c->rep.h.reqid);
+	qreply_free(&c->rep);
+	return -1;
+}
+
+/* Waits until the PUTs or ACKs still unanswered are at most the latest
+ * window - 1 sent (none with a window of 1), and so are in slots the
+ * next window - 1 will not use.  No GET is pending here. */
+static int settle_to_window(struct spsc_conn *c)
+{
+	uint64_t keep = (uint64_t)c->conf->window - 1;
+
+	while (c->npend > 0 && c->pend[0].seq + keep < c->seq)
+		if (next_answer(c) < 0)
+			return -1;
+	return 0;
+}
+
+/* Sends a PUT or an ACK whose body lies in its slot until answered. */
+static int send_pending(struct spsc_conn *c, int op, const struct qpart *parts,
+			size_t nparts, size_t n)
+{
+	struct proto_header h = { .code = op };
+
+	snprintf(h.queue, sizeof h.queue, "%s", c->conf->queue);
+	if (qclient_send(&c->qc, &h, parts, nparts, 0) < 0) {
+		qb_error("%s", c->qc.err);
+		return -1;
+	}
+	c->pend[c->npend++] = (struct pending){ .reqid = h.reqid, .seq = c->seq++,
+						 .op = op, .n = n };
+	return settle_to_window(c);
 }
 
 static int spsc_put(void *conn, const struct qb_atom *atoms, int n)
 {
 	struct spsc_conn *c = conn;
-	struct proto_header h = { .code = OP_PUT };
-	uint64_t stored;
+	struct qpart *parts = c->parts + (c->seq % (uint64_t)c->conf->window) *
+					 (uint64_t)c->conf->batch;
 
-	if (encode_batch(c, atoms, n) < 0 || call(c, &h, c->parts, (size_t)n, 0) < 0)
+	if (encode_batch(c, atoms, n, parts) < 0)
 		return -1;
-	stored = proto_get(&c->rep.h, "stored", 0);
-	qreply_free(&c->rep);
-	if (stored != (uint64_t)n) {
-		qb_error("PUT of %d atoms stored %llu", n, (unsigned long long)stored);
-		return -1;
-	}
+	return send_pending(c, OP_PUT, parts, (size_t)n, (size_t)n);
+}
+
+static int flush(void *conn)
+{
+	struct spsc_conn *c = conn;
+
+	while (c->npend > 0)
+		if (next_answer(c) < 0)
+			return -1;
 	return 0;
 }
 
@@ -178,17 +288,34 @@ static int spsc_take(void *conn, int max, int wait_ms, qb_check_fn check,
 {
 	struct spsc_conn *c = conn;
 	struct proto_header h = { .code = OP_GET };
-	struct qpart part;
+	size_t slot = (size_t)(c->seq % (uint64_t)c->conf->window);
+	uint8_t *receipts = c->receipts + slot * (size_t)c->conf->batch * RECEIPT_WIRE;
+	int rc;
 	size_t n;
 
+	/* Sent behind the last take's ACK, if that is unanswered: at most
+	 * window - 1 are, so the GET keeps within the window. */
+	snprintf(h.queue, sizeof h.queue, "%s", c->conf->queue);
 	proto_set(&h, "max", (uint64_t)max);
 	proto_set(&h, "wait", (uint64_t)wait_ms);
-	if (call(c, &h, NULL, 0, (int64_t)wait_ms * NS_PER_MS) < 0)
+	if (qclient_send(&c->qc, &h, NULL, 0, (int64_t)wait_ms * NS_PER_MS) < 0) {
+		qb_error("%s", c->qc.err);
 		return -1;
+	}
+	c->get_reqid = h.reqid;
+	/* The earlier ACKs' answers come first, settled on the way. */
+	while ((rc = next_answer(c)) == 0)
+		;
+	if (rc < 0)
+		return -1;
+	if (reply_ok(c, OP_GET, &c->rep) < 0) {
+		qreply_free(&c->rep);
+		return -1;
+	}
 	n = c->rep.nparts;
 	for (size_t i = 0; i < n; i++) {
 		if (check_frame(c, &c->rep.parts[i], check, ctx,
-				c->receipts + i * RECEIPT_WIRE) < 0) {
+				receipts + i * RECEIPT_WIRE) < 0) {
 			qreply_free(&c->rep);
 			return -1;
 		}
@@ -196,18 +323,10 @@ static int spsc_take(void *conn, int max, int wait_ms, qb_check_fn check,
 	qreply_free(&c->rep);
 	if (n == 0)
 		return 0;
-	h = (struct proto_header){ .code = OP_ACK };
-	part.data = c->receipts;
-	part.len = n * RECEIPT_WIRE;
-	if (call(c, &h, &part, 1, 0) < 0)
+	c->acks[slot].data = receipts;
+	c->acks[slot].len = n * RECEIPT_WIRE;
+	if (send_pending(c, OP_ACK, &c->acks[slot], 1, n) < 0)
 		return -1;
-	if (proto_get(&c->rep.h, "acked", 0) != n) {
-		qb_error("ACK of %zu atoms acked %llu", n,
-			 (unsigned long long)proto_get(&c->rep.h, "acked", 0));
-		qreply_free(&c->rep);
-		return -1;
-	}
-	qreply_free(&c->rep);
 	return (int)n;
 }
 
@@ -232,7 +351,9 @@ const struct qb_driver qb_driver = {
 	.name = "spsc",
 	.open = spsc_open,
 	.put = spsc_put,
+	.put_flush = flush,
 	.take = spsc_take,
+	.take_flush = flush,
 	.close = spsc_close,
 	.teardown = spsc_teardown,
 };

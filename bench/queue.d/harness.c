@@ -3,17 +3,24 @@
  * bench/queue clients.  See harness.h.
  *
  *   qb-NAME [-a ATOMS] [-e EVENTS] [-b BATCH] [-c CONSUMERS] [-t SECONDS]
- *           [-w WAIT_MS] -s SERVER -q QUEUE
+ *           [-w WINDOW] [-W WAIT_MS] -s SERVER -q QUEUE
  *
  * prints one line, e.g.
  *
- *   system=spsc atoms=100000 events=100000 batch=100 consumers=1
+ *   system=spsc atoms=100000 events=100000 batch=100 consumers=1 window=4
  *   seconds=0.812 atoms_s=123152 events_s=123152 mb_s=12.3 lost=0 dup=0
  *   bad=0 per_take=100.0 cpu_s=1.234 ok
  *
  * The clock runs from the moment every process is connected and released
  * at once, to the moment the last atom the producer offered is
  * acknowledged.  Connecting is not timed: it is paid once per process.
+ *
+ * With a window over 1 a consumer's ACK may still be unanswered when its
+ * take returns; its atoms count as acknowledged then, and the consumer
+ * reads the answer later (take_flush at the latest): any answer that is
+ * not a full acknowledgement fails the run.  The take that completes
+ * the count reads its own ACKs' answers before it stops the clock, so
+ * the last ACK is answered, not only sent, when the clock stops.
  *
  * cpu_s is the CPU time (user + system) of the producer and consumers,
  * their whole lives, connecting included, and of this process while it
@@ -51,9 +58,9 @@ struct shared {
 	int64_t start_ns;
 	int64_t stop_putting_ns;	/* the producer offers no batch after */
 	int64_t give_up_ns;		/* everyone stops, the run has failed */
-	_Atomic uint64_t produced;
-	_Atomic int producer_done;
-	_Atomic uint64_t acked;
+	_Atomic uint64_t produced;	/* offered: handed to put() */
+	_Atomic int producer_done;	/* and every put answered */
+	_Atomic uint64_t acked;		/* taken, checked, ACK sent */
 	_Atomic uint64_t takes;		/* takes that brought atoms */
 	_Atomic uint64_t dups;
 	_Atomic uint64_t bad;
@@ -73,7 +80,10 @@ static const char usage[] =
 	"  -b, --batch N        atoms per PUT, GET and ACK (default 100)\n"
 	"  -c, --consumers N    consumer processes (default 1)\n"
 	"  -t, --max-time SEC   offer no more atoms after SEC seconds (default 60)\n"
-	"  -w, --wait MS        consumers' long-poll wait (default 200)\n"
+	"  -w, --window N       requests a connection may leave unanswered: PUT\n"
+	"                       batches, ACKs and the next GET (default 4, 1 to %d;\n"
+	"                       1: one request at a time)\n"
+	"  -W, --wait MS        consumers' long-poll wait (default 200)\n"
 	"  -s, --server ADDR    where the server listens\n"
 	"  -q, --queue NAME     queue, tube or stream to use\n"
 	"      --help           show this help and exit\n";
@@ -133,7 +143,8 @@ static void parse_options(int argc, char **argv, long *max_time)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "consumers", required_argument, NULL, 'c' },
 		{ "max-time", required_argument, NULL, 't' },
-		{ "wait", required_argument, NULL, 'w' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "wait", required_argument, NULL, 'W' },
 		{ "server", required_argument, NULL, 's' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -146,18 +157,20 @@ static void parse_options(int argc, char **argv, long *max_time)
 	conf.batch = 100;
 	conf.consumers = 1;
 	conf.wait_ms = 200;
+	conf.window = 4;
 	*max_time = 60;
-	while ((ch = getopt_long(argc, argv, "a:e:b:c:t:w:s:q:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:e:b:c:t:w:W:s:q:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a': conf.atoms = (uint64_t)parse_count("--atoms", optarg, 1, 100000000); break;
 		case 'e': conf.events = (uint32_t)parse_count("--events", optarg, 1, 100000); break;
 		case 'b': conf.batch = (int)parse_count("--batch", optarg, 1, 1000); break;
 		case 'c': conf.consumers = (int)parse_count("--consumers", optarg, 1, MAX_CHILDREN - 1); break;
 		case 't': *max_time = parse_count("--max-time", optarg, 1, 86400); break;
-		case 'w': conf.wait_ms = (int)parse_count("--wait", optarg, 1, 60000); break;
+		case 'w': conf.window = (int)parse_count("--window", optarg, 1, QB_WINDOW_MAX); break;
+		case 'W': conf.wait_ms = (int)parse_count("--wait", optarg, 1, 60000); break;
 		case 's': conf.server = optarg; break;
 		case 'q': conf.queue = optarg; break;
-		case 'h': printf(usage, qb_driver.name); exit(0);
+		case 'h': printf(usage, qb_driver.name, QB_WINDOW_MAX); exit(0);
 		default: usage_error("unknown option");
 		}
 	}
@@ -208,25 +221,30 @@ static void maybe_finish(void)
 
 static int run_producer(void *conn)
 {
+	/* window sets of buffers, used in turn: a batch's data stays as it
+	 * is while its answer may be outstanding (see put in harness.h). */
 	size_t stride = QB_HEADROOM + conf.atom_bytes;
-	uint8_t *slots = malloc((size_t)conf.batch * stride);
-	struct qb_atom *batch = calloc((size_t)conf.batch, sizeof *batch);
-	uint64_t next = 0;
+	size_t natoms = (size_t)conf.window * (size_t)conf.batch;
+	uint8_t *slots = malloc(natoms * stride);
+	struct qb_atom *atoms = calloc(natoms, sizeof *atoms);
+	uint64_t next = 0, batches = 0;
 	int rc = 0;
 
-	if (slots == NULL || batch == NULL) {
+	if (slots == NULL || atoms == NULL) {
 		qb_error("producer: out of memory");
 		free(slots);
-		free(batch);
+		free(atoms);
 		return -1;
 	}
-	for (int i = 0; i < conf.batch; i++) {
-		batch[i].data = slots + (size_t)i * stride + QB_HEADROOM;
-		batch[i].len = conf.atom_bytes;
-		fill_template(batch[i].data);
+	for (size_t i = 0; i < natoms; i++) {
+		atoms[i].data = slots + i * stride + QB_HEADROOM;
+		atoms[i].len = conf.atom_bytes;
+		fill_template(atoms[i].data);
 	}
 	while (next < conf.atoms && !atomic_load(&sh->failed) &&
 	       qb_now_ns() < sh->stop_putting_ns) {
+		struct qb_atom *batch = atoms + (batches % (uint64_t)conf.window) *
+						(uint64_t)conf.batch;
 		int n = conf.atoms - next < (uint64_t)conf.batch
 			? (int)(conf.atoms - next) : conf.batch;
 		for (int i = 0; i < n; i++) {
@@ -237,14 +255,19 @@ static int run_producer(void *conn)
 			rc = -1;
 			break;
 		}
+		batches++;
 		next += (uint64_t)n;
 		atomic_store(&sh->produced, next);
 		atomic_store(&sh->progress_ns, qb_now_ns());
 	}
+	/* Done means stored: the batches still unanswered are waited for
+	 * before the consumers may stop the clock. */
+	if (rc == 0 && qb_driver.put_flush(conn) < 0)
+		rc = -1;
 	atomic_store(&sh->producer_done, 1);
 	maybe_finish();
 	free(slots);
-	free(batch);
+	free(atoms);
 	return rc;
 }
 
@@ -293,14 +316,26 @@ static int run_consumer(void *conn)
 		n = qb_driver.take(conn, conf.batch, conf.wait_ms, check_atom, NULL);
 		if (n < 0)
 			return -1;
-		atomic_fetch_add(&sh->acked, (uint64_t)n);
 		if (n > 0) {
+			/* If these atoms complete the count, the clock is to
+			 * stop: their ACK's answer is read first, so that it
+			 * stops at an answered ACK whatever the window. */
+			if (atomic_load(&sh->producer_done) &&
+			    atomic_load(&sh->acked) + (uint64_t)n >= atomic_load(&sh->produced) &&
+			    qb_driver.take_flush(conn) < 0)
+				return -1;
+			atomic_fetch_add(&sh->acked, (uint64_t)n);
 			atomic_fetch_add(&sh->takes, 1);
 			atomic_store(&sh->progress_ns, qb_now_ns());
 		}
 		maybe_finish();
 	}
-	return 0;
+	/* Every ACK sent must have been answered in full for the run to
+	 * count; after a failure elsewhere the answers do not matter, and
+	 * the server may be gone. */
+	if (atomic_load(&sh->failed))
+		return 0;
+	return qb_driver.take_flush(conn);
 }
 
 /* A child's life: connect, say so, wait for the start, work. */
@@ -453,10 +488,10 @@ static int report(int workers_ok, double cpu)
 	int ok = workers_ok && end != 0 && seen == produced && dups == 0 &&
 		 bad == 0 && produced > 0;
 
-	printf("system=%s atoms=%" PRIu64 " events=%.0f batch=%d consumers=%d "
+	printf("system=%s atoms=%" PRIu64 " events=%.0f batch=%d consumers=%d window=%d "
 	       "seconds=%.3f atoms_s=%.0f events_s=%.0f mb_s=%.1f lost=%" PRIu64
 	       " dup=%" PRIu64 " bad=%" PRIu64 " per_take=%.1f cpu_s=%.3f %s\n",
-	       qb_driver.name, produced, events, conf.batch, conf.consumers, s,
+	       qb_driver.name, produced, events, conf.batch, conf.consumers, conf.window, s,
 	       s > 0 ? (double)produced / s : 0, s > 0 ? events / s : 0,
 	       s > 0 ? events * QB_EVENT_BYTES / s / 1e6 : 0,
 	       produced - seen, dups, bad,
