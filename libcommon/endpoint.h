@@ -36,6 +36,11 @@ struct endpoint_opts {
 	uint64_t producer;	/* the stage's id, shared by its replicas;
 				 * 0: anonymous, never completes a queue */
 	uint32_t producers;	/* producers the queue expects; 0: leave it */
+	/* A stage that reads a queue: a PUT refused because its stage has
+	 * finished the queue (another replica saw the input complete) only
+	 * repeats work already stored, so it is dropped with a warning, not
+	 * an error.  For a source, it is a rerun that must be loud. */
+	int late_is_redundant;
 };
 
 /* endpoint_read_wait's answer when nothing came within the wait. */

@@ -65,6 +65,7 @@ int equeue_open(struct endpoint *ep, const char *spec,
 	}
 	q->link->producer = o && ep->writing ? o->producer : 0;
 	q->link->producers = o && ep->writing ? o->producers : 0;
+	q->link->late_is_redundant = o && ep->writing ? o->late_is_redundant : 0;
 	ep->eq = q;
 	if (q->link->producer && producer_call(ep, 0) < 0) {
 		equeue_close(ep);

@@ -85,6 +85,19 @@ static int reply_ok(struct queue_link *l, const struct qreply *rep)
 	return -1;
 }
 
+/* A PUT answered FINISHED by a stage's queue that another replica has
+ * finished: the input was done, and its outputs stored, elsewhere (see
+ * endpoint_opts).  Said once; the batch counts as stored. */
+static int late_put(struct queue_link *l, const struct qreply *rep)
+{
+	if (rep->h.code != ST_FINISHED || !l->late_is_redundant)
+		return 0;
+	if (!l->warned_late++)
+		log_warn("%s: this stage has finished the queue already (another replica saw its input complete); late outputs of work done there are dropped",
+			 l->name);
+	return 1;
+}
+
 static int lost(struct queue_link *l)
 {
 	snprintf(l->err, sizeof l->err, "%.200s: %.300s", l->name, l->qc.err);
@@ -97,7 +110,7 @@ static int settle(struct queue_link *l)
 {
 	struct qreply *r = l->in;
 	uint64_t id = r->h.reqid;
-	int rc = reply_ok(l, r);
+	int rc = late_put(l, r) ? 0 : reply_ok(l, r);
 
 	if (id == l->get_reqid) {
 		l->in = l->rep;		/* emptied before the GET was sent */
@@ -144,7 +157,7 @@ static int call_now(struct queue_link *l, struct proto_header *h,
 	snprintf(h->queue, sizeof h->queue, "%.200s", l->name);
 	if (qclient_call(&l->qc, h, parts, n, wait_ns, rep) < 0)
 		return lost(l);
-	if (reply_ok(l, rep) < 0) {
+	if (!late_put(l, rep) && reply_ok(l, rep) < 0) {
 		qreply_free(rep);
 		return -1;
 	}
@@ -179,6 +192,8 @@ static int put_waiting(struct queue_link *l, const struct qpart *part, int64_t w
 		if (call_now(l, &h, part, 1, 0, &rep) < 0)
 			return -1;
 		code = rep.h.code;
+		if (late_put(l, &rep))
+			code = ST_OK;
 		qreply_free(&rep);
 		if (code != ST_FULL && code != ST_NOSPACE)
 			return 0;
@@ -283,6 +298,8 @@ int qlink_ack(struct queue_link *l, const uint8_t receipt[RECEIPT_WIRE])
 {
 	struct ack_batch *a = &l->acks[l->ack_fill];
 
+	if (a->n == 0)
+		l->ack_since = mono_ns();
 	memcpy(a->wire + a->n * RECEIPT_WIRE, receipt, RECEIPT_WIRE);
 	return ++a->n == QLINK_ACK_BATCH;
 }
@@ -386,6 +403,17 @@ static int take_ready(struct queue_link *l)
 	return qclient_overdue(&l->qc) || refused ? qlink_quiet(l) : 0;
 }
 
+/* Has any link held receipts back longer than it may? */
+static int acks_overdue(void)
+{
+	int64_t now = mono_ns();
+
+	for (struct queue_link *l = open_links; l; l = l->next_open)
+		if (l->acks[l->ack_fill].n > 0 && now - l->ack_since > QLINK_ACK_DELAY_MAX_NS)
+			return 1;
+	return 0;
+}
+
 /*
  * The flush for a program about to wait on something else (a child's
  * output, say) with no need to wait for the coordinator too: sends the
@@ -405,6 +433,8 @@ int qlink_progress_all(char *err, size_t errlen)
 			goto fail;
 	for (l = open_links; l; l = l->next_open)
 		unanswered |= puts_unanswered(l);
+	if (unanswered && acks_overdue())
+		return qlink_flush_all(err, errlen) < 0 ? -1 : 1;
 	for (l = open_links; l && !unanswered; l = l->next_open)
 		if (ack_send(l) < 0)
 			goto fail;

@@ -19,7 +19,9 @@
  *    later, before the next call that needs the link quiet, and at close.
  *
  * A batch a full queue (or a full disk) refuses goes again an atom at a
- * time, waiting for room: back-pressure, never a drop.
+ * time, waiting for room: back-pressure, never a drop.  A batch refused
+ * FINISHED is dropped only where it can only repeat stored work
+ * (late_is_redundant).
  *
  * Replies are read as they come and matched to their requests by id, so
  * a GET may be on its way while PUTs and ACKs are answered.
@@ -37,6 +39,10 @@
 #define QLINK_PUT_BYTES ((size_t)1 << 20)
 #define QLINK_PUT_WINDOW 4
 #define QLINK_ACK_BATCH 512
+/* The longest qlink_progress_all lets ACKs wait behind unanswered PUTs
+ * before it waits for those answers itself: with PUTs always on their
+ * way, the ACKs would otherwise wait until their leases ran out. */
+#define QLINK_ACK_DELAY_MAX_NS (10 * 1000 * 1000)
 
 struct put_batch {
 	uint8_t *buf;		/* the frames, end to end */
@@ -61,12 +67,15 @@ struct queue_link {
 	char err[600];		/* why the last call failed */
 	uint64_t producer;	/* writing: the stage's id, 0: anonymous */
 	uint32_t producers;	/* writing: how many the queue should expect */
+	int late_is_redundant;	/* see endpoint_opts */
+	int warned_late;
 	/* writing: the PUT window; puts[fill] is being filled */
 	struct put_batch puts[QLINK_PUT_WINDOW];
 	size_t fill;
 	/* reading: ACKs being gathered, and the batch on its way */
 	struct ack_batch acks[2];
 	size_t ack_fill;
+	int64_t ack_since;	/* mono ns of the first receipt held back */
 	/* reading: a GET on its way, and the last GET's reply */
 	uint64_t get_reqid;
 	int got;		/* a GET's reply came in */

@@ -96,6 +96,24 @@ numbers() {
 	seq 1 100 | cmp - got
 }
 
+@test "complete: a stage whose output another replica finished drops its late output, warns, and exits 0" {
+	start_coord
+	spsc-coord create raw
+	id=$(spsc-op -i raw -o up --print-endpoints -- cat | awk '$1 == "out" { print $3 }')
+	spsc-op -i raw -o up -- cat 2>late.err &
+	late=$!
+	BG_PIDS="$BG_PIDS $late"
+	wait_for '[ "$(qstat up producers)" -eq 1 ]' 100
+	# What a replica that saw the input complete first says (PRODUCER done).
+	QT raw "SPSC/1 PRODUCER 1 up producer=$((16#$id)) done=1" | grep -q '^SPSC/1 OK'
+	echo a | spsc-source --name one -o raw
+	wait_for '! kill -0 "$late" 2>/dev/null' 300
+	wait "$late"
+	grep -q '^spsc-op\[[0-9]*\]: warning: up: this stage has finished the queue already (another replica saw its input complete); late outputs of work done there are dropped$' late.err
+	[ "$(qstat raw complete)" -eq 1 ]
+	[ "$(qstat up ready)" -eq 0 ]
+}
+
 @test "complete: fan-in waits for every producer it was told of (create --producers 2)" {
 	start_coord
 	spsc-coord create up --producers 2

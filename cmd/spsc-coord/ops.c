@@ -405,8 +405,8 @@ static int check_frames(struct request *r, struct queue *q, uint64_t *fresh,
 
 /* A producer that said it was done cannot add to the queue: its output
  * is whole, and consumers may have ended on it.  (A replica that wakes
- * after another finished for the stage lands here; it exits, and on a
- * restart finds its input complete.) */
+ * after another finished for the stage lands here; what it writes repeats
+ * stored work, and it drops it: spsc-protocol(7), FINISHED.) */
 static int finished(struct request *r, const struct queue *q)
 {
 	uint64_t id = proto_get(&r->h, "producer", 0);

@@ -283,6 +283,7 @@ static void open_endpoints(struct op *op, const struct args *a)
 	if (endpoint_open(&op->in, a->input, 0, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->in.err);
 	op->epo.producer = producer;
+	op->epo.late_is_redundant = endpoint_is_queue(&op->in);
 	if (endpoint_open(&op->out, a->output, 1, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->out.err);
 	op->epo.producer = 0;

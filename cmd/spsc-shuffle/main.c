@@ -330,6 +330,7 @@ int main(int argc, char **argv)
 	if (endpoint_open(&in, o.input, 0, &eo) < 0)
 		die(EXIT_FAIL, "%s", in.err);
 	eo.producer = producer;
+	eo.late_is_redundant = endpoint_is_queue(&in);
 	if (open_outputs(&s, &o, &eo) < 0)
 		die(EXIT_FAIL, "%s", s.err[0] ? s.err : "out of memory");
 	eo.producer = 0;
