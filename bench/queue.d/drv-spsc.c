@@ -4,9 +4,10 @@
  *
  *   put:  one PUT message with n atom frames, answered after the
  *         coordinator's write(2) of all of them;
- *   take: one GET max=n (long-polling up to wait_ms), the frames checked
- *         (header and payload CRC, as every spsc reader does), then one
- *         ACK with n receipts.
+ *   take: one GET max=n split=1 (long-polling up to wait_ms), the frames
+ *         checked (header and payload CRC, as every spsc reader does; a
+ *         large frame comes as its header, then its payload, sent from
+ *         the coordinator's log uncopied), then one ACK with n receipts.
  *
  * Requests go through qclient_send and their answers come back through
  * qclient_recv, each naming its request by id, as spsc's own queue
@@ -253,27 +254,38 @@ static int flush(void *conn)
 	return 0;
 }
 
-/* Checks one delivered frame as a reader would and writes its receipt. */
-static int check_frame(struct spsc_conn *c, zmq_msg_t *m, qb_check_fn check,
+/* Checks the frame at part *i as a reader would (whole, or its header and
+ * then its payload: GET split=1), moves *i past it and writes its
+ * receipt. */
+static int check_frame(struct spsc_conn *c, size_t *i, qb_check_fn check,
 		       void *ctx, uint8_t *receipt)
 {
-	const uint8_t *p = zmq_msg_data(m);
+	zmq_msg_t *m = &c->rep.parts[(*i)++];
+	const uint8_t *p = zmq_msg_data(m), *payload;
 	size_t len = zmq_msg_size(m);
 	struct atom_frame f;
 	struct atom a;
 	struct receipt rc;
 	char why[256];
 
+	if (atom_frame_is_head(p, len) && *i < c->rep.nparts) {
+		payload = zmq_msg_data(&c->rep.parts[*i]);
+		len += zmq_msg_size(&c->rep.parts[(*i)++]);
+	} else {
+		payload = NULL;
+	}
 	if (atom_parse_header(p, len, ATOM_DEFAULT_LIMIT, &a, &f, why, sizeof why) != 0 ||
 	    f.codec != ATOM_CODEC_RAW || len != f.header_len + f.stored) {
 		qb_error("GET %s: bad frame: %s", c->conf->queue, why);
 		return -1;
 	}
-	if (crc32c(0, p + f.header_len, f.stored) != f.payload_crc) {
+	if (payload == NULL)
+		payload = p + f.header_len;
+	if (crc32c(0, payload, f.stored) != f.payload_crc) {
 		qb_error("GET %s: payload CRC mismatch", c->conf->queue);
 		return -1;
 	}
-	if (check(ctx, p + f.header_len, f.stored) < 0 || a.events != c->conf->events) {
+	if (check(ctx, payload, f.stored) < 0 || a.events != c->conf->events) {
 		qb_error("GET %s: an atom the producer did not make", c->conf->queue);
 		return -1;
 	}
@@ -298,6 +310,7 @@ static int spsc_take(void *conn, int max, int wait_ms, qb_check_fn check,
 	snprintf(h.queue, sizeof h.queue, "%s", c->conf->queue);
 	proto_set(&h, "max", (uint64_t)max);
 	proto_set(&h, "wait", (uint64_t)wait_ms);
+	proto_set(&h, "split", 1);	/* large payloads come uncopied */
 	if (qclient_send(&c->qc, &h, NULL, 0, (int64_t)wait_ms * NS_PER_MS) < 0) {
 		qb_error("%s", c->qc.err);
 		return -1;
@@ -312,10 +325,9 @@ static int spsc_take(void *conn, int max, int wait_ms, qb_check_fn check,
 		qreply_free(&c->rep);
 		return -1;
 	}
-	n = c->rep.nparts;
-	for (size_t i = 0; i < n; i++) {
-		if (check_frame(c, &c->rep.parts[i], check, ctx,
-				receipts + i * RECEIPT_WIRE) < 0) {
+	n = 0;
+	for (size_t i = 0; i < c->rep.nparts; n++) {
+		if (check_frame(c, &i, check, ctx, receipts + n * RECEIPT_WIRE) < 0) {
 			qreply_free(&c->rep);
 			return -1;
 		}
