@@ -22,6 +22,7 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/segview.c cmd/spsc-coord/segview.h \
 	cmd/spsc-coord/server.c \
 	cmd/spsc-coord/store.c cmd/spsc-coord/store.h \
+	cmd/spsc-coord/syncer.c cmd/spsc-coord/syncer.h \
 	cmd/spsc-coord/table.c \
 	cmd/spsc-coord/waiters.c cmd/spsc-coord/waiters.h
 # Only the coordinator talks to a service manager (sd_notify, in server.c).

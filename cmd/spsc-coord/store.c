@@ -141,17 +141,37 @@ static int sync_current(struct store *s)
 	return 0;
 }
 
+/* Hands the newest segment's interval sync to the syncer (syncer.h).
+ * 1: taken; 0: the syncer is busy with the last one; -1: no syncer, or
+ * no descriptor to give it: sync here. */
+static int hand_over(struct store *s)
+{
+	char path[4200];
+	int rc;
+
+	if (!s->syncer.running)
+		return -1;
+	segment_path(s, current(s)->seq, path, sizeof path);
+	if ((rc = syncer_submit(&s->syncer, current(s)->fd, path)) == 1) {
+		s->dirty = 0;
+		s->last_sync_ns = mono_ns();
+	}
+	return rc;
+}
+
 /*
  * Starts a new segment with room for bytes.  A finished segment is synced
- * before the next begins, or an interval sync (which only syncs the
- * newest) would miss it.
+ * (or handed to the syncer) before the next begins, or an interval sync,
+ * which only syncs the newest, would miss it.
  */
 static int next_segment(struct store *s, uint64_t bytes)
 {
 	struct segment seg;
 
-	if (store_flush(s) < 0 ||
-	    (s->fsync != FSYNC_NEVER && s->dirty && sync_current(s) < 0))
+	if (store_flush(s) < 0)
+		return -1;
+	if (s->fsync != FSYNC_NEVER && s->dirty &&
+	    (s->fsync == FSYNC_ALWAYS || hand_over(s) != 1) && sync_current(s) < 0)
 		return -1;
 	if (s->spare.fd >= 0 && bytes <= s->spare.reserved) {
 		seg = s->spare;
@@ -430,6 +450,8 @@ int store_open(struct store *s, const char *dir, uint64_t segment_max,
 	s->spare.fd = -1;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return fail(s, "mkdir", dir);
+	if (fsync == FSYNC_INTERVAL && syncer_start(&s->syncer) < 0)
+		log_warn("%s: no sync thread (%s): syncs wait in the loop", dir, strerror(errno));
 	s->replaying = 1;
 	if (replay_all(s, fn, ctx) < 0)
 		return -1;
@@ -553,10 +575,18 @@ int store_flush(struct store *s)
 /* For --fsync interval: called every loop turn. */
 int store_sync_due(struct store *s, int64_t now)
 {
+	char path[4200];
+	int err = syncer_failed(&s->syncer, path, sizeof path), rc;
+
+	if (err) {
+		errno = err;
+		return fail(s, "fdatasync", path);
+	}
 	if (s->fsync != FSYNC_INTERVAL || !s->dirty ||
 	    now - s->last_sync_ns < s->fsync_interval_ns)
 		return 0;
-	return sync_current(s);
+	rc = hand_over(s);
+	return rc >= 0 ? 0 : sync_current(s);	/* busy: again next turn */
 }
 
 /* While the disk is full, tries once a second to make the spare again. */
@@ -728,6 +758,7 @@ void store_end(const struct store *s, struct record_pos *end)
 
 void store_close(struct store *s)
 {
+	syncer_stop(&s->syncer);
 	if (s->nsegs && s->fsync != FSYNC_NEVER)
 		(void)fdatasync(current(s)->fd);
 	for (size_t i = 0; i < s->nsegs; i++) {

@@ -34,6 +34,7 @@
 
 #include "segment.h"
 #include "segview.h"
+#include "syncer.h"
 
 enum fsync_policy { FSYNC_NEVER, FSYNC_INTERVAL, FSYNC_ALWAYS };
 
@@ -69,6 +70,7 @@ struct store {
 	int64_t fsync_interval_ns;
 	int64_t last_sync_ns;
 	int dirty;
+	struct syncer syncer;	/* --fsync interval: syncs off the loop */
 	int replaying;		/* no deletions until the replay is whole */
 	int prealloc;		/* the filesystem can allocate ahead */
 	int nospace;		/* no spare segment: the disk is full */
