@@ -279,6 +279,16 @@ int64_t endpoint_watermark(const struct endpoint *ep)
 	return ep->wm;
 }
 
+/* A queue input whose producers have all finished (or that was sealed),
+ * as of the last read: nothing more will come but what it holds, some of
+ * which this reader may hold itself (spsc-protocol(7), closed=1).  A
+ * reader that keeps atoms unacknowledged until it has all it needs can
+ * stop waiting for more.  Always 0 for pipes and files. */
+int endpoint_input_closed(const struct endpoint *ep)
+{
+	return ep->closed;
+}
+
 int endpoint_close(struct endpoint *ep)
 {
 	int rc = 0;

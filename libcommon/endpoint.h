@@ -59,6 +59,7 @@ struct endpoint {
 	struct atom_reader rd;
 	struct atom_writer wr;
 	int64_t wm;		/* reading: the input's watermark so far */
+	int closed;		/* reading a queue: its producers are done */
 	int64_t wm_next;	/* pipes and files: the last atom's, from the
 				 * next read on */
 	char err[600];
@@ -79,6 +80,7 @@ int endpoints_flush(char *err, size_t errlen);
 int endpoints_progress(char *err, size_t errlen);
 int endpoint_finish(struct endpoint *ep);
 int64_t endpoint_watermark(const struct endpoint *ep);
+int endpoint_input_closed(const struct endpoint *ep);
 int endpoint_close(struct endpoint *ep);
 int endpoint_fd(const struct endpoint *ep);
 int endpoint_pending(const struct endpoint *ep);

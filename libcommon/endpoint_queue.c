@@ -179,10 +179,13 @@ int equeue_close(struct endpoint *ep)
 	return rc;
 }
 
-/* Watermarks only rise: a reply that overtook a later one says less. */
-static void note_watermark(struct endpoint *ep, const struct qreply *rep)
+/* What a GET reply says of the queue's producers.  Watermarks only rise:
+ * a reply that overtook a later one says less. */
+static void note_flow(struct endpoint *ep, const struct qreply *rep)
 {
 	int64_t wm;
+
+	ep->closed = proto_get(&rep->h, "closed", 0) == 1;
 
 	if (proto_get(&rep->h, "complete", 0)) {
 		ep->wm = ATOM_TIME_END;
@@ -219,7 +222,7 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 	q->next = 0;
 	q->fetched = mono_ns();
 	q->lease_ns = (int64_t)proto_get(&rep->h, "vis", 0) * NS_PER_MS;
-	note_watermark(ep, rep);
+	note_flow(ep, rep);
 	if (rep->nparts > 0)
 		return 1;
 	if (proto_get(&rep->h, "complete", 0))
@@ -287,7 +290,9 @@ int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 			return -1;
 		if (rc == 2)
 			return 0;
-		if (rc == 0 && mono_ns() >= until)
+		/* A bounded wait also ends when the input closes: a reader
+		 * holding atoms back learns it has all it will get. */
+		if (rc == 0 && (mono_ns() >= until || (wait_ns >= 0 && ep->closed)))
 			return ENDPOINT_AGAIN;
 	}
 }

@@ -458,3 +458,44 @@ expect = {w: (n, want[1][w]) for w, n in want[0].items() if n}
 assert have == expect, sorted(set(have.items()) ^ set(expect.items()))[:10]
 PY
 }
+
+# The input is complete but for the atoms the stage holds: a 60 s
+# checkpoint interval (leases of 10 min, so half a lease does not cut it
+# shorter) must not hold the end back.  The bound, 10 s, is far above a
+# normal run (well under a second) and far below the interval.
+@test "a complete input ends the stage at once, not at its next checkpoint" {
+	start_coord
+	spsc-coord create raw --visibility 10m
+	printf 'a\t1\nb\t2\na\t3\n' > in.tsv
+	spsc-source -n 1 --name in -o raw in.tsv
+	SECONDS=0
+	timeout -s KILL 120 spsc-reduce -i raw -o out -k 1 -t '\t' --checkpoint 60s sum:2
+	echo "took ${SECONDS}s"
+	[ "$SECONDS" -lt 10 ]
+	[ "$(timeout -s KILL 30 spsc-sink -i out)" = "$(printf 'a\t4\nb\t2')" ]
+	[ "$(qstat raw acked)" -eq 3 ]
+	[ "$(qstat raw complete)" -eq 1 ]
+	[ "$(qstat out complete)" -eq 1 ]
+}
+
+# The same when the producer says done only after the stage has taken
+# every atom and gone back to waiting: the end must reach a waiting stage.
+@test "a producer that finishes while the stage waits ends it at once" {
+	start_coord
+	spsc-coord create raw --visibility 10m
+	printf 'a\t1\nb\t2\na\t3\n' > in.tsv
+	mkfifo in.fifo
+	SECONDS=0
+	background timeout -s KILL 120 spsc-reduce -i raw -o out -k 1 -t '\t' --checkpoint 60s sum:2
+	reducer=$LAST_PID
+	background spsc-source -n 1 --name in -o raw in.fifo
+	exec 7> in.fifo
+	cat in.tsv >&7
+	wait_for '[ "$(qstat raw put)" -eq 3 ] && [ "$(qstat raw ready)" -eq 0 ]'
+	exec 7>&-	# the source ends, and says done
+	wait "$reducer"
+	echo "took ${SECONDS}s"
+	[ "$SECONDS" -lt 10 ]
+	[ "$(timeout -s KILL 30 spsc-sink -i out)" = "$(printf 'a\t4\nb\t2')" ]
+	[ "$(qstat raw complete)" -eq 1 ]
+}

@@ -80,15 +80,18 @@ size_t flow_done_count(const struct flow *f)
 	return n;
 }
 
-int flow_complete(const struct flow *f, uint64_t depth)
+/* Nothing more will be put: sealed, or every producer it waits for is
+ * done.  What it holds may still be handed out (again). */
+int flow_closed(const struct flow *f)
 {
 	size_t done = flow_done_count(f);
 
-	if (depth > 0)
-		return 0;
-	if (f->sealed)
-		return 1;
-	return done >= flow_expected(f) && done == f->n;
+	return f->sealed || (done >= flow_expected(f) && done == f->n);
+}
+
+int flow_complete(const struct flow *f, uint64_t depth)
+{
+	return depth == 0 && flow_closed(f);
 }
 
 /*

@@ -45,6 +45,7 @@ void flow_free(struct flow *f);
 void flow_reset(struct flow *f);
 struct producer *flow_find(const struct flow *f, uint64_t id);
 int flow_note(struct flow *f, uint64_t id, int64_t wm, int done);
+int flow_closed(const struct flow *f);
 int flow_complete(const struct flow *f, uint64_t depth);
 int64_t flow_watermark(const struct flow *f, uint64_t depth, uint64_t timed,
 		       int64_t held_min);

@@ -335,6 +335,21 @@ static struct get_args waiter_get(const struct waiter *w, const struct queue *q,
 }
 
 /*
+ * Has q just closed (flow_closed: nothing more will be put)?  Its waiters
+ * are answered then, once, with what there is and closed=1: a consumer
+ * that holds atoms back until it has everything (spsc-reduce, until its
+ * checkpoint) learns that it has, and need not wait out its timer.  Only
+ * once: a consumer whose fellows hold the rest waits as before.
+ */
+static int just_closed(struct queue *q)
+{
+	int closed = flow_closed(&q->flow), news = closed && !q->closed_told;
+
+	q->closed_told = closed;
+	return news;
+}
+
+/*
  * Answers parked GETs: those on the queues touched in this turn (put,
  * returned, leases run out, made) while atoms are ready, oldest first;
  * then those whose wait is over, with what there is.  Waiters on idle
@@ -346,14 +361,15 @@ void serve_waiters(struct coord *c, int64_t now)
 
 	/* Dead-lettering may touch more queues meanwhile: index, not pointer.
 	 * A queue that has just completed answers all its waiters: there
-	 * will never be anything for them. */
+	 * will never be anything for them; one that has just closed, too. */
 	for (size_t i = 0; i < c->ntouched; i++) {
 		struct queue *q = c->touched[i]->q;
-		int complete = queue_complete(q);
-		while ((q->n.ready > 0 || complete) &&
+		int all = just_closed(q);
+		all |= queue_complete(q);
+		while ((q->n.ready > 0 || all) &&
 		       (w = waiters_first(&c->waiters, q->name)) != NULL) {
 			struct get_args g = waiter_get(w, q, c);
-			if (deliver(c, q, &w->identity, &g, !complete) == 0 && !complete)
+			if (deliver(c, q, &w->identity, &g, !all) == 0 && !all)
 				break;
 			waiters_remove(&c->waiters, w);
 		}

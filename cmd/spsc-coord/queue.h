@@ -77,6 +77,7 @@ struct queue {
 	struct heap timers;	/* on due: INFLIGHT and DELAYED entries */
 	struct heap times;	/* held entries with event times, on tmin */
 	struct flow flow;	/* producers, watermark, completion */
+	int closed_told;	/* its waiters were answered when it closed */
 	struct entry_list ready;
 	struct entry_list gone;
 	size_t ngone;

@@ -189,7 +189,7 @@ static int64_t next_wait(const struct stage *st)
 
 	if (st->durable && st->npending > 0) {
 		d = st->first_pending + checkpoint_every(st) - mono_ns();
-		wait = d < 0 ? 0 : d;
+		wait = d < 0 || endpoint_input_closed(&st->in) ? 0 : d;
 	}
 	if (!st->r.event_time && top) {
 		now = wall_ns();
@@ -202,10 +202,17 @@ static int64_t next_wait(const struct stage *st)
 	return wait;
 }
 
+/* Nothing came within the wait.  An input whose producers are done will
+ * bring nothing more but the atoms held here: the checkpoint that
+ * acknowledges them goes now, not at its time, so that the input can
+ * complete and the stage end (its cadence is unchanged while input
+ * flows). */
 static int tick(struct stage *st)
 {
 	if (close_windows(st) < 0)
 		return -1;
+	if (st->durable && st->npending > 0 && endpoint_input_closed(&st->in))
+		return checkpoint(st);
 	return maybe_checkpoint(st);
 }
 
