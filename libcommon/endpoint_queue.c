@@ -185,7 +185,8 @@ static void note_flow(struct endpoint *ep, const struct qreply *rep)
 {
 	int64_t wm;
 
-	ep->closed = proto_get(&rep->h, "closed", 0) == 1;
+	ep->closed = proto_get(&rep->h, "closed", 0) == 1 ||
+		     proto_get(&rep->h, "complete", 0) == 1;
 
 	if (proto_get(&rep->h, "complete", 0)) {
 		ep->wm = ATOM_TIME_END;

@@ -102,8 +102,8 @@ void flow_header(struct proto_header *h, const struct queue *q)
 	wm = queue_watermark(q);
 	if (wm != ATOM_TIME_NONE)
 		proto_set(h, "wm", (uint64_t)wm);
-	if (flow_closed(&q->flow))
-		proto_set(h, "closed", 1);
 	if (queue_complete(q))
 		proto_set(h, "complete", 1);
+	else if (flow_closed(&q->flow))
+		proto_set(h, "closed", 1);
 }
