@@ -393,9 +393,9 @@ int qlink_get_wait(struct queue_link *l)
  * that has a refused batch to store. */
 static int take_ready(struct queue_link *l)
 {
-	int rc, refused = 0;
+	int refused = 0;
 
-	while ((rc = qclient_poll(&l->qc, l->in)) == 1)
+	while (qclient_poll(&l->qc, l->in) == 1)
 		if (settle(l) < 0)
 			return -1;
 	for (size_t i = 0; i < QLINK_PUT_WINDOW; i++)

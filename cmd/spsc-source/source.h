@@ -24,7 +24,10 @@
 #include "stamp.h"
 
 #define SOURCE_DEFAULT_NAME "spsc-source"
-#define SOURCE_READ_BLOCK ((size_t)1 << 20)
+/* Reads of 128 KiB, as cat's: a block that stays in the CPU's cache while
+ * it is cut into events is copied once from the kernel, not from memory
+ * again (1 MiB reads cost the pipe path a fifth of its speed). */
+#define SOURCE_READ_BLOCK ((size_t)128 << 10)
 
 struct source_cfg {
 	const char *name;	/* --name: seeds every atom id */
