@@ -191,9 +191,7 @@ static int put_waiting(struct queue_link *l, const struct qpart *part, int64_t w
 		put_header(l, &h, wm);
 		if (call_now(l, &h, part, 1, 0, &rep) < 0)
 			return -1;
-		code = rep.h.code;
-		if (late_put(l, &rep))
-			code = ST_OK;
+		code = rep.h.code;	/* FINISHED here is late_put's: done */
 		qreply_free(&rep);
 		if (code != ST_FULL && code != ST_NOSPACE)
 			return 0;

@@ -19,6 +19,14 @@ dag() {
 
 # wc_dag FILE: a valid keyed DAG of 5 stages and 12 queues (counting the
 # dead-letter queues), with a comment and an env line.
+# check_says STATUS FILE OUTPUT: spsc check FILE exits STATUS and prints
+# exactly OUTPUT.
+check_says() {
+	run spsc check "$2"
+	[ "$status" -eq "$1" ]
+	[ "$output" = "$3" ]
+}
+
 wc_dag() {
 	cat >"$1" <<'EOF_'
 # a comment
@@ -33,9 +41,7 @@ EOF_
 
 @test "check: a valid DAG is ok, exit 0" {
 	wc_dag wc.dag
-	run spsc check wc.dag
-	[ "$status" -eq 0 ]
-	[ "$output" = "wc.dag: ok: 5 stages, 12 queues" ]
+	check_says 0 wc.dag "wc.dag: ok: 5 stages, 12 queues"
 	run spsc check -q wc.dag
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
@@ -47,15 +53,11 @@ ingest: spsc-source -o raw in.txt
 map:    spsc-op -i raw -o words --frob -- cat
 store:  spsc-sink -i words out.txt
 EOF_
-	run spsc check d.dag
-	[ "$status" -eq 1 ]
-	[ "$output" = "d.dag:2:33: error: unrecognized option '--frob'; unknown option or missing argument" ]
+	check_says 1 d.dag "d.dag:2:33: error: unrecognized option '--frob'; unknown option or missing argument"
 	dag e.dag <<'EOF_'
 split: spsc-shuffle -i words -k 1 -p many -o bykey
 EOF_
-	run spsc check e.dag
-	[ "$status" -eq 1 ]
-	[ "$output" = "e.dag:1:38: error: -p: 'many' is not a whole number from 1 to 4096" ]
+	check_says 1 e.dag "e.dag:1:38: error: -p: 'many' is not a whole number from 1 to 4096"
 }
 
 @test "check: a queue read but never written, with the likely one" {
@@ -71,9 +73,7 @@ EOF_
 	dag e.dag <<'EOF_'
 store:  spsc-sink -i nowhere out.txt
 EOF_
-	run spsc check e.dag
-	[ "$status" -eq 1 ]
-	[ "$output" = "e.dag:1:22: error: queue 'nowhere' is read but never written (if something outside this file writes it, add: external nowhere)" ]
+	check_says 1 e.dag "e.dag:1:22: error: queue 'nowhere' is read but never written (if something outside this file writes it, add: external nowhere)"
 }
 
 @test "check: external queues are written from outside" {
@@ -102,13 +102,9 @@ split:   spsc-shuffle -i raw -k 1 -p 4 -o bykey
 count*5: spsc-reduce -i bykey.${REPLICA} -o counts -k 1 count
 store:   spsc-sink -i counts out.txt
 EOF_
-	run spsc check d.dag
-	[ "$status" -eq 1 ]
-	[ "$output" = "d.dag:3:25: error: count.4 reads queue 'bykey.4', but split on line 2 writes 4 partitions of it: its -p and count's replicas disagree" ]
+	check_says 1 d.dag "d.dag:3:25: error: count.4 reads queue 'bykey.4', but split on line 2 writes 4 partitions of it: its -p and count's replicas disagree"
 	sed -i 's/count\*5/count*3/' d.dag
-	run spsc check d.dag
-	[ "$status" -eq 1 ]
-	[ "$output" = "d.dag:2:43: error: queue 'bykey.3' is written by split but never read: count on line 3 reads 3 partitions of it, so its replicas and the -p disagree" ]
+	check_says 1 d.dag "d.dag:2:43: error: queue 'bykey.3' is written by split but never read: count on line 3 reads 3 partitions of it, so its replicas and the -p disagree"
 }
 
 @test "check: a cycle" {
@@ -117,9 +113,7 @@ ingest: spsc-source -o a in.txt
 one:    spsc-op -i a -o b -- cat
 two:    spsc-op -i b -o a -- cat
 EOF_
-	run spsc check d.dag
-	[ "$status" -eq 1 ]
-	[ "$output" = "d.dag:2:1: error: cycle: one -> two -> one (a stage must not read what it, or what it feeds, writes)" ]
+	check_says 1 d.dag "d.dag:2:1: error: cycle: one -> two -> one (a stage must not read what it, or what it feeds, writes)"
 }
 
 @test "check: duplicate names, programs not on PATH, bad lines" {
@@ -160,9 +154,7 @@ EOF_
 	run spsc frob x.dag
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"'frob' is not a command"* ]]
-	run spsc check nosuch.dag
-	[ "$status" -eq 1 ]
-	[ "$output" = "nosuch.dag: error: No such file or directory" ]
+	check_says 1 nosuch.dag "nosuch.dag: error: No such file or directory"
 }
 
 @test "check: words split as sh splits them; \${REPLICA} and \${STAGE} expand, other \$ stays" {
@@ -217,9 +209,7 @@ EOF_
 
 @test "check: a file with CRLF line ends reads as with LF" {
 	printf 'ingest: spsc-source -o raw in.txt\r\nstore:  spsc-sink -i raw out.txt\r\n' >crlf.dag
-	run spsc check crlf.dag
-	[ "$status" -eq 0 ]
-	[ "$output" = "crlf.dag: ok: 2 stages, 2 queues" ]
+	check_says 0 crlf.dag "crlf.dag: ok: 2 stages, 2 queues"
 }
 
 @test "options: each command takes its own, before or after the DAG" {

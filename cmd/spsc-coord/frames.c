@@ -3,29 +3,20 @@
 #include <string.h>
 
 #include "atom.h"
-#include "crc32c.h"
 #include "frames.h"
 #include "log.h"
 #include "ops.h"
 
-/* The checks of frames.h: the header always, the payload's CRC if asked.
- * 0 if the frame may be handed out, with its header's length. */
-static int check(struct frame_ref *f, int payload_too, char *why, size_t whylen)
+/* The checks of frames.h (frame_verify, with the payload's CRC only if
+ * asked); 0 if the frame may be handed out, with its header's length. */
+static int check(struct coord *c, struct frame_ref *f, int payload_too,
+		 char *why, size_t whylen)
 {
 	struct atom_frame fr;
 	struct atom a;
 
-	if (atom_parse_header(f->p, f->len, SIZE_MAX, &a, &fr, why, whylen) != 0)
+	if (frame_verify(c, f->p, f->len, payload_too, &a, &fr, why, whylen) != 0)
 		return -1;
-	if (f->len != fr.header_len + fr.stored) {
-		snprintf(why, whylen, "frame length %u != header %zu + payload %u",
-			 f->len, fr.header_len, fr.stored);
-		return -1;
-	}
-	if (payload_too && crc32c(0, f->p + fr.header_len, fr.stored) != fr.payload_crc) {
-		snprintf(why, whylen, "payload CRC mismatch");
-		return -1;
-	}
 	f->header_len = (uint32_t)fr.header_len;
 	return 0;
 }
@@ -63,7 +54,7 @@ int frame_get(struct coord *c, struct queue *q, struct entry *e, int64_t now,
 		else
 			f->p = f->owned;
 	}
-	if (f->p && check(f, f->owned || !store_is_current(&c->store, e->pos.seq),
+	if (f->p && check(c, f, f->owned || !store_is_current(&c->store, e->pos.seq),
 			  why, sizeof why) == 0)
 		return 0;
 	frame_put(f);

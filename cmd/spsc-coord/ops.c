@@ -78,13 +78,17 @@ static void no_room(struct request *r)
 	s->err[0] = '\0';
 }
 
-/* Checks a frame from a client or from the log; 0 if it may be stored or
- * handed out, else the status to answer with and why. */
-int frame_check(struct coord *c, const uint8_t *buf, size_t len,
-		struct atom *a, char *why, size_t whylen)
+/*
+ * Checks a frame from a client or from the log: its header, its length,
+ * its size against the limit and, if payload_too, its payload's CRC.  0 if
+ * it may be stored or handed out, with its header in a and f; else the
+ * status to answer with and why.
+ */
+int frame_verify(struct coord *c, const uint8_t *buf, size_t len,
+		 int payload_too, struct atom *a, struct atom_frame *f,
+		 char *why, size_t whylen)
 {
-	struct atom_frame f;
-	int rc = atom_parse_header(buf, len, SIZE_MAX, a, &f, why, whylen);
+	int rc = atom_parse_header(buf, len, SIZE_MAX, a, f, why, whylen);
 
 	if (rc == 1) {
 		snprintf(why, whylen, "truncated frame (%zu bytes)", len);
@@ -92,21 +96,30 @@ int frame_check(struct coord *c, const uint8_t *buf, size_t len,
 	}
 	if (rc < 0)
 		return ST_BADATOM;
-	if (f.stored > c->opt.limit || f.raw > c->opt.limit) {
+	if (f->stored > c->opt.limit || f->raw > c->opt.limit) {
 		snprintf(why, whylen, "frame of %u bytes is over the limit of %zu",
-			 f.raw > f.stored ? f.raw : f.stored, c->opt.limit);
+			 f->raw > f->stored ? f->raw : f->stored, c->opt.limit);
 		return ST_TOOBIG;
 	}
-	if (len != f.header_len + f.stored) {
+	if (len != f->header_len + f->stored) {
 		snprintf(why, whylen, "frame length %zu != header %zu + payload %u",
-			 len, f.header_len, f.stored);
+			 len, f->header_len, f->stored);
 		return ST_BADATOM;
 	}
-	if (crc32c(0, buf + f.header_len, f.stored) != f.payload_crc) {
+	if (payload_too && crc32c(0, buf + f->header_len, f->stored) != f->payload_crc) {
 		snprintf(why, whylen, "payload CRC mismatch");
 		return ST_BADATOM;
 	}
 	return 0;
+}
+
+/* frame_verify, payload and all. */
+int frame_check(struct coord *c, const uint8_t *buf, size_t len,
+		struct atom *a, char *why, size_t whylen)
+{
+	struct atom_frame f;
+
+	return frame_verify(c, buf, len, 1, a, &f, why, whylen);
 }
 
 /* The atom has left q for good: log it and why (the counters rebuilt
@@ -180,7 +193,8 @@ static int dead_letter(struct coord *c, struct queue *q, struct entry *e,
 	if ((buf = entry_load(c, q, e, now)) == NULL)
 		return 0;	/* corrupt: entry_load removed it */
 	atom_header_restamp(buf, e->deliveries, ATOM_FAIL_RECEIVES, 0);
-	frame_check(c, buf, e->len, &a, why, sizeof why);
+	/* checked by entry_load: only its header is wanted */
+	frame_verify(c, buf, e->len, 0, &a, &(struct atom_frame){ 0 }, why, sizeof why);
 	if (queue_insert_frame(c, dlq, buf, e->len, &a) < 0) {
 		log_error("queue %s: cannot dead-letter atom %s: %s", q->name, hex,
 			  c->store.nospace ? "the disk is full" : "out of memory");
@@ -364,7 +378,7 @@ void serve_waiters(struct coord *c, int64_t now)
 	 * will never be anything for them; one that has just closed, too. */
 	for (size_t i = 0; i < c->ntouched; i++) {
 		struct queue *q = c->touched[i]->q;
-		int all = just_closed(q);
+		int all = just_closed(q);	/* always: it records the news */
 		all |= queue_complete(q);
 		while ((q->n.ready > 0 || all) &&
 		       (w = waiters_first(&c->waiters, q->name)) != NULL) {

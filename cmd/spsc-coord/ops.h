@@ -14,6 +14,9 @@ struct request {
 	int64_t now;
 };
 
+int frame_verify(struct coord *c, const uint8_t *buf, size_t len,
+		 int payload_too, struct atom *a, struct atom_frame *f,
+		 char *why, size_t whylen);
 int frame_check(struct coord *c, const uint8_t *buf, size_t len,
 		struct atom *a, char *why, size_t whylen);
 void entry_remove(struct coord *c, struct queue *q, struct entry *e,

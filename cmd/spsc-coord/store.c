@@ -576,7 +576,7 @@ int store_flush(struct store *s)
 int store_sync_due(struct store *s, int64_t now)
 {
 	char path[4200];
-	int err = syncer_failed(&s->syncer, path, sizeof path), rc;
+	int err = syncer_failed(&s->syncer, path, sizeof path);
 
 	if (err) {
 		errno = err;
@@ -585,8 +585,7 @@ int store_sync_due(struct store *s, int64_t now)
 	if (s->fsync != FSYNC_INTERVAL || !s->dirty ||
 	    now - s->last_sync_ns < s->fsync_interval_ns)
 		return 0;
-	rc = hand_over(s);
-	return rc >= 0 ? 0 : sync_current(s);	/* busy: again next turn */
+	return hand_over(s) >= 0 ? 0 : sync_current(s);	/* busy: again next turn */
 }
 
 /* While the disk is full, tries once a second to make the spare again. */
