@@ -10,7 +10,9 @@
 #include "endpoint.h"
 #include "endpoint_queue.h"
 #include "fdio.h"
+#include "home.h"
 #include "proto.h"
+#include "qbackend.h"
 #include "stop.h"
 #include "units.h"
 
@@ -52,6 +54,7 @@ static int open_queue(struct endpoint *ep, const char *spec,
 {
 	const char *at = strchr(spec, '@');
 	size_t len = at ? (size_t)(at - spec) : strlen(spec);
+	char url[4096];
 
 	if (!queue_name_valid(spec, len)) {
 		snprintf(ep->err, sizeof ep->err,
@@ -60,7 +63,23 @@ static int open_queue(struct endpoint *ep, const char *spec,
 		return -1;
 	}
 	snprintf(ep->name, sizeof ep->name, "%.*s", (int)len, spec);
-	return equeue_open(ep, spec, o);
+	if (at)
+		snprintf(url, sizeof url, "%s", at + 1);
+	else if (coord_default_url(url, sizeof url) < 0) {
+		snprintf(ep->err, sizeof ep->err,
+			 "%s: cannot name the coordinator: set SPSC_COORD or SPSC_HOME",
+			 ep->name);
+		return -1;
+	}
+	ep->qb = queue_backend_for(url);
+	return ep->qb->open(ep, url, o);
+}
+
+/* nats://... is NATS JetStream; anything else is spsc-coord's, which says
+ * what is wrong with a URL it cannot use. */
+const struct queue_backend *queue_backend_for(const char *url)
+{
+	return strncmp(url, "nats://", 7) == 0 ? &queue_nats : &queue_coord;
 }
 
 int endpoint_open(struct endpoint *ep, const char *spec, int writing,
@@ -143,7 +162,7 @@ int endpoint_read_wait(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 	int64_t until = wait_ns < 0 ? INT64_MAX : mono_ns() + wait_ns;
 
 	if (ep->kind == ENDPOINT_QUEUE)
-		return equeue_read(ep, a, wait_ns);
+		return ep->qb->read(ep, a, wait_ns);
 	if (atom_reader_buffered(&ep->rd) > 0 || ep->kind == ENDPOINT_PATH)
 		return read_frame(ep, a);
 	for (;;) {
@@ -168,7 +187,7 @@ int endpoint_read_wait(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 int endpoint_write(struct endpoint *ep, const struct atom *a)
 {
 	if (ep->kind == ENDPOINT_QUEUE)
-		return equeue_write(ep, a);
+		return ep->qb->write(ep, a);
 	if (atom_write(&ep->wr, a) < 0) {
 		snprintf(ep->err, sizeof ep->err, "%s", ep->wr.err);
 		return -1;
@@ -181,28 +200,28 @@ int endpoint_write(struct endpoint *ep, const struct atom *a)
 /* Pipes and files have no one to tell: an atom is consumed when read. */
 int endpoint_ack(struct endpoint *ep, const struct atom *a)
 {
-	return ep->kind == ENDPOINT_QUEUE ? equeue_settle(ep, a, OP_ACK, 0) : 0;
+	return ep->kind == ENDPOINT_QUEUE ? ep->qb->settle(ep, a, OP_ACK, 0) : 0;
 }
 
 int endpoint_nack(struct endpoint *ep, const struct atom *a, int64_t delay_ns)
 {
 	if (ep->kind != ENDPOINT_QUEUE)
 		return 0;
-	return equeue_settle(ep, a, OP_NACK, delay_ns / NS_PER_MS);
+	return ep->qb->settle(ep, a, OP_NACK, delay_ns / NS_PER_MS);
 }
 
 int endpoint_touch(struct endpoint *ep, const struct atom *a, int64_t vis_ns)
 {
 	if (ep->kind != ENDPOINT_QUEUE)
 		return 0;
-	return equeue_settle(ep, a, OP_TOUCH, vis_ns / NS_PER_MS);
+	return ep->qb->settle(ep, a, OP_TOUCH, vis_ns / NS_PER_MS);
 }
 
 /* The lease a queue grants per delivery (0 for pipes and files): how
  * often a long invocation must TOUCH its atom. */
 int64_t endpoint_lease_ns(const struct endpoint *ep)
 {
-	return ep->kind == ENDPOINT_QUEUE ? equeue_lease_ns(ep) : 0;
+	return ep->kind == ENDPOINT_QUEUE ? ep->qb->lease_ns(ep) : 0;
 }
 
 /* A file's writes reach the disk; a queue's batches (and every other
@@ -210,7 +229,7 @@ int64_t endpoint_lease_ns(const struct endpoint *ep)
 int endpoint_sync(struct endpoint *ep)
 {
 	if (ep->kind == ENDPOINT_QUEUE)
-		return equeue_flush_all(ep->err, sizeof ep->err);
+		return ep->qb->sync(ep);
 	if (ep->kind != ENDPOINT_PATH || fsync(ep->fd) == 0)
 		return 0;
 	snprintf(ep->err, sizeof ep->err, "%s: fsync: %s", ep->name,
@@ -268,7 +287,7 @@ int endpoint_is_queue(const struct endpoint *ep)
 int endpoint_finish(struct endpoint *ep)
 {
 	if (ep->kind == ENDPOINT_QUEUE)
-		return equeue_finish(ep);
+		return ep->qb->finish(ep);
 	return ep->fsync ? endpoint_sync(ep) : 0;
 }
 
@@ -299,7 +318,7 @@ int endpoint_close(struct endpoint *ep)
 		rc = -1;
 	}
 	ep->fd = -1;
-	if (ep->kind == ENDPOINT_QUEUE && equeue_close(ep) < 0)
+	if (ep->kind == ENDPOINT_QUEUE && ep->qs && ep->qb->close(ep) < 0)
 		rc = -1;
 	else if (ep->kind != ENDPOINT_QUEUE && !ep->writing)
 		atom_reader_free(&ep->rd);

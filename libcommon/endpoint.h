@@ -5,7 +5,8 @@
  *   PATH           any spec with a '/' in it: a file of framed atoms;
  *                  writes append, reads start at the beginning
  *   QUEUE[@URL]    a queue on a coordinator (default: $SPSC_COORD, else the
- *                  ipc socket under $SPSC_HOME)
+ *                  ipc socket under $SPSC_HOME), or on NATS JetStream when
+ *                  URL is nats://HOST:PORT[,HOST:PORT...] (qbackend.h)
  *
  * Programs see one interface for all three.  Reading hands out an atom that
  * must later be acknowledged (ack) or returned (nack); over a pipe or a file
@@ -20,7 +21,7 @@
 #include "atom.h"
 #include "qname.h"
 
-struct equeue;
+struct queue_backend;
 
 enum endpoint_kind { ENDPOINT_STDIO, ENDPOINT_PATH, ENDPOINT_QUEUE };
 
@@ -54,7 +55,8 @@ struct endpoint {
 	char name[256];		/* for messages: "stdin", a path, a queue */
 	char *queue;
 	char *url;
-	struct equeue *eq;	/* ENDPOINT_QUEUE: see endpoint_queue.c */
+	const struct queue_backend *qb;	/* ENDPOINT_QUEUE: its backend */
+	void *qs;		/* ... and the backend's state */
 	struct atom_codec codec;
 	struct atom_reader rd;
 	struct atom_writer wr;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "endpoint_queue.h"
+#include "qbackend.h"
 #include "qclient.h"
 #include "qlink.h"
 #include "stop.h"
@@ -45,20 +46,27 @@ struct equeue {
 
 static int producer_call(struct endpoint *ep, int done);
 
-int equeue_open(struct endpoint *ep, const char *spec,
-		const struct endpoint_opts *o)
+static struct equeue *EQ(const struct endpoint *ep)
 {
-	const char *at = strchr(spec, '@');
+	return ep->qs;
+}
+
+static int equeue_close(struct endpoint *ep);
+
+/* URL: the coordinator's; NULL for the default. */
+static int equeue_open(struct endpoint *ep, const char *url,
+		       const struct endpoint_opts *o)
+{
 	struct equeue *q = calloc(1, sizeof *q);
 
 	if (q == NULL) {
-		snprintf(ep->err, sizeof ep->err, "%s: out of memory", spec);
+		snprintf(ep->err, sizeof ep->err, "%s: out of memory", ep->name);
 		return -1;
 	}
 	q->prefetch = o && o->prefetch > 0 ? o->prefetch : 1;
 	q->drain = o ? o->drain : 0;
 	q->vis_ns = o ? o->visibility_ns : 0;
-	q->link = qlink_open(ep->name, at ? at + 1 : NULL, ep->err, sizeof ep->err);
+	q->link = qlink_open(ep->name, url, ep->err, sizeof ep->err);
 	if (q->link == NULL) {
 		free(q);
 		return -1;
@@ -66,7 +74,7 @@ int equeue_open(struct endpoint *ep, const char *spec,
 	q->link->producer = o && ep->writing ? o->producer : 0;
 	q->link->producers = o && ep->writing ? o->producers : 0;
 	q->link->late_is_redundant = o && ep->writing ? o->late_is_redundant : 0;
-	ep->eq = q;
+	ep->qs = q;
 	if (q->link->producer && producer_call(ep, 0) < 0) {
 		equeue_close(ep);
 		return -1;
@@ -76,7 +84,7 @@ int equeue_open(struct endpoint *ep, const char *spec,
 
 static int failed(struct endpoint *ep)
 {
-	snprintf(ep->err, sizeof ep->err, "%s", ep->eq->link->err);
+	snprintf(ep->err, sizeof ep->err, "%s", EQ(ep)->link->err);
 	return -1;
 }
 
@@ -85,7 +93,7 @@ static int call(struct endpoint *ep, struct proto_header *h,
 		const struct qpart *parts, size_t n, int64_t wait_ns,
 		struct qreply *rep)
 {
-	return qlink_call(ep->eq->link, h, parts, n, wait_ns, rep) < 0 ? failed(ep) : 0;
+	return qlink_call(EQ(ep)->link, h, parts, n, wait_ns, rep) < 0 ? failed(ep) : 0;
 }
 
 int equeue_flush_all(char *err, size_t errlen)
@@ -130,7 +138,7 @@ static void drop_rep(struct equeue *q)
 /* Fetched, not handed out: back to the queue at once, for anyone. */
 static void give_back(struct endpoint *ep)
 {
-	struct equeue *q = ep->eq;
+	struct equeue *q = EQ(ep);
 	uint8_t wire[QLINK_ACK_BATCH * RECEIPT_WIRE];
 	size_t n = 0;
 	char why[8];
@@ -162,9 +170,9 @@ static void give_back(struct endpoint *ep)
  * was fetched in advance.  -1 (ep->err) when what was written could not
  * be stored: the caller must fail, never take the writes for done.  The
  * endpoint is closed anyway. */
-int equeue_close(struct endpoint *ep)
+static int equeue_close(struct endpoint *ep)
 {
-	struct equeue *q = ep->eq;
+	struct equeue *q = EQ(ep);
 	int rc;
 
 	if (q == NULL)
@@ -175,7 +183,7 @@ int equeue_close(struct endpoint *ep)
 	give_back(ep);
 	qlink_close(q->link);
 	free(q);
-	ep->eq = NULL;
+	ep->qs = NULL;
 	return rc;
 }
 
@@ -202,7 +210,7 @@ static void note_flow(struct endpoint *ep, const struct qreply *rep)
  * or drained when draining was asked for. */
 static int fetch(struct endpoint *ep, int64_t wait_ms)
 {
-	struct equeue *q = ep->eq;
+	struct equeue *q = EQ(ep);
 	struct proto_header h = { .code = OP_GET };
 	const struct qreply *rep;
 
@@ -240,7 +248,7 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 static int decode_next(struct endpoint *ep, struct atom *a, char *why,
 		       size_t whylen)
 {
-	struct equeue *q = ep->eq;
+	struct equeue *q = EQ(ep);
 	struct qreply *rep = q->link->rep;
 	zmq_msg_t *m = &rep->parts[q->next++];
 	const void *head = zmq_msg_data(m), *payload = NULL;
@@ -258,9 +266,9 @@ static int decode_next(struct endpoint *ep, struct atom *a, char *why,
  * ENDPOINT_AGAIN: nothing within wait_ns (negative: wait for ever);
  * -1: an error in ep->err.
  */
-int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
+static int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 {
-	struct equeue *q = ep->eq;
+	struct equeue *q = EQ(ep);
 	int64_t until = wait_ns < 0 ? INT64_MAX : mono_ns() + wait_ns;
 	char why[256];
 
@@ -299,7 +307,7 @@ int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 }
 
 /* Joins the PUT batch, which goes when full or at the next flush. */
-int equeue_write(struct endpoint *ep, const struct atom *a)
+static int equeue_write(struct endpoint *ep, const struct atom *a)
 {
 	uint8_t hdr[ATOM_HEADER_BUF];
 	const void *payload;
@@ -311,15 +319,15 @@ int equeue_write(struct endpoint *ep, const struct atom *a)
 			 ep->name, strerror(errno));
 		return -1;
 	}
-	if (qlink_write(ep->eq->link, hdr, (size_t)hlen, payload, stored, a->wm) < 0)
+	if (qlink_write(EQ(ep)->link, hdr, (size_t)hlen, payload, stored, a->wm) < 0)
 		return failed(ep);
 	return 0;
 }
 
 /* ACK, NACK (ms: the delay) or TOUCH (ms: the new lease) of one atom; the
  * receipt is its id and the delivery count stamped in its header. */
-int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
-		  int64_t ms)
+static int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
+			 int64_t ms)
 {
 	struct receipt rc = { .id = a->id, .delivery = a->attempt };
 	struct proto_header h = { .code = op };
@@ -328,7 +336,7 @@ int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
 
 	receipt_encode(&rc, wire);
 	if (op == OP_ACK)	/* batched: see qlink.h */
-		return qlink_ack(ep->eq->link, wire) ? flush_for(ep) : 0;
+		return qlink_ack(EQ(ep)->link, wire) ? flush_for(ep) : 0;
 	if (op == OP_NACK && ms > 0)
 		proto_set(&h, "delay", (uint64_t)ms);
 	if (op == OP_TOUCH)
@@ -348,7 +356,7 @@ int equeue_settle(struct endpoint *ep, const struct atom *a, int op,
  * that the queue waits for it, or says it has finished (done 1). */
 static int producer_call(struct endpoint *ep, int done)
 {
-	struct queue_link *l = ep->eq->link;
+	struct queue_link *l = EQ(ep)->link;
 	struct proto_header h = { .code = OP_PRODUCER };
 	struct qreply rep;
 
@@ -365,16 +373,32 @@ static int producer_call(struct endpoint *ep, int done)
 
 /* An anonymous writer (producer 0) cannot finish a queue: only a named
  * stage is counted, so that its restarts are not counted twice. */
-int equeue_finish(struct endpoint *ep)
+static int equeue_finish(struct endpoint *ep)
 {
-	struct equeue *q = ep->eq;
+	struct equeue *q = EQ(ep);
 
 	if (q == NULL || flush_for(ep) < 0)
 		return q ? -1 : 0;
 	return q->link->producer ? producer_call(ep, 1) : 0;
 }
 
-int64_t equeue_lease_ns(const struct endpoint *ep)
+static int64_t equeue_lease_ns(const struct endpoint *ep)
 {
-	return ep->eq ? ep->eq->lease_ns : 0;
+	return EQ(ep) ? EQ(ep)->lease_ns : 0;
 }
+
+static int equeue_sync(struct endpoint *ep)
+{
+	return flush_for(ep);
+}
+
+const struct queue_backend queue_coord = {
+	.open = equeue_open,
+	.read = equeue_read,
+	.write = equeue_write,
+	.settle = equeue_settle,
+	.finish = equeue_finish,
+	.sync = equeue_sync,
+	.lease_ns = equeue_lease_ns,
+	.close = equeue_close,
+};

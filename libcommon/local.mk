@@ -8,6 +8,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/dirlock.c libcommon/dirlock.h \
 	libcommon/deadletter.c libcommon/deadletter.h \
 	libcommon/endpoint.c libcommon/endpoint.h \
+	libcommon/endpoint_nats.c \
 	libcommon/endpoint_queue.c libcommon/endpoint_queue.h \
 	libcommon/event.c libcommon/event.h \
 	libcommon/evtime.c libcommon/evtime.h \
@@ -21,10 +22,12 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/key.c libcommon/key.h \
 	libcommon/le.h \
 	libcommon/log.c libcommon/log.h \
+	libcommon/natsq.c libcommon/natsq.h \
 	libcommon/opt.c libcommon/opt.h \
 	libcommon/partition.c libcommon/partition.h \
 	libcommon/plan.c libcommon/plan.h \
 	libcommon/proto.c libcommon/proto.h \
+	libcommon/qbackend.h \
 	libcommon/qclient.c libcommon/qclient.h \
 	libcommon/qlink.c libcommon/qlink.h \
 	libcommon/qname.c libcommon/qname.h \

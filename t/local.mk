@@ -9,12 +9,12 @@ BATS_TESTS += t/complete.bats t/chaos-keyed.bats
 BATS_TESTS += t/reduce-windows.bats
 BATS_TESTS += t/dag-check.bats t/dag-run.bats t/batch.bats
 BATS_TESTS += t/notify.bats t/log-journal.bats
-BATS_TESTS += t/print-endpoints.bats
+BATS_TESTS += t/print-endpoints.bats t/nats.bats
 BATS_TESTS += t/systemd.bats
 EXTRA_DIST += t/reduce_ref.py t/gen_events.py
 EXTRA_DIST += t/coord-fuzz.py
 TESTS += $(UNIT_TESTS) $(BATS_TESTS)
-EXTRA_DIST += $(BATS_TESTS) t/helpers.bash t/coord_helpers.bash t/qtool.py t/logrec.py
+EXTRA_DIST += $(BATS_TESTS) t/helpers.bash t/coord_helpers.bash t/nats_helpers.bash t/qtool.py t/logrec.py
 
 TEST_EXTENSIONS = .bats
 TAP_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

@@ -13,6 +13,7 @@
 #include "atom.h"
 #include "endpoint.h"
 #include "event.h"
+#include "home.h"
 #include "log.h"
 #include "opt.h"
 #include "qclient.h"
@@ -117,12 +118,29 @@ static void print_json(cJSON *root, int argc, char **argv)
 	free(text);
 }
 
+/* Prints a status object, the coordinator's or one built alike
+ * (admin_nats.c): a table, or --json. */
+int admin_render_status(const struct admin_opts *o, cJSON *root, int argc,
+			char **argv)
+{
+	if (o->json)
+		print_json(root, argc, argv);
+	else
+		print_table(cJSON_GetObjectItemCaseSensitive(root, "queues"), argc, argv);
+	/* A full disk stalls every producer at once: the first thing to see
+	 * when asking what is stuck. */
+	if (!o->json && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "disk_full")))
+		log_warn("the coordinator's disk is full: PUTs wait until consumers free space");
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
 static int status_once(struct qclient *qc, struct admin_opts *o, int argc,
 		       char **argv)
 {
 	struct proto_header h = { .code = OP_STATUS };
 	struct qreply rep;
 	cJSON *root;
+	int rc;
 
 	if (call(qc, &h, NULL, 0, &rep) < 0)
 		return -1;
@@ -133,16 +151,9 @@ static int status_once(struct qclient *qc, struct admin_opts *o, int argc,
 		log_error("coordinator sent a status that is not JSON");
 		return -1;
 	}
-	if (o->json)
-		print_json(root, argc, argv);
-	else
-		print_table(cJSON_GetObjectItemCaseSensitive(root, "queues"), argc, argv);
-	/* A full disk stalls every producer at once: the first thing to see
-	 * when asking what is stuck. */
-	if (!o->json && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "disk_full")))
-		log_warn("the coordinator's disk is full: PUTs wait until consumers free space");
+	rc = admin_render_status(o, root, argc, argv);
 	cJSON_Delete(root);
-	return fflush(stdout) == 0 ? 0 : -1;
+	return rc;
 }
 
 static int cmd_status(struct qclient *qc, struct admin_opts *o, int argc,
@@ -289,6 +300,7 @@ static int cmd_put(struct qclient *qc, const char *queue)
 int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv)
 {
 	struct qclient qc;
+	char url[4096];
 	int rc;
 
 	static const char *const commands[] = { "status", "create", "delete", "purge",
@@ -308,6 +320,8 @@ int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv)
 				cmd, argv[0], QUEUE_NAME_MAX);
 	if (o->url && setenv("SPSC_COORD", o->url, 1) < 0)
 		die(EXIT_FAIL, "setenv: %m");
+	if (coord_default_url(url, sizeof url) == 0 && strncmp(url, "nats://", 7) == 0)
+		return admin_nats_main(o, url, cmd, argc, argv);
 	if (qclient_open(&qc, o->url) < 0)
 		die(EXIT_FAIL, "%s", qc.err);
 	if (strcmp(cmd, "status") == 0)

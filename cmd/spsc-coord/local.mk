@@ -2,6 +2,7 @@ bin_PROGRAMS += spsc-coord
 spsc_coord_SOURCES = \
 	cmd/spsc-coord/main.c \
 	cmd/spsc-coord/admin.c cmd/spsc-coord/admin.h \
+	cmd/spsc-coord/admin_nats.c \
 	cmd/spsc-coord/compact.c \
 	cmd/spsc-coord/conf.c \
 	cmd/spsc-coord/flow.c cmd/spsc-coord/flow.h \

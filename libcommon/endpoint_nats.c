@@ -1,0 +1,750 @@
+/*
+ * endpoint_nats: the NATS JetStream backend of QUEUE@nats://... endpoints
+ * (queue_nats in qbackend.h).  natsq.h says how a queue is laid out.
+ *
+ *   write   one message per atom, its frame as encoded for a pipe, sent
+ *           with js_PublishMsg and Nats-Msg-Id set to the atom's id: it
+ *           returns once the server has stored it (and its replicas), and
+ *           a retry after a lost answer is dropped as a duplicate.  A
+ *           full stream (max depth, discard new) is back-pressure: wait
+ *           and retry, never drop.
+ *   read    natsSubscription_Fetch of up to 'prefetch' messages; the
+ *           delivery count is the message's NumDelivered.  An atom
+ *           delivered more than max-receives times is not handed out:
+ *           it is published to NAME.dlq under the same id and only then
+ *           acknowledged, so a consumer that dies in between leaves it
+ *           in the queue, and the next one's publish is a duplicate.
+ *   ack     natsMsg_Ack, after the outputs of every coordinator queue
+ *           the process writes are stored (chain acknowledgement; NATS
+ *           writes are stored before write returns); NACK is
+ *           natsMsg_NakWithDelay, TOUCH natsMsg_InProgress (the lease
+ *           starts again at the queue's AckWait).
+ *   large   an atom whose frame does not fit one message (the server's
+ *           max_payload) goes as its header, in a message whose
+ *           Spsc-Chunks header names the chunk stream, the payload's
+ *           size and the sequence of each chunk of it; the reader joins
+ *           them.  The chunks are deleted once the atom is acknowledged.
+ *
+ * Every server request is retried with backoff while the connection is
+ * down or a leader is being elected, for up to $SPSC_CONNECT_TIMEOUT.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "atomid.h"
+#include "grow.h"
+#include "log.h"
+#include "natsq.h"
+#include "proto.h"
+#include "qbackend.h"
+#include "qlink.h"
+#include "stop.h"
+#include "units.h"
+
+#define LONG_POLL_MS 1000
+#define FETCH_MIN_MS 5		/* a shorter fetch may end before its reply */
+/* Room left in a message for its headers (Nats-Msg-Id, Spsc-Chunks). */
+#define HEADER_ROOM 4096
+#define FULL_BACKOFF_MAX_MS 2000
+
+/* An atom handed out and not yet acknowledged or given back. */
+struct held {
+	struct atom_id id;
+	natsMsg *msg;
+	char *chunks;		/* its Spsc-Chunks header, or NULL */
+};
+
+struct enats {
+	struct natsq nq;
+	struct natsq_names names;
+	struct natsq_conf conf;
+	char queue[QUEUE_NAME_MAX + 1];
+	int is_dlq;		/* NAME.dlq: no dead-lettering of its own */
+	/* reading */
+	natsSubscription *sub;
+	natsMsgList batch;
+	int next;		/* the next message of batch to hand out */
+	int prefetch;
+	int drain;
+	int64_t lost_since;	/* mono ns the connection went; 0: up */
+	struct held *held;
+	size_t nheld, held_cap;
+	int dlq_ready;
+	struct natsq_names dlq;
+	/* writing, and the joining of chunks */
+	uint8_t *buf;
+	size_t cap;
+	char *ref;		/* the Spsc-Chunks header being built */
+	size_t ref_cap;
+	int chunks_ready;
+	int warned_full;
+};
+
+static struct enats *EN(const struct endpoint *ep)
+{
+	return ep->qs;
+}
+
+static int failed(struct endpoint *ep)
+{
+	snprintf(ep->err, sizeof ep->err, "%.200s: %.380s", ep->name, EN(ep)->nq.err);
+	return -1;
+}
+
+static int no_memory(struct endpoint *ep)
+{
+	snprintf(ep->err, sizeof ep->err, "%.200s: out of memory", ep->name);
+	return -1;
+}
+
+static int enats_close(struct endpoint *ep);
+
+static int subscribe(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	char why[300];
+
+	jsSubOptions_Init(&so);
+	so.Stream = q->names.stream;
+	so.Consumer = NATSQ_CONSUMER;
+	s = js_PullSubscribe(&q->sub, q->nq.js, q->names.subject, NATSQ_CONSUMER,
+			     NULL, &so, &jerr);
+	if (s == NATS_OK)
+		return 0;
+	q->sub = NULL;
+	snprintf(ep->err, sizeof ep->err, "%.200s: %s: subscribe: %s", ep->name,
+		 q->nq.url, natsq_error(s, jerr, why, sizeof why));
+	return -1;
+}
+
+static int enats_open(struct endpoint *ep, const char *url,
+		      const struct endpoint_opts *o)
+{
+	struct enats *q = calloc(1, sizeof *q);
+
+	if (q == NULL)
+		return no_memory(ep);
+	ep->qs = q;
+	snprintf(q->queue, sizeof q->queue, "%.*s", QUEUE_NAME_MAX, ep->name);
+	q->is_dlq = strlen(q->queue) > 4 &&
+		    strcmp(q->queue + strlen(q->queue) - 4, ".dlq") == 0;
+	q->prefetch = o && o->prefetch > 0 ? o->prefetch : 1;
+	q->drain = o ? o->drain : 0;
+	if (natsq_connect(&q->nq, url) < 0) {
+		snprintf(ep->err, sizeof ep->err, "%.200s: %.380s", ep->name, q->nq.err);
+		free(q);
+		ep->qs = NULL;
+		return -1;
+	}
+	if (natsq_open(&q->nq, q->queue, &q->conf) < 0) {
+		failed(ep);
+		enats_close(ep);
+		return -1;
+	}
+	(void)natsq_names(q->queue, &q->names);	/* valid: natsq_open took it */
+	if (!ep->writing && subscribe(ep) < 0) {
+		enats_close(ep);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- writing ---- */
+
+/* A full stream answers "maximum messages (or bytes) exceeded". */
+static int is_full(natsStatus s, jsErrCode jerr)
+{
+	return s != NATS_OK && jerr == JSStreamStoreFailedErr;
+}
+
+static void full_wait(struct endpoint *ep, int *ms)
+{
+	struct timespec ts;
+
+	if (!EN(ep)->warned_full++)
+		log_warn("%s: queue full; waiting for consumers", ep->name);
+	*ms = *ms < 10 ? 10 : *ms * 2 > FULL_BACKOFF_MAX_MS ? FULL_BACKOFF_MAX_MS : *ms * 2;
+	ts = (struct timespec){ *ms / 1000, (long)(*ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Publishes one message and waits until it is stored: *seq is its stream
+ * sequence (the first one's, for a duplicate).  Retried under the same
+ * id while the server is away; a full stream is waited out.
+ */
+static int publish(struct endpoint *ep, const char *subject, const void *data,
+		   size_t len, const char *msgid, const char *chunks,
+		   uint64_t *seq)
+{
+	struct enats *q = EN(ep);
+	int64_t since = mono_ns();
+	int ms = 0, full_ms = 0;
+
+	for (;;) {
+		natsMsg *m = NULL;
+		jsPubOptions po;
+		jsPubAck *pa = NULL;
+		jsErrCode jerr = 0;
+		natsStatus s = natsMsg_Create(&m, subject, NULL, data, (int)len);
+		char why[300];
+
+		if (s == NATS_OK && chunks)
+			s = natsMsgHeader_Set(m, NATSQ_CHUNKS_HEADER, chunks);
+		if (s != NATS_OK) {
+			natsMsg_Destroy(m);
+			return no_memory(ep);
+		}
+		jsPubOptions_Init(&po);
+		po.MsgId = msgid;
+		s = js_PublishMsg(&pa, q->nq.js, m, &po, &jerr);
+		natsMsg_Destroy(m);
+		if (s == NATS_OK) {
+			if (seq)
+				*seq = pa->Sequence;
+			jsPubAck_Destroy(pa);
+			return 0;
+		}
+		if (is_full(s, jerr)) {
+			full_wait(ep, &full_ms);
+			since = mono_ns();
+			continue;
+		}
+		if (!natsq_retryable(s, jerr)) {
+			snprintf(ep->err, sizeof ep->err, "%.200s: %s: publish: %s",
+				 ep->name, q->nq.url, natsq_error(s, jerr, why, sizeof why));
+			return -1;
+		}
+		if (natsq_backoff(&q->nq, since, &ms, "publish", s, jerr) < 0)
+			return failed(ep);
+	}
+}
+
+static int ref_append(struct endpoint *ep, const char *fmt, uint64_t v)
+{
+	struct enats *q = EN(ep);
+	size_t used = q->ref ? strlen(q->ref) : 0;
+	char piece[64];
+	int n = snprintf(piece, sizeof piece, fmt, v);
+
+	if (grow((uint8_t **)&q->ref, &q->ref_cap, used + (size_t)n + 1, 1) < 0)
+		return no_memory(ep);
+	memcpy(q->ref + used, piece, (size_t)n + 1);
+	return 0;
+}
+
+/* The payload as chunks in the chunk stream, then the header as the
+ * queue's message, naming them. */
+static int write_chunked(struct endpoint *ep, const uint8_t *hdr, size_t hlen,
+			 const uint8_t *payload, size_t stored, const char *id,
+			 size_t chunk)
+{
+	struct enats *q = EN(ep);
+	size_t off = 0;
+
+	if (!q->chunks_ready) {
+		if (natsq_chunks_open(&q->nq, q->queue) < 0)
+			return failed(ep);
+		q->chunks_ready = 1;
+	}
+	if (grow((uint8_t **)&q->ref, &q->ref_cap, strlen(q->names.chunks) + 2, 1) < 0)
+		return no_memory(ep);
+	snprintf(q->ref, q->ref_cap, "%s ", q->names.chunks);
+	if (ref_append(ep, "%" PRIu64, stored) < 0)
+		return -1;
+	for (uint64_t i = 0; off < stored; i++) {
+		size_t n = stored - off < chunk ? stored - off : chunk;
+		char cid[ATOMID_HEX_LEN + 24];
+		uint64_t seq = 0;
+		snprintf(cid, sizeof cid, "%s.%" PRIu64, id, i);
+		if (publish(ep, q->names.chunk_subject, payload + off, n, cid, NULL, &seq) < 0 ||
+		    ref_append(ep, i ? ",%" PRIu64 : " %" PRIu64, seq) < 0)
+			return -1;
+		off += n;
+	}
+	return publish(ep, q->names.subject, hdr, hlen, id, q->ref, NULL);
+}
+
+static int enats_write(struct endpoint *ep, const struct atom *a)
+{
+	struct enats *q = EN(ep);
+	uint8_t hdr[ATOM_HEADER_BUF];
+	const void *payload;
+	size_t stored, room;
+	char id[ATOMID_HEX_LEN + 1];
+	int hlen = atom_encode(&ep->codec, a, hdr, &payload, &stored);
+
+	if (hlen < 0) {
+		snprintf(ep->err, sizeof ep->err, "%.200s: cannot encode atom: %s",
+			 ep->name, strerror(errno));
+		return -1;
+	}
+	atomid_hex(&a->id, id);
+	room = (size_t)natsConnection_GetMaxPayload(q->nq.nc);
+	room = room > 2 * HEADER_ROOM ? room - HEADER_ROOM : HEADER_ROOM;
+	if ((size_t)hlen + stored > room)
+		return write_chunked(ep, hdr, (size_t)hlen, payload, stored, id, room);
+	if (grow(&q->buf, &q->cap, (size_t)hlen + stored, 1) < 0)
+		return no_memory(ep);
+	memcpy(q->buf, hdr, (size_t)hlen);
+	if (stored > 0)
+		memcpy(q->buf + hlen, payload, stored);
+	return publish(ep, q->names.subject, q->buf, (size_t)hlen + stored, id,
+		       NULL, NULL);
+}
+
+/* ---- reading ---- */
+
+struct get_call {
+	const char *stream;
+	uint64_t seq;
+	natsMsg *msg;
+};
+
+/* One chunk, by its sequence; retried like every request. */
+static int get_chunk(struct endpoint *ep, struct get_call *c)
+{
+	struct enats *q = EN(ep);
+	int64_t since = mono_ns();
+	int ms = 0;
+
+	for (;;) {
+		jsErrCode jerr = 0;
+		natsStatus s = js_GetMsg(&c->msg, q->nq.js, c->stream, c->seq, NULL, &jerr);
+		char why[300];
+		if (s == NATS_OK)
+			return 0;
+		if (!natsq_retryable(s, jerr)) {
+			snprintf(ep->err, sizeof ep->err,
+				 "%.200s: chunk %" PRIu64 " of %s: %s", ep->name, c->seq,
+				 c->stream, natsq_error(s, jerr, why, sizeof why));
+			return -1;
+		}
+		if (natsq_backoff(&q->nq, since, &ms, "get chunk", s, jerr) < 0)
+			return failed(ep);
+	}
+}
+
+/* The payload that REF ("STREAM SIZE SEQ,SEQ...") names, into q->buf. */
+static int join(struct endpoint *ep, const char *ref, size_t *len)
+{
+	struct enats *q = EN(ep);
+	char stream[NATSQ_NAME_MAX + 8];
+	unsigned long long size;
+	int used = 0;
+	const char *p;
+
+	*len = 0;
+	if (sscanf(ref, "%247s %llu %n", stream, &size, &used) != 2 || used == 0 ||
+	    size > ep->codec.limit) {
+		snprintf(ep->err, sizeof ep->err, "%.200s: bad %s header: %.100s",
+			 ep->name, NATSQ_CHUNKS_HEADER, ref);
+		return -1;
+	}
+	if (grow(&q->buf, &q->cap, (size_t)size, 1) < 0)
+		return no_memory(ep);
+	for (p = ref + used; *p; p += *p == ',') {
+		struct get_call c = { .stream = stream };
+		char *end;
+		size_t n;
+		c.seq = strtoull(p, &end, 10);
+		if (end == p)
+			break;
+		p = end;
+		if (get_chunk(ep, &c) < 0)
+			return -1;
+		n = (size_t)natsMsg_GetDataLength(c.msg);
+		if (*len + n > size) {
+			natsMsg_Destroy(c.msg);
+			snprintf(ep->err, sizeof ep->err,
+				 "%.200s: chunks of an atom exceed its size %llu", ep->name, size);
+			return -1;
+		}
+		memcpy(q->buf + *len, natsMsg_GetData(c.msg), n);
+		*len += n;
+		natsMsg_Destroy(c.msg);
+	}
+	if (*len != size) {
+		snprintf(ep->err, sizeof ep->err,
+			 "%.200s: chunks of an atom hold %zu bytes, not %llu", ep->name, *len, size);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *chunks_of(natsMsg *m)
+{
+	const char *v = NULL;
+
+	return natsMsgHeader_Get(m, NATSQ_CHUNKS_HEADER, &v) == NATS_OK ? v : NULL;
+}
+
+/* Deletes the chunks REF names, once nothing refers to them. */
+static void drop_chunks(struct endpoint *ep, const char *ref)
+{
+	struct enats *q = EN(ep);
+	char stream[NATSQ_NAME_MAX + 8];
+	unsigned long long size;
+	int used = 0;
+
+	if (sscanf(ref, "%247s %llu %n", stream, &size, &used) != 2 || used == 0)
+		return;
+	for (const char *p = ref + used; *p;) {
+		char *end;
+		uint64_t seq = strtoull(p, &end, 10);
+		if (end == p)
+			break;
+		/* a chunk left behind wastes space, loses nothing */
+		if (js_DeleteMsg(q->nq.js, stream, seq, NULL, NULL) != NATS_OK)
+			log_debug("%s: chunk %" PRIu64 " of %s not deleted", ep->name,
+				  seq, stream);
+		p = *end == ',' ? end + 1 : end;
+	}
+}
+
+static int ack_sync(struct endpoint *ep, natsMsg *m)
+{
+	jsErrCode jerr = 0;
+	natsStatus s = natsMsg_AckSync(m, NULL, &jerr);
+	char why[300];
+
+	if (s == NATS_OK)
+		return 0;
+	snprintf(ep->err, sizeof ep->err, "%.200s: ack: %s", ep->name,
+		 natsq_error(s, jerr, why, sizeof why));
+	return -1;
+}
+
+/*
+ * An atom past max-receives (or one that is not an atom at all) goes to
+ * NAME.dlq under the same id, and is acknowledged here only then.  Its
+ * chunks, if any, now belong to the dead letter.
+ */
+static int dead_letter(struct endpoint *ep, natsMsg *m, uint64_t delivered,
+		       int unreadable)
+{
+	struct enats *q = EN(ep);
+	size_t len = (size_t)natsMsg_GetDataLength(m);
+	struct atom a;
+	struct atom_frame f;
+	char id[ATOMID_HEX_LEN + 24], why[8];
+
+	if (!q->dlq_ready) {
+		char dlq[QUEUE_NAME_MAX + 8];
+		struct natsq_conf c;
+		snprintf(dlq, sizeof dlq, "%s.dlq", q->queue);
+		if (natsq_names(dlq, &q->dlq) < 0 || natsq_open(&q->nq, dlq, &c) < 0)
+			return q->nq.err[0] ? failed(ep) : -1;
+		q->dlq_ready = 1;
+	}
+	if (grow(&q->buf, &q->cap, len, 1) < 0)
+		return no_memory(ep);
+	memcpy(q->buf, natsMsg_GetData(m), len);
+	if (!unreadable &&
+	    atom_parse_header(q->buf, len, SIZE_MAX, &a, &f, why, sizeof why) == 0) {
+		atom_header_restamp(q->buf, (uint32_t)(delivered - 1), ATOM_FAIL_RECEIVES, 0);
+		atomid_hex(&a.id, id);
+		log_warn("%s: %s delivered %u times: moved to %s.dlq", ep->name, id,
+			 (unsigned)(delivered - 1), q->queue);
+	} else {
+		snprintf(id, sizeof id, "seq-%" PRIu64, natsMsg_GetSequence(m));
+		log_warn("%s: message %" PRIu64 " is not an atom: moved to %s.dlq",
+			 ep->name, natsMsg_GetSequence(m), q->queue);
+	}
+	if (publish(ep, q->dlq.subject, q->buf, len, id, chunks_of(m), NULL) < 0 ||
+	    ack_sync(ep, m) < 0)
+		return -1;
+	natsMsg_Destroy(m);
+	return 0;
+}
+
+static int hold(struct endpoint *ep, const struct atom *a, natsMsg *m)
+{
+	struct enats *q = EN(ep);
+	const char *ref = chunks_of(m);
+	struct held *h;
+
+	if (q->nheld == q->held_cap) {
+		size_t cap = q->held_cap ? q->held_cap * 2 : 16;
+		struct held *p = realloc(q->held, cap * sizeof *p);
+		if (p == NULL)
+			return no_memory(ep);
+		q->held = p;
+		q->held_cap = cap;
+	}
+	h = &q->held[q->nheld];
+	*h = (struct held){ .id = a->id, .msg = m };
+	if (ref && (h->chunks = strdup(ref)) == NULL)
+		return no_memory(ep);
+	q->nheld++;
+	return 0;
+}
+
+/* 1: the message is the atom *a, now held; 0: it was dead-lettered;
+ * -1: an error. */
+static int take(struct endpoint *ep, natsMsg *m, struct atom *a)
+{
+	struct enats *q = EN(ep);
+	jsMsgMetaData *meta = NULL;
+	uint64_t delivered;
+	const char *ref = chunks_of(m);
+	const void *data = natsMsg_GetData(m);
+	size_t len = (size_t)natsMsg_GetDataLength(m), plen = 0;
+	char why[256];
+
+	if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
+		natsMsg_Destroy(m);
+		snprintf(ep->err, sizeof ep->err, "%.200s: a message without JetStream metadata",
+			 ep->name);
+		return -1;
+	}
+	delivered = meta->NumDelivered;
+	jsMsgMetaData_Destroy(meta);
+	if (!q->is_dlq && delivered > q->conf.max_receives)
+		return dead_letter(ep, m, delivered, 0);
+	if (ref && join(ep, ref, &plen) < 0) {
+		natsMsg_Destroy(m);
+		return -1;
+	}
+	if (atom_decode_parts(&ep->codec, data, len, ref ? q->buf : NULL, plen, a,
+			      why, sizeof why) < 0) {
+		log_warn("%s: message %" PRIu64 ": %s", ep->name,
+			 natsMsg_GetSequence(m), why);
+		return dead_letter(ep, m, delivered, 1);
+	}
+	a->attempt = (uint32_t)delivered;
+	if (hold(ep, a, m) < 0) {
+		natsMsg_Destroy(m);
+		return -1;
+	}
+	return 1;
+}
+
+/* Has the queue nothing ready and nothing in flight?  (--drain) */
+static int drained(struct endpoint *ep)
+{
+	struct natsq_info info;
+
+	if (natsq_info(&EN(ep)->nq, EN(ep)->queue, &info) < 0)
+		return failed(ep);
+	return info.ready == 0 && info.inflight == 0;
+}
+
+/* A fetch that failed for want of a server: retried until the give-up
+ * time; -1 then. */
+static int connection_lost(struct endpoint *ep, natsStatus s, jsErrCode jerr)
+{
+	struct enats *q = EN(ep);
+	char why[300];
+
+	if (q->lost_since == 0)
+		q->lost_since = mono_ns();
+	if (mono_ns() - q->lost_since <= q->nq.give_up_ns) {
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	snprintf(ep->err, sizeof ep->err, "%.200s: %s: no NATS server for %llds: %s",
+		 ep->name, q->nq.url, (long long)(q->nq.give_up_ns / NS_PER_SEC),
+		 natsq_error(s, jerr, why, sizeof why));
+	return -1;
+}
+
+/* 1: messages in q->batch; 0: none came; -1: an error. */
+static int fetch(struct endpoint *ep, int64_t ms)
+{
+	struct enats *q = EN(ep);
+	jsErrCode jerr = 0;
+	natsStatus s;
+	char why[300];
+
+	natsMsgList_Destroy(&q->batch);
+	q->batch = (natsMsgList){ 0 };
+	q->next = 0;
+	s = natsSubscription_Fetch(&q->batch, q->sub, q->prefetch, ms, &jerr);
+	if (s == NATS_OK) {
+		q->lost_since = 0;
+		return 1;
+	}
+	if (s == NATS_TIMEOUT && natsConnection_Status(q->nq.nc) == NATS_CONN_STATUS_CONNECTED) {
+		q->lost_since = 0;
+		return 0;
+	}
+	if (natsq_retryable(s, jerr))
+		return connection_lost(ep, s, jerr);
+	snprintf(ep->err, sizeof ep->err, "%.200s: %s: fetch: %s", ep->name, q->nq.url,
+		 natsq_error(s, jerr, why, sizeof why));
+	return -1;
+}
+
+/* As equeue_read: 1 an atom, 0 the end, ENDPOINT_AGAIN, -1 an error. */
+static int enats_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
+{
+	struct enats *q = EN(ep);
+	int64_t until = wait_ns < 0 ? INT64_MAX : mono_ns() + wait_ns;
+
+	for (;;) {
+		int64_t left, ms;
+		int rc;
+		if (stop_requested)
+			return 0;
+		while (q->next < q->batch.Count) {
+			natsMsg *m = q->batch.Msgs[q->next];
+			q->batch.Msgs[q->next++] = NULL;
+			if ((rc = take(ep, m, a)) != 0)
+				return rc;
+		}
+		left = until - mono_ns();
+		ms = left <= 0 ? 0 : left / NS_PER_MS;
+		ms = ms > LONG_POLL_MS ? LONG_POLL_MS : ms < FETCH_MIN_MS ? FETCH_MIN_MS : ms;
+		if ((rc = fetch(ep, ms)) < 0)
+			return -1;
+		if (rc == 0 && q->drain && (rc = drained(ep)) != 0)
+			return rc < 0 ? -1 : 0;
+		if (rc == 0 && mono_ns() >= until)
+			return ENDPOINT_AGAIN;
+	}
+}
+
+static struct held *held_find(struct endpoint *ep, const struct atom *a)
+{
+	struct enats *q = EN(ep);
+
+	for (size_t i = q->nheld; i-- > 0;)
+		if (atomid_equal(&q->held[i].id, &a->id))
+			return &q->held[i];
+	snprintf(ep->err, sizeof ep->err, "%.200s: not an atom this reader holds",
+		 ep->name);
+	return NULL;
+}
+
+static void held_drop(struct endpoint *ep, struct held *h)
+{
+	struct enats *q = EN(ep);
+
+	natsMsg_Destroy(h->msg);
+	free(h->chunks);
+	*h = q->held[--q->nheld];
+}
+
+static int acked(struct endpoint *ep, struct held *h)
+{
+	char err[600];
+	natsStatus s;
+
+	/* chain acknowledgement: outputs to coordinator queues first */
+	if (qlink_flush_all(err, sizeof err) < 0) {
+		snprintf(ep->err, sizeof ep->err, "%.200s", err);
+		return -1;
+	}
+	if (h->chunks) {
+		/* the chunks go only once the ack surely has */
+		if (ack_sync(ep, h->msg) < 0)
+			return -1;
+		drop_chunks(ep, h->chunks);
+		return 0;
+	}
+	/* An ack lost on the way only means a redelivery. */
+	if ((s = natsMsg_Ack(h->msg, NULL)) != NATS_OK)
+		log_warn("%s: ack: %s", ep->name, natsStatus_GetText(s));
+	return 0;
+}
+
+static int enats_settle(struct endpoint *ep, const struct atom *a, int op,
+			int64_t ms)
+{
+	struct held *h = held_find(ep, a);
+	natsStatus s = NATS_OK;
+	int rc = 0;
+
+	if (h == NULL)
+		return -1;
+	if (op == OP_TOUCH)
+		s = natsMsg_InProgress(h->msg, NULL);
+	else if (op == OP_NACK)
+		s = ms > 0 ? natsMsg_NakWithDelay(h->msg, ms, NULL) : natsMsg_Nak(h->msg, NULL);
+	else
+		rc = acked(ep, h);
+	if (s != NATS_OK) {
+		snprintf(ep->err, sizeof ep->err, "%.200s: %s: %s", ep->name,
+			 op == OP_TOUCH ? "in progress" : "nak", natsStatus_GetText(s));
+		rc = -1;
+	}
+	if (op != OP_TOUCH)
+		held_drop(ep, h);
+	return rc;
+}
+
+/* Writes are stored when written; what is left is what the connection
+ * buffers (acks). */
+static int enats_sync(struct endpoint *ep)
+{
+	natsStatus s = natsConnection_FlushTimeout(EN(ep)->nq.nc, 5000);
+
+	if (s == NATS_OK)
+		return 0;
+	snprintf(ep->err, sizeof ep->err, "%.200s: %s: flush: %s", ep->name,
+		 EN(ep)->nq.url, natsStatus_GetText(s));
+	return -1;
+}
+
+static int enats_finish(struct endpoint *ep)
+{
+	return enats_sync(ep);
+}
+
+static int64_t enats_lease_ns(const struct endpoint *ep)
+{
+	return EN(ep) ? EN(ep)->conf.vis_ns : 0;
+}
+
+/* Fetched and not handed out: back at once, for anyone. */
+static void give_back(struct enats *q)
+{
+	while (q->next < q->batch.Count) {
+		natsMsg *m = q->batch.Msgs[q->next];
+		q->batch.Msgs[q->next++] = NULL;
+		(void)natsMsg_Nak(m, NULL);
+		natsMsg_Destroy(m);
+	}
+	natsMsgList_Destroy(&q->batch);
+	q->batch = (natsMsgList){ 0 };
+}
+
+static int enats_close(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+
+	if (q == NULL)
+		return 0;
+	give_back(q);
+	while (q->nheld > 0)	/* unsettled: back when their lease ends */
+		held_drop(ep, &q->held[q->nheld - 1]);
+	if (q->sub)
+		natsSubscription_Destroy(q->sub);
+	natsq_close(&q->nq);
+	free(q->held);
+	free(q->buf);
+	free(q->ref);
+	free(q);
+	ep->qs = NULL;
+	return 0;
+}
+
+const struct queue_backend queue_nats = {
+	.open = enats_open,
+	.read = enats_read,
+	.write = enats_write,
+	.settle = enats_settle,
+	.finish = enats_finish,
+	.sync = enats_sync,
+	.lease_ns = enats_lease_ns,
+	.close = enats_close,
+};

@@ -1,0 +1,572 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "natsq.h"
+#include "units.h"
+
+#define DEFAULT_VIS_NS (30 * NS_PER_SEC)
+#define DEFAULT_MAX_RECEIVES 5
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 1000
+#define API_WAIT_MS 5000
+/* A consumer's default (1000) would cap the atoms in flight below what
+ * many consumers with prefetch hold. */
+#define MAX_ACK_PENDING 100000
+
+/* '_' is "_u" and '.' is "_d": one-to-one, and with no '.' left. */
+static int encode(const char *queue, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (const char *p = queue; *p; p++) {
+		const char *esc = *p == '_' ? "_u" : *p == '.' ? "_d" : NULL;
+		size_t need = esc ? 2 : 1;
+		if (o + need > NATSQ_NAME_MAX || o + need >= len)
+			return -1;
+		if (esc)
+			memcpy(out + o, esc, 2);
+		else
+			out[o] = *p;
+		o += need;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int decode(const char *enc, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (const char *p = enc; *p; p++) {
+		char c = *p;
+		if (c == '_') {
+			c = p[1] == 'u' ? '_' : p[1] == 'd' ? '.' : 0;
+			if (c == 0)
+				return -1;
+			p++;
+		}
+		if (o + 1 >= len)
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int natsq_names(const char *queue, struct natsq_names *n)
+{
+	char e[NATSQ_NAME_MAX + 1];
+
+	if (encode(queue, e, sizeof e) < 0)
+		return -1;
+	snprintf(n->stream, sizeof n->stream, "SPSC_%s", e);
+	snprintf(n->subject, sizeof n->subject, "spsc.q.%s", e);
+	snprintf(n->chunks, sizeof n->chunks, "SPSCC_%s", e);
+	snprintf(n->chunk_subject, sizeof n->chunk_subject, "spsc.c.%s", e);
+	return 0;
+}
+
+const char *natsq_error(natsStatus s, jsErrCode jerr, char *buf, size_t len)
+{
+	const char *last = nats_GetLastError(NULL);
+
+	if (jerr)
+		snprintf(buf, len, "%s (JetStream error %d)",
+			 last && *last ? last : natsStatus_GetText(s), (int)jerr);
+	else
+		snprintf(buf, len, "%s", natsStatus_GetText(s));
+	return buf;
+}
+
+/* Failures that a server coming back, a leader being elected or a
+ * client reconnecting cure: worth retrying with the same request. */
+int natsq_retryable(natsStatus s, jsErrCode jerr)
+{
+	if (jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr)
+		return 1;
+	return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
+	       s == NATS_CONNECTION_DISCONNECTED || s == NATS_STALE_CONNECTION ||
+	       s == NATS_IO_ERROR || s == NATS_NO_SERVER;
+}
+
+static void nap_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * After a retryable failure of WHAT at mono time SINCE: waits *ms
+ * (doubling it up to a second) and returns 0 to retry, or -1 with q->err
+ * set once the give-up time has passed.
+ */
+int natsq_backoff(struct natsq *q, int64_t since, int *ms, const char *what,
+		  natsStatus s, jsErrCode jerr)
+{
+	char why[300];
+
+	if (mono_ns() - since > q->give_up_ns) {
+		snprintf(q->err, sizeof q->err,
+			 "%.200s: %s: no answer for %llds: %s", q->url, what,
+			 (long long)(q->give_up_ns / NS_PER_SEC),
+			 natsq_error(s, jerr, why, sizeof why));
+		return -1;
+	}
+	if (*ms < BACKOFF_MIN_MS)
+		*ms = BACKOFF_MIN_MS;
+	nap_ms(*ms);
+	*ms = *ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *ms * 2;
+	return 0;
+}
+
+static int64_t give_up_time(void)
+{
+	const char *env = getenv("SPSC_CONNECT_TIMEOUT");
+	int64_t ns;
+
+	if (env && parse_duration(env, &ns) == 0)
+		return ns;
+	return 30 * NS_PER_SEC;
+}
+
+/* "nats://a:1,b:2" as the list libnats takes: every item with a scheme. */
+static int server_list(const char *url, char buf[][512], const char **servers,
+		       int max)
+{
+	const char *p = url + strlen("nats://");
+	int n = 0;
+
+	while (*p && n < max) {
+		size_t len = strcspn(p, ",");
+		if (len == 0 || len > 400)
+			return -1;
+		snprintf(buf[n], sizeof buf[n], "nats://%.*s", (int)len, p);
+		servers[n] = buf[n];
+		n++;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return *p || n == 0 ? -1 : n;
+}
+
+static int set_options(struct natsq *q, natsOptions *o)
+{
+	char buf[16][512];
+	const char *servers[16];
+	int n = server_list(q->url, buf, servers, 16);
+
+	if (n < 0) {
+		snprintf(q->err, sizeof q->err,
+			 "%.200s: not a NATS URL: use nats://HOST:PORT[,HOST:PORT...] (at most 16)",
+			 q->url);
+		return -1;
+	}
+	/* Reconnect for ever: giving up is ours to decide, per request. */
+	if (natsOptions_SetServers(o, servers, n) != NATS_OK ||
+	    natsOptions_SetMaxReconnect(o, -1) != NATS_OK ||
+	    natsOptions_SetReconnectWait(o, 100) != NATS_OK ||
+	    natsOptions_SetTimeout(o, 2000) != NATS_OK ||
+	    natsOptions_SetName(o, "spsc") != NATS_OK) {
+		snprintf(q->err, sizeof q->err, "%.200s: cannot set up the NATS client",
+			 q->url);
+		return -1;
+	}
+	return 0;
+}
+
+/* Connects, retrying with backoff while no server answers, for up to
+ * $SPSC_CONNECT_TIMEOUT (default 30s). */
+int natsq_connect(struct natsq *q, const char *url)
+{
+	natsOptions *o = NULL;
+	int64_t since = mono_ns();
+	int ms = 0, rc = -1;
+	natsStatus s;
+
+	memset(q, 0, sizeof *q);
+	snprintf(q->url, sizeof q->url, "%s", url);
+	q->give_up_ns = give_up_time();
+	if (natsOptions_Create(&o) != NATS_OK) {
+		snprintf(q->err, sizeof q->err, "%.200s: out of memory", url);
+		return -1;
+	}
+	if (set_options(q, o) < 0)
+		goto out;
+	while ((s = natsConnection_Connect(&q->nc, o)) != NATS_OK) {
+		q->nc = NULL;
+		if (!natsq_retryable(s, 0) ||
+		    natsq_backoff(q, since, &ms, "connect", s, 0) < 0) {
+			char why[300];
+			snprintf(q->err, sizeof q->err,
+				 "%.200s: no NATS server answered for %llds (is nats-server running, with -js?): %s",
+				 url, (long long)(q->give_up_ns / NS_PER_SEC),
+				 natsq_error(s, 0, why, sizeof why));
+			goto out;
+		}
+	}
+	jsOptions_Init(&q->jo);
+	q->jo.Wait = API_WAIT_MS;
+	if ((s = natsConnection_JetStream(&q->js, q->nc, &q->jo)) != NATS_OK) {
+		snprintf(q->err, sizeof q->err, "%.200s: JetStream: %s", url,
+			 natsStatus_GetText(s));
+		goto out;
+	}
+	rc = 0;
+out:
+	natsOptions_Destroy(o);
+	if (rc < 0)
+		natsq_close(q);
+	return rc;
+}
+
+void natsq_close(struct natsq *q)
+{
+	if (q->js)
+		jsCtx_Destroy(q->js);
+	if (q->nc) {
+		(void)natsConnection_FlushTimeout(q->nc, 2000);
+		natsConnection_Destroy(q->nc);
+	}
+	q->js = NULL;
+	q->nc = NULL;
+}
+
+static void conf_defaults(struct natsq_conf *c)
+{
+	const char *env = getenv("SPSC_NATS_REPLICAS");
+
+	if (c->vis_ns <= 0)
+		c->vis_ns = DEFAULT_VIS_NS;
+	if (c->max_receives == 0)
+		c->max_receives = DEFAULT_MAX_RECEIVES;
+	if (c->replicas <= 0)
+		c->replicas = env && atoi(env) > 0 ? atoi(env) : 1;
+}
+
+/* Calls FN(q, arg, &jerr) until it succeeds, fails for good, or the
+ * give-up time passes: the one retry loop of every JetStream API call. */
+typedef natsStatus (*api_fn)(struct natsq *q, void *arg, jsErrCode *jerr);
+
+static int api(struct natsq *q, const char *what, api_fn fn, void *arg,
+	       jsErrCode *jerr_out)
+{
+	int64_t since = mono_ns();
+	int ms = 0;
+	natsStatus s;
+	jsErrCode jerr;
+
+	for (;;) {
+		jerr = 0;
+		s = fn(q, arg, &jerr);
+		if (jerr_out)
+			*jerr_out = jerr;
+		if (s == NATS_OK)
+			return 0;
+		if (!natsq_retryable(s, jerr)) {
+			char why[300];
+			snprintf(q->err, sizeof q->err, "%.200s: %s: %.300s", q->url, what,
+				 natsq_error(s, jerr, why, sizeof why));
+			return -1;
+		}
+		if (natsq_backoff(q, since, &ms, what, s, jerr) < 0)
+			return -1;
+	}
+}
+
+struct stream_call {
+	const char *name;
+	jsStreamConfig *cfg;
+	jsStreamInfo *si;
+	const char *consumer;
+	jsConsumerConfig *cc;
+	jsConsumerInfo *ci;
+};
+
+static natsStatus get_stream(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	struct stream_call *c = arg;
+
+	return js_GetStreamInfo(&c->si, q->js, c->name, NULL, jerr);
+}
+
+static natsStatus add_stream(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	struct stream_call *c = arg;
+
+	return js_AddStream(&c->si, q->js, c->cfg, NULL, jerr);
+}
+
+static natsStatus update_stream(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	struct stream_call *c = arg;
+
+	return js_UpdateStream(&c->si, q->js, c->cfg, NULL, jerr);
+}
+
+static natsStatus get_consumer(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	struct stream_call *c = arg;
+
+	return js_GetConsumerInfo(&c->ci, q->js, c->name, NATSQ_CONSUMER, NULL, jerr);
+}
+
+static natsStatus add_consumer(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	struct stream_call *c = arg;
+
+	return js_AddConsumer(&c->ci, q->js, c->name, c->cc, NULL, jerr);
+}
+
+static natsStatus update_consumer(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	struct stream_call *c = arg;
+
+	return js_UpdateConsumer(&c->ci, q->js, c->name, c->cc, NULL, jerr);
+}
+
+static void call_free(struct stream_call *c)
+{
+	if (c->si)
+		jsStreamInfo_Destroy(c->si);
+	if (c->ci)
+		jsConsumerInfo_Destroy(c->ci);
+	c->si = NULL;
+	c->ci = NULL;
+}
+
+/* Adds the stream, or (replace) makes an existing one's settings these. */
+static int put_stream(struct natsq *q, jsStreamConfig *cfg, int replace)
+{
+	struct stream_call c = { .name = cfg->Name, .cfg = cfg };
+	jsErrCode jerr = 0;
+	int rc = api(q, "add stream", add_stream, &c, &jerr);
+
+	call_free(&c);
+	if (rc < 0 && jerr == JSStreamNameExistErr) {
+		/* made meanwhile by another client (open), or there before
+		 * with other settings (create) */
+		rc = replace ? api(q, "update stream", update_stream, &c, NULL) : 0;
+		call_free(&c);
+	}
+	return rc;
+}
+
+static int put_consumer(struct natsq *q, const char *stream,
+			const struct natsq_conf *conf, int replace)
+{
+	jsConsumerConfig cc;
+	struct stream_call c = { .name = stream, .cc = &cc };
+	jsErrCode jerr = 0;
+	int rc;
+
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = NATSQ_CONSUMER;
+	cc.AckPolicy = js_AckExplicit;
+	cc.AckWait = conf->vis_ns;
+	cc.MaxDeliver = -1;
+	cc.MaxAckPending = MAX_ACK_PENDING;
+	rc = api(q, "add consumer", add_consumer, &c, &jerr);
+	call_free(&c);
+	if (rc < 0 && (jerr == JSConsumerNameExistErr || jerr == JSConsumerExistingActiveErr)) {
+		rc = replace ? api(q, "update consumer", update_consumer, &c, NULL) : 0;
+		call_free(&c);
+	}
+	return rc;
+}
+
+static void queue_stream_config(jsStreamConfig *sc, const struct natsq_names *n,
+				 const char **subject, const struct natsq_conf *conf,
+				 char *desc, size_t desclen, const char *queue)
+{
+	jsStreamConfig_Init(sc);
+	snprintf(desc, desclen, "spsc queue %s max-receives=%u", queue,
+		 (unsigned)conf->max_receives);
+	*subject = n->subject;
+	sc->Name = n->stream;
+	sc->Description = desc;
+	sc->Subjects = subject;
+	sc->SubjectsLen = 1;
+	sc->Storage = js_FileStorage;
+	sc->Retention = js_WorkQueuePolicy;
+	sc->MaxMsgs = conf->max_depth > 0 ? conf->max_depth : -1;
+	sc->MaxBytes = conf->max_bytes > 0 ? conf->max_bytes : -1;
+	sc->Discard = js_DiscardNew;
+	sc->Duplicates = NATSQ_DUP_WINDOW_NS;
+	sc->Replicas = conf->replicas;
+}
+
+static int bad_name(struct natsq *q, const char *queue)
+{
+	snprintf(q->err, sizeof q->err,
+		 "%.200s: queue name too long for NATS (at most %d characters, '_' and '.' counting twice)",
+		 queue, NATSQ_NAME_MAX);
+	return -1;
+}
+
+static int make_queue(struct natsq *q, const char *queue,
+		      const struct natsq_conf *conf, int replace)
+{
+	struct natsq_names n;
+	jsStreamConfig sc;
+	const char *subject;
+	char desc[512];
+
+	if (natsq_names(queue, &n) < 0)
+		return bad_name(q, queue);
+	queue_stream_config(&sc, &n, &subject, conf, desc, sizeof desc, queue);
+	if (put_stream(q, &sc, replace) < 0)
+		return -1;
+	return put_consumer(q, n.stream, conf, replace);
+}
+
+/* spsc-coord create: the queue with these settings, made or changed. */
+int natsq_create(struct natsq *q, const char *queue,
+		 const struct natsq_conf *want)
+{
+	struct natsq_conf conf = *want;
+
+	conf_defaults(&conf);
+	return make_queue(q, queue, &conf, 1);
+}
+
+/* The settings of an existing queue, from its stream and consumer. */
+static void conf_read(const jsStreamInfo *si, const jsConsumerInfo *ci,
+		      struct natsq_conf *conf)
+{
+	const char *d = si->Config->Description;
+	const char *mr = d ? strstr(d, "max-receives=") : NULL;
+
+	memset(conf, 0, sizeof *conf);
+	if (mr)
+		conf->max_receives = (uint32_t)strtoul(mr + strlen("max-receives="), NULL, 10);
+	conf->max_depth = si->Config->MaxMsgs > 0 ? si->Config->MaxMsgs : 0;
+	conf->max_bytes = si->Config->MaxBytes > 0 ? si->Config->MaxBytes : 0;
+	conf->replicas = (int)si->Config->Replicas;
+	conf->vis_ns = ci && ci->Config ? ci->Config->AckWait : 0;
+	conf_defaults(conf);
+}
+
+static int lookup(struct natsq *q, const char *stream, struct stream_call *c,
+		  jsErrCode *jerr)
+{
+	*c = (struct stream_call){ .name = stream };
+	if (api(q, "stream info", get_stream, c, jerr) < 0)
+		return -1;
+	return api(q, "consumer info", get_consumer, c, jerr);
+}
+
+/*
+ * The queue, made with the default settings if it is not there (as
+ * spsc-coord makes a queue on first use), and its settings in *conf.
+ */
+int natsq_open(struct natsq *q, const char *queue, struct natsq_conf *conf)
+{
+	struct natsq_names n;
+	struct stream_call c;
+	jsErrCode jerr = 0;
+	int rc;
+
+	if (natsq_names(queue, &n) < 0)
+		return bad_name(q, queue);
+	rc = lookup(q, n.stream, &c, &jerr);
+	if (rc < 0 && (jerr == JSStreamNotFoundErr || jerr == JSConsumerNotFoundErr)) {
+		struct natsq_conf def = { 0 };
+		call_free(&c);
+		conf_defaults(&def);
+		if (make_queue(q, queue, &def, 0) < 0)
+			return -1;
+		rc = lookup(q, n.stream, &c, NULL);
+	}
+	if (rc == 0)
+		conf_read(c.si, c.ci, conf);
+	call_free(&c);
+	return rc;
+}
+
+/* The stream that holds the chunks of the queue's large atoms. */
+int natsq_chunks_open(struct natsq *q, const char *queue)
+{
+	struct natsq_names n;
+	jsStreamConfig sc;
+	const char *subject;
+	const char *env = getenv("SPSC_NATS_REPLICAS");
+
+	if (natsq_names(queue, &n) < 0)
+		return bad_name(q, queue);
+	subject = n.chunk_subject;
+	jsStreamConfig_Init(&sc);
+	sc.Name = n.chunks;
+	sc.Description = "spsc chunks of large atoms";
+	sc.Subjects = &subject;
+	sc.SubjectsLen = 1;
+	sc.Storage = js_FileStorage;
+	sc.Duplicates = NATSQ_DUP_WINDOW_NS;
+	sc.Replicas = env && atoi(env) > 0 ? atoi(env) : 1;
+	return put_stream(q, &sc, 0);
+}
+
+int natsq_info(struct natsq *q, const char *queue, struct natsq_info *info)
+{
+	struct natsq_names n;
+	struct stream_call c;
+
+	if (natsq_names(queue, &n) < 0)
+		return bad_name(q, queue);
+	memset(info, 0, sizeof *info);
+	if (lookup(q, n.stream, &c, NULL) < 0) {
+		call_free(&c);
+		return -1;
+	}
+	info->ready = c.ci->NumPending;
+	info->inflight = (uint64_t)c.ci->NumAckPending;
+	info->redelivered = (uint64_t)c.ci->NumRedelivered;
+	info->consumers = c.ci->NumWaiting;
+	info->msgs = c.si->State.Msgs;
+	info->bytes = c.si->State.Bytes;
+	info->put = c.si->State.LastSeq;
+	info->first_ns = c.si->State.Msgs ? c.si->State.FirstTime : 0;
+	conf_read(c.si, c.ci, &info->conf);
+	call_free(&c);
+	return 0;
+}
+
+/* No stream at all is an empty list, not an error. */
+static natsStatus stream_names(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	natsStatus s = js_StreamNames((jsStreamNamesList **)arg, q->js, NULL, jerr);
+
+	return s == NATS_NOT_FOUND ? NATS_OK : s;
+}
+
+/* The names of every spsc queue on the server, sorted by the caller. */
+int natsq_queues(struct natsq *q, char ***names, size_t *n)
+{
+	jsStreamNamesList *list = NULL;
+	jsErrCode jerr = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (api(q, "stream names", stream_names, &list, &jerr) < 0)
+		return -1;
+	if (list == NULL)
+		return 0;
+	*names = calloc((size_t)list->Count + 1, sizeof **names);
+	for (int i = 0; *names && i < list->Count; i++) {
+		char name[NATSQ_NAME_MAX + 1];
+		if (strncmp(list->List[i], "SPSC_", 5) != 0 ||
+		    decode(list->List[i] + 5, name, sizeof name) < 0)
+			continue;
+		if (((*names)[*n] = strdup(name)) != NULL)
+			(*n)++;
+	}
+	jsStreamNamesList_Destroy(list);
+	if (*names == NULL) {
+		snprintf(q->err, sizeof q->err, "%.200s: out of memory", q->url);
+		return -1;
+	}
+	return 0;
+}

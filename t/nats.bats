@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# QUEUE@nats://...: the same endpoints on NATS JetStream.  Every test runs
+# a real nats-server (-js) on 127.0.0.1 with a fresh store, and checks
+# what the spsc-coord tests check: nothing lost, nothing doubled, leases,
+# dead letters, back-pressure, large atoms, and a server killed mid-run.
+
+load nats_helpers
+
+setup() {
+	coord_test_setup
+	nats_setup
+}
+
+lines_of() { seq 1 "$1" | awk '{ printf "%06d %033d\n", $1, 0 }'; }
+
+@test "nats: source to a NATS queue to sink, every event once and in order" {
+	lines_of 5000 >in.txt
+	spsc-source --no-progress -n 100 -o "q@$NATS_URL" in.txt
+	[ "$(qstat q ready)" -eq 50 ]
+	spsc-sink -i "q@$NATS_URL" --drain >out.txt
+	cmp in.txt out.txt
+	[ "$(qstat q ready)" -eq 0 ]
+	[ "$(qstat q inflight)" -eq 0 ]
+}
+
+@test "nats: SPSC_COORD=nats://... is the default backend" {
+	lines_of 300 >in.txt
+	spsc-source --no-progress -n 100 -o q in.txt
+	spsc-sink -i q --drain >out.txt
+	cmp in.txt out.txt
+}
+
+@test "nats: spsc-op --warm between two NATS queues" {
+	lines_of 20000 >in.txt
+	spsc-source --no-progress -n 200 -o a in.txt
+	background spsc-op -q --warm -i a -o b -- cat
+	wait_for '[ "$(qstat a ready)" -eq 0 ] && [ "$(qstat a inflight)" -eq 0 ]'
+	spsc-sink -i b --drain >out.txt
+	cmp in.txt out.txt
+}
+
+@test "nats: a PUT sent again is dropped as a duplicate (the atom id is the Nats-Msg-Id)" {
+	lines_of 1000 >in.txt
+	spsc-source --no-progress -n 100 --name src -o q in.txt
+	spsc-source --no-progress -n 100 --name src -o q in.txt
+	[ "$(qstat q ready)" -eq 10 ]
+	spsc-sink -i q --drain >out.txt
+	cmp in.txt out.txt
+}
+
+@test "nats: an atom whose consumer is killed comes back after the visibility timeout" {
+	spsc-coord create q --visibility 1s
+	lines_of 10 >in.txt
+	spsc-source --no-progress -o q in.txt
+	background spsc-op -q -i q -o out -- sleep 60
+	wait_for '[ "$(qstat q inflight)" -eq 1 ]'
+	kill -9 "$LAST_PID"
+	# JetStream counts it in flight until it is delivered again
+	[ "$(qstat q ready)" -eq 0 ]
+	spsc-sink -i q --drain >out.txt
+	cmp in.txt out.txt
+	[ "$(qstat q redelivered)" -eq 0 ]
+	[ "$(qstat q inflight)" -eq 0 ]
+}
+
+@test "nats: past max-receives an atom moves to QUEUE.dlq, once, with its events" {
+	spsc-coord create q --visibility 300ms --max-receives 2
+	lines_of 10 >in.txt
+	spsc-source --no-progress -o q in.txt
+	# two deliveries, each to a consumer killed while it holds the atom
+	for n in 0 1; do
+		background spsc-op -q -i q -o out -- sleep 60
+		wait_for "[ \"\$(qstat q inflight)\" -eq 1 ] && [ \"\$(qstat q redelivered)\" -eq $n ]"
+		sleep 0.2
+		kill -9 "$LAST_PID"
+	done
+	run spsc-sink -i q --drain
+	[ "$status" -eq 0 ]
+	[ -z "$(printf '%s\n' "${lines[@]}" | grep -v 'moved to q.dlq')" ]
+	[[ "$output" == *"delivered 2 times: moved to q.dlq"* ]]
+	[ "$(qstat q ready)" -eq 0 ]
+	[ "$(qstat q dlq)" -eq 1 ]
+	spsc-sink -i q.dlq --drain >dead.txt
+	cmp in.txt dead.txt
+}
+
+@test "nats: a full queue (max depth) holds its producer back, and loses nothing" {
+	spsc-coord create q --max-depth 2
+	lines_of 600 >in.txt
+	spsc-source --no-progress -n 100 -o q in.txt 2>src.err &
+	SRC=$!
+	BG_PIDS="$BG_PIDS $SRC"
+	wait_for 'grep -q "queue full" src.err'
+	[ "$(qstat q ready)" -eq 2 ]
+	spsc-sink -i q --drain >out.txt
+	wait "$SRC"
+	cmp in.txt out.txt
+}
+
+@test "nats: a 64 MB atom goes in chunks and comes out whole" {
+	python3 -c '
+import sys
+line = b"x" * 1023 + b"\n"
+sys.stdout.buffer.write(line * (64 * 1024))' >big.txt
+	[ "$(stat -c %s big.txt)" -eq 67108864 ]
+	spsc-source --no-progress -n 100000 -b 70M --max-atom 70M -o big big.txt
+	[ "$(qstat big ready)" -eq 1 ]
+	spsc-sink -i big --max-atom 70M --drain >out.txt
+	cmp big.txt out.txt
+}
+
+@test "nats: nats-server killed -9 mid-run and restarted: nothing lost or doubled" {
+	lines_of 20000 >in.txt
+	spsc-source --no-progress -n 100 --rate 20000 -o q in.txt 2>src.err &
+	SRC=$!
+	BG_PIDS="$BG_PIDS $SRC"
+	wait_for '[ "$(qstat q ready)" -ge 20 ]'
+	crash_nats
+	sleep 0.5
+	start_nats
+	wait "$SRC"
+	spsc-sink -i q --drain >out.txt
+	cmp in.txt out.txt
+}
+
+@test "nats: no server: the error names the URL, and the program fails" {
+	export SPSC_CONNECT_TIMEOUT=1s
+	crash_nats
+	lines_of 10 >in.txt
+	run spsc-source --no-progress -o q in.txt
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"q: $NATS_URL: no NATS server answered"* ]]
+}
+
+@test "nats: spsc-coord status shows NATS queues in the same columns" {
+	lines_of 300 >in.txt
+	spsc-source --no-progress -n 100 -o q in.txt
+	run spsc-coord status
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "QUEUE "*"READY INFLIGHT"* ]]
+	[[ "${lines[1]}" =~ ^q\ +3\ +0\  ]]
+}
