@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "home.h"
+#include "units.h"
 
 /* mkdir -p with mode 0700 for the directories we create: state is
  * private to its user.  The last one is set to exactly 0700, whatever the
@@ -81,4 +82,16 @@ int coord_default_url(char *buf, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/* How long a client retries a coordinator (or NATS server) that does not
+ * answer before it fails: $SPSC_CONNECT_TIMEOUT, default 30s. */
+int64_t coord_connect_timeout(void)
+{
+	const char *env = getenv("SPSC_CONNECT_TIMEOUT");
+	int64_t ns;
+
+	if (env && parse_duration(env, &ns) == 0)
+		return ns;
+	return 30 * NS_PER_SEC;
 }

@@ -8,9 +8,11 @@
 #define SPSC_HOME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int spsc_home(char *buf, size_t len, int create);
 int coord_default_url(char *buf, size_t len);
+int64_t coord_connect_timeout(void);
 int spsc_mkdirs(const char *path);
 
 #endif

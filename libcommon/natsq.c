@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "home.h"
 #include "natsq.h"
 #include "units.h"
 
@@ -122,16 +123,6 @@ int natsq_backoff(struct natsq *q, int64_t since, int *ms, const char *what,
 	return 0;
 }
 
-static int64_t give_up_time(void)
-{
-	const char *env = getenv("SPSC_CONNECT_TIMEOUT");
-	int64_t ns;
-
-	if (env && parse_duration(env, &ns) == 0)
-		return ns;
-	return 30 * NS_PER_SEC;
-}
-
 /* "nats://a:1,b:2" as the list libnats takes: every item with a scheme. */
 static int server_list(const char *url, char buf[][512], const char **servers,
 		       int max)
@@ -189,7 +180,7 @@ int natsq_connect(struct natsq *q, const char *url)
 
 	memset(q, 0, sizeof *q);
 	snprintf(q->url, sizeof q->url, "%s", url);
-	q->give_up_ns = give_up_time();
+	q->give_up_ns = coord_connect_timeout();
 	if (natsOptions_Create(&o) != NATS_OK) {
 		snprintf(q->err, sizeof q->err, "%.200s: out of memory", url);
 		return -1;

@@ -14,16 +14,6 @@
 #define BACKOFF_MAX_MS 1000
 #define MONITOR_URL "inproc://qclient-monitor"	/* one per context */
 
-static int64_t give_up_time(void)
-{
-	const char *env = getenv("SPSC_CONNECT_TIMEOUT");
-	int64_t ns;
-
-	if (env && parse_duration(env, &ns) == 0)
-		return ns;
-	return 30 * NS_PER_SEC;
-}
-
 /* A handshake that fails (a CURVE key refused, CURVE on one side only)
  * looks like silence to a DEALER, which just reconnects.  A monitor
  * tells the two apart, so that giving up can say what is wrong.  Without
@@ -117,7 +107,7 @@ int qclient_open(struct qclient *qc, const char *url)
 	int linger = 0, immediate = 1, ivl = 100, ivl_max = 1000, ipv6 = 1;
 
 	memset(qc, 0, sizeof *qc);
-	qc->give_up_ns = give_up_time();
+	qc->give_up_ns = coord_connect_timeout();
 	qc->next_reqid = (uint64_t)wall_ns();
 	if (url && *url)
 		snprintf(qc->url, sizeof qc->url, "%s", url);
