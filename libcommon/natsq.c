@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,7 @@ static int set_options(struct natsq *q, natsOptions *o)
 int natsq_connect(struct natsq *q, const char *url)
 {
 	natsOptions *o = NULL;
+	sigset_t all, saved;
 	int64_t since = mono_ns();
 	int ms = 0, rc = -1;
 	natsStatus s;
@@ -181,9 +183,15 @@ int natsq_connect(struct natsq *q, const char *url)
 	memset(q, 0, sizeof *q);
 	snprintf(q->url, sizeof q->url, "%s", url);
 	q->give_up_ns = coord_connect_timeout();
+	/* libnats starts its threads from here on; they inherit this mask,
+	 * so that SIGTERM and SIGINT reach the program's own thread, which
+	 * waits for them, not a library thread that would never act on them.
+	 * (A signal during the connect's retries waits for their end.) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
 	if (natsOptions_Create(&o) != NATS_OK) {
 		snprintf(q->err, sizeof q->err, "%.200s: out of memory", url);
-		return -1;
+		goto out;
 	}
 	if (set_options(q, o) < 0)
 		goto out;
@@ -208,7 +216,9 @@ int natsq_connect(struct natsq *q, const char *url)
 	}
 	rc = 0;
 out:
-	natsOptions_Destroy(o);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (o)
+		natsOptions_Destroy(o);
 	if (rc < 0)
 		natsq_close(q);
 	return rc;

@@ -140,3 +140,13 @@ sys.stdout.buffer.write(line * (64 * 1024))' >big.txt
 	[[ "${lines[0]}" == "QUEUE "*"READY INFLIGHT"* ]]
 	[[ "${lines[1]}" =~ ^q\ +3\ +0\  ]]
 }
+
+@test "nats: SIGTERM stops a reader waiting on an empty NATS queue" {
+	spsc-coord create q
+	background spsc-sink -i q
+	sleep 0.5
+	kill -TERM "$LAST_PID"
+	wait_for '! kill -0 "$LAST_PID" 2>/dev/null' 60
+	run wait "$LAST_PID"
+	[ "$status" -eq 0 ]
+}
