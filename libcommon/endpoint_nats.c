@@ -38,6 +38,7 @@
 #include "atomid.h"
 #include "grow.h"
 #include "log.h"
+#include "natsflow.h"
 #include "natsq.h"
 #include "proto.h"
 #include "qbackend.h"
@@ -50,6 +51,9 @@
 /* Room left in a message for its headers (Nats-Msg-Id, Spsc-Chunks). */
 #define HEADER_ROOM 4096
 #define FULL_BACKOFF_MAX_MS 2000
+/* A PubAck not back by then is asked for again, under the same id: the
+ * server may have gone, or its stream's leader. */
+#define PUBLISH_WAIT_MS 2000
 
 /* An atom handed out and not yet acknowledged or given back. */
 struct held {
@@ -64,6 +68,7 @@ struct enats {
 	struct natsq_conf conf;
 	char queue[QUEUE_NAME_MAX + 1];
 	int is_dlq;		/* NAME.dlq: no dead-lettering of its own */
+	uint64_t producer;	/* writing: the stage, for completion; 0: none */
 	/* reading */
 	natsSubscription *sub;
 	natsMsgList batch;
@@ -153,6 +158,13 @@ static int enats_open(struct endpoint *ep, const char *url,
 		enats_close(ep);
 		return -1;
 	}
+	q->producer = o && ep->writing ? o->producer : 0;
+	if (q->producer &&
+	    natsflow_note(&q->nq, q->queue, q->producer, o->producers, 0) != 0) {
+		failed(ep);
+		enats_close(ep);
+		return -1;
+	}
 	return 0;
 }
 
@@ -204,6 +216,7 @@ static int publish(struct endpoint *ep, const char *subject, const void *data,
 		}
 		jsPubOptions_Init(&po);
 		po.MsgId = msgid;
+		po.MaxWait = PUBLISH_WAIT_MS;
 		s = js_PublishMsg(&pa, q->nq.js, m, &po, &jerr);
 		natsMsg_Destroy(m);
 		if (s == NATS_OK) {
@@ -212,6 +225,8 @@ static int publish(struct endpoint *ep, const char *subject, const void *data,
 			jsPubAck_Destroy(pa);
 			return 0;
 		}
+		log_debug("%s: publish %s: %s (%d)", ep->name, msgid,
+			  natsStatus_GetText(s), (int)jerr);
 		if (is_full(s, jerr)) {
 			full_wait(ep, &full_ms);
 			since = mono_ns();
@@ -537,6 +552,33 @@ static int drained(struct endpoint *ep)
 	return info.ready == 0 && info.inflight == 0;
 }
 
+/*
+ * After a fetch that brought nothing: has the queue's every producer
+ * finished (ep->closed), and does it then hold nothing (complete: 1, the
+ * end of input)?  As spsc-coord's GET replies say closed=1 and
+ * complete=1 (spsc(7), Completion).
+ */
+static int completion(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+	struct flow f = { 0 };
+	struct natsq_info info;
+	int rc;
+
+	if (natsflow_read(&q->nq, q->queue, &f) < 0)
+		return failed(ep);
+	ep->closed = flow_closed(&f);
+	flow_free(&f);
+	if (!ep->closed)
+		return 0;
+	if (natsq_info(&q->nq, q->queue, &info) < 0)
+		return failed(ep);
+	rc = info.ready == 0 && info.inflight == 0;
+	if (rc)
+		ep->wm = ATOM_TIME_END;
+	return rc;
+}
+
 /* A fetch that failed for want of a server: retried until the give-up
  * time; -1 then. */
 static int connection_lost(struct endpoint *ep, natsStatus s, jsErrCode jerr)
@@ -606,9 +648,15 @@ static int enats_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 		ms = ms > LONG_POLL_MS ? LONG_POLL_MS : ms < FETCH_MIN_MS ? FETCH_MIN_MS : ms;
 		if ((rc = fetch(ep, ms)) < 0)
 			return -1;
-		if (rc == 0 && q->drain && (rc = drained(ep)) != 0)
+		if (rc > 0)
+			continue;
+		if ((rc = completion(ep)) != 0)
 			return rc < 0 ? -1 : 0;
-		if (rc == 0 && mono_ns() >= until)
+		if (!ep->closed && q->drain && (rc = drained(ep)) != 0)
+			return rc < 0 ? -1 : 0;
+		/* A bounded wait also ends when the input closes: a reader
+		 * holding atoms back learns it has all it will get. */
+		if (mono_ns() >= until || (wait_ns >= 0 && ep->closed))
 			return ENDPOINT_AGAIN;
 	}
 }
@@ -683,21 +731,39 @@ static int enats_settle(struct endpoint *ep, const struct atom *a, int op,
 }
 
 /* Writes are stored when written; what is left is what the connection
- * buffers (acks). */
+ * buffers (acks), which a reconnect sends on: a server away is waited
+ * for, as for every request. */
 static int enats_sync(struct endpoint *ep)
 {
-	natsStatus s = natsConnection_FlushTimeout(EN(ep)->nq.nc, 5000);
+	struct enats *q = EN(ep);
+	int64_t since = mono_ns();
+	int ms = 0;
 
-	if (s == NATS_OK)
-		return 0;
-	snprintf(ep->err, sizeof ep->err, "%.200s: %s: flush: %s", ep->name,
-		 EN(ep)->nq.url, natsStatus_GetText(s));
-	return -1;
+	for (;;) {
+		natsStatus s = natsConnection_FlushTimeout(q->nq.nc, 5000);
+		if (s == NATS_OK)
+			return 0;
+		if (!natsq_retryable(s, 0)) {
+			snprintf(ep->err, sizeof ep->err, "%.200s: %s: flush: %s",
+				 ep->name, q->nq.url, natsStatus_GetText(s));
+			return -1;
+		}
+		if (natsq_backoff(&q->nq, since, &ms, "flush", s, 0) < 0)
+			return failed(ep);
+	}
 }
 
+/* Says this stage's producer is done with the queue (spsc(7),
+ * Completion); an anonymous writer has nothing to say. */
 static int enats_finish(struct endpoint *ep)
 {
-	return enats_sync(ep);
+	struct enats *q = EN(ep);
+
+	if (enats_sync(ep) < 0)
+		return -1;
+	if (q->producer && natsflow_note(&q->nq, q->queue, q->producer, 0, 1) != 0)
+		return failed(ep);
+	return 0;
 }
 
 static int64_t enats_lease_ns(const struct endpoint *ep)

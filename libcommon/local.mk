@@ -13,6 +13,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/event.c libcommon/event.h \
 	libcommon/evtime.c libcommon/evtime.h \
 	libcommon/fdio.c libcommon/fdio.h \
+	libcommon/flow.c libcommon/flow.h \
 	libcommon/grow.c libcommon/grow.h \
 	libcommon/hash.c libcommon/hash.h \
 	libcommon/heap.c libcommon/heap.h \
@@ -22,6 +23,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/key.c libcommon/key.h \
 	libcommon/le.h \
 	libcommon/log.c libcommon/log.h \
+	libcommon/natsflow.c libcommon/natsflow.h \
 	libcommon/natsq.c libcommon/natsq.h \
 	libcommon/opt.c libcommon/opt.h \
 	libcommon/partition.c libcommon/partition.h \

@@ -226,6 +226,9 @@ out:
 
 void natsq_close(struct natsq *q)
 {
+	if (q->flow)
+		kvStore_Destroy(q->flow);
+	q->flow = NULL;
 	if (q->js)
 		jsCtx_Destroy(q->js);
 	if (q->nc) {

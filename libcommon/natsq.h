@@ -62,6 +62,7 @@ struct natsq {
 	natsConnection *nc;
 	jsCtx *js;
 	jsOptions jo;
+	kvStore *flow;		/* natsflow.c's bucket, opened when first needed */
 	char url[256];
 	int64_t give_up_ns;	/* $SPSC_CONNECT_TIMEOUT */
 	char err[600];

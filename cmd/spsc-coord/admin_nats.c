@@ -2,8 +2,8 @@
  * admin_nats: spsc-coord's client commands for queues on NATS JetStream
  * (-c nats://...).  status builds the same JSON the coordinator sends, from
  * each queue's stream and consumer info, so that one renderer shows both;
- * create sets a queue's settings.  The other commands are the nats CLI's
- * on that backend.
+ * create sets a queue's settings, seal and reopen its producers' record
+ * (natsflow.h).  The other commands are the nats CLI's on that backend.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 
 #include "admin.h"
 #include "log.h"
+#include "natsflow.h"
 #include "natsq.h"
 #include "opt.h"
 #include "qname.h"
@@ -31,6 +32,24 @@ static uint64_t dlq_depth(struct natsq *nq, const char *queue)
 	snprintf(dlq, sizeof dlq, "%s.dlq", queue);
 	/* no dead-letter queue yet: nothing dead-lettered */
 	return natsq_info(nq, dlq, &info) == 0 ? info.msgs : 0;
+}
+
+/* The DONE and WATERMARK columns: producers, and completion. */
+static void add_flow(struct natsq *nq, const char *name,
+		     const struct natsq_info *info, cJSON *q)
+{
+	struct flow f = { 0 };
+
+	if (natsflow_read(nq, name, &f) < 0) {
+		log_warn("%s: %s", name, nq->err);
+		return;
+	}
+	cJSON_AddNumberToObject(q, "producers", (double)f.n);
+	cJSON_AddNumberToObject(q, "producers_done", (double)flow_done_count(&f));
+	cJSON_AddNumberToObject(q, "producers_expected", flow_expected(&f));
+	cJSON_AddBoolToObject(q, "complete",
+			      flow_complete(&f, info->ready + info->inflight));
+	flow_free(&f);
 }
 
 static cJSON *queue_json(struct natsq *nq, const char *name)
@@ -61,6 +80,7 @@ static cJSON *queue_json(struct natsq *nq, const char *name)
 	cJSON_AddNumberToObject(q, "max_depth", (double)info.conf.max_depth);
 	cJSON_AddNumberToObject(q, "max_bytes", (double)info.conf.max_bytes);
 	cJSON_AddNumberToObject(q, "replicas", info.conf.replicas);
+	add_flow(nq, name, &info, q);
 	return q;
 }
 
@@ -100,9 +120,10 @@ static int create(struct natsq *nq, const struct admin_opts *o, const char *queu
 		.max_bytes = o->set_bytes ? (int64_t)o->defaults.max_bytes : 0,
 	};
 
-	if (o->set_retention || o->producers >= 0)
-		opt_usage_error("create: --retention and --producers are not supported on NATS");
-	if (natsq_create(nq, queue, &c) < 0) {
+	if (o->set_retention)
+		opt_usage_error("create: --retention is not supported on NATS");
+	if (natsq_create(nq, queue, &c) < 0 ||
+	    (o->producers > 0 && natsflow_expect(nq, queue, (uint32_t)o->producers) < 0)) {
 		log_error("%s", nq->err);
 		return EXIT_FAIL;
 	}
@@ -128,13 +149,29 @@ static int status(struct natsq *nq, const struct admin_opts *o, int argc,
 	}
 }
 
+/* seal: nothing more will be put; reopen: forget the producers and the
+ * seal, so that a job can run again over the queue. */
+static int seal(struct natsq *nq, const char *queue, int sealed)
+{
+	struct natsq_conf c;
+
+	if (natsq_open(nq, queue, &c) < 0 ||
+	    (sealed ? natsflow_seal(nq, queue, 1) : natsflow_reopen(nq, queue)) < 0) {
+		log_error("%s", nq->err);
+		return EXIT_FAIL;
+	}
+	log_info("queue %s %s", queue, sealed ? "sealed" : "reopened");
+	return EXIT_OK;
+}
+
 int admin_nats_main(const struct admin_opts *o, const char *url, const char *cmd,
 		    int argc, char **argv)
 {
 	struct natsq nq;
 	int rc = EXIT_FAIL;
 
-	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "create") != 0)
+	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "create") != 0 &&
+	    strcmp(cmd, "reopen") != 0 && strcmp(cmd, "seal") != 0)
 		opt_usage_error("%s: not supported on NATS; use the nats CLI (nats stream ...)", cmd);
 	if (natsq_connect(&nq, url) < 0) {
 		log_error("%s", nq.err);
@@ -142,6 +179,8 @@ int admin_nats_main(const struct admin_opts *o, const char *url, const char *cmd
 	}
 	if (strcmp(cmd, "create") == 0) {
 		rc = create(&nq, o, argv[0]);
+	} else if (strcmp(cmd, "reopen") == 0 || strcmp(cmd, "seal") == 0) {
+		rc = seal(&nq, argv[0], strcmp(cmd, "seal") == 0);
 	} else {
 		rc = status(&nq, o, argc, argv);
 	}

@@ -5,7 +5,6 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/admin_nats.c \
 	cmd/spsc-coord/compact.c \
 	cmd/spsc-coord/conf.c \
-	cmd/spsc-coord/flow.c cmd/spsc-coord/flow.h \
 	cmd/spsc-coord/frames.c cmd/spsc-coord/frames.h \
 	cmd/spsc-coord/fsck.c cmd/spsc-coord/fsck.h \
 	cmd/spsc-coord/lock.c cmd/spsc-coord/lock.h \

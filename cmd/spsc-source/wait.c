@@ -92,7 +92,10 @@ int source_wait(struct source *src, int fd, int64_t deadline)
 	if ((tsp == NULL || tsp->tv_sec || tsp->tv_nsec) &&
 	    ppoll(pfd, (nfds_t)n, &(struct timespec){ 0, 0 }, NULL) == 0 &&
 	    endpoint_sync(&src->out) < 0) {
+		/* the output failed: the run cannot be whole, so it must
+		 * not say done */
 		log_error("%s", src->out.err);
+		src->fatal = 1;
 		return -1;
 	}
 	do
@@ -100,6 +103,7 @@ int source_wait(struct source *src, int fd, int64_t deadline)
 	while (rc < 0 && errno == EINTR);
 	if (rc < 0) {
 		log_error("poll: %s", strerror(errno));
+		src->fatal = 1;
 		return -1;
 	}
 	if (pfd[0].revents & POLLIN)
