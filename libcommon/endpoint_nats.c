@@ -14,7 +14,7 @@
  *           it is published to NAME.dlq under the same id and only then
  *           acknowledged, so a consumer that dies in between leaves it
  *           in the queue, and the next one's publish is a duplicate.
- *   ack     natsMsg_Ack, after the outputs of every coordinator queue
+ *   ack     natsMsg_AckSync, after the outputs of every coordinator queue
  *           the process writes are stored (chain acknowledgement; NATS
  *           writes are stored before write returns); NACK is
  *           natsMsg_NakWithDelay, TOUCH natsMsg_InProgress (the lease
@@ -424,17 +424,28 @@ static void drop_chunks(struct endpoint *ep, const char *ref)
 	}
 }
 
+/* An ack the server confirms, asked again while it is away or a leader
+ * is being elected; acking again what was acked is harmless. */
 static int ack_sync(struct endpoint *ep, natsMsg *m)
 {
-	jsErrCode jerr = 0;
-	natsStatus s = natsMsg_AckSync(m, NULL, &jerr);
-	char why[300];
+	struct enats *q = EN(ep);
+	int64_t since = mono_ns();
+	int ms = 0;
 
-	if (s == NATS_OK)
-		return 0;
-	snprintf(ep->err, sizeof ep->err, "%.200s: ack: %s", ep->name,
-		 natsq_error(s, jerr, why, sizeof why));
-	return -1;
+	for (;;) {
+		jsErrCode jerr = 0;
+		natsStatus s = natsMsg_AckSync(m, NULL, &jerr);
+		char why[300];
+		if (s == NATS_OK)
+			return 0;
+		if (!natsq_retryable(s, jerr)) {
+			snprintf(ep->err, sizeof ep->err, "%.200s: ack: %s", ep->name,
+				 natsq_error(s, jerr, why, sizeof why));
+			return -1;
+		}
+		if (natsq_backoff(&q->nq, since, &ms, "ack", s, jerr) < 0)
+			return failed(ep);
+	}
 }
 
 /*
@@ -685,23 +696,19 @@ static void held_drop(struct endpoint *ep, struct held *h)
 static int acked(struct endpoint *ep, struct held *h)
 {
 	char err[600];
-	natsStatus s;
 
 	/* chain acknowledgement: outputs to coordinator queues first */
 	if (qlink_flush_all(err, sizeof err) < 0) {
 		snprintf(ep->err, sizeof ep->err, "%.200s", err);
 		return -1;
 	}
-	if (h->chunks) {
-		/* the chunks go only once the ack surely has */
-		if (ack_sync(ep, h->msg) < 0)
-			return -1;
+	/* Confirmed, so that an ack lost in a failover is sent again rather
+	 * than waiting out the lease; and the chunks go only once the ack
+	 * surely has. */
+	if (ack_sync(ep, h->msg) < 0)
+		return -1;
+	if (h->chunks)
 		drop_chunks(ep, h->chunks);
-		return 0;
-	}
-	/* An ack lost on the way only means a redelivery. */
-	if ((s = natsMsg_Ack(h->msg, NULL)) != NATS_OK)
-		log_warn("%s: ack: %s", ep->name, natsStatus_GetText(s));
 	return 0;
 }
 

@@ -239,16 +239,30 @@ void natsq_close(struct natsq *q)
 	q->nc = NULL;
 }
 
+static long env_long(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && atol(v) > 0 ? atol(v) : 0;
+}
+
+/* What a new queue gets, as from spsc-coord serve: $SPSC_VISIBILITY,
+ * $SPSC_MAX_RECEIVES, $SPSC_MAX_DEPTH, and $SPSC_NATS_REPLICAS. */
 static void conf_defaults(struct natsq_conf *c)
 {
-	const char *env = getenv("SPSC_NATS_REPLICAS");
+	const char *vis = getenv("SPSC_VISIBILITY");
+	int64_t ns;
 
 	if (c->vis_ns <= 0)
-		c->vis_ns = DEFAULT_VIS_NS;
+		c->vis_ns = vis && parse_duration(vis, &ns) == 0 && ns > 0 ? ns
+									 : DEFAULT_VIS_NS;
 	if (c->max_receives == 0)
-		c->max_receives = DEFAULT_MAX_RECEIVES;
+		c->max_receives = env_long("SPSC_MAX_RECEIVES") ? (uint32_t)env_long("SPSC_MAX_RECEIVES")
+								 : DEFAULT_MAX_RECEIVES;
+	if (c->max_depth == 0)
+		c->max_depth = env_long("SPSC_MAX_DEPTH");
 	if (c->replicas <= 0)
-		c->replicas = env && atoi(env) > 0 ? atoi(env) : 1;
+		c->replicas = env_long("SPSC_NATS_REPLICAS") ? (int)env_long("SPSC_NATS_REPLICAS") : 1;
 }
 
 /* Calls FN(q, arg, &jerr) until it succeeds, fails for good, or the
@@ -532,6 +546,8 @@ int natsq_info(struct natsq *q, const char *queue, struct natsq_info *info)
 	info->msgs = c.si->State.Msgs;
 	info->bytes = c.si->State.Bytes;
 	info->put = c.si->State.LastSeq;
+	if (c.si->Cluster && c.si->Cluster->Leader)
+		snprintf(info->leader, sizeof info->leader, "%s", c.si->Cluster->Leader);
 	info->first_ns = c.si->State.Msgs ? c.si->State.FirstTime : 0;
 	conf_read(c.si, c.ci, &info->conf);
 	call_free(&c);

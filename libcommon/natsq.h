@@ -55,6 +55,7 @@ struct natsq_info {
 	uint64_t put;		/* stored since the queue was made */
 	int64_t first_ns;	/* the oldest message's time; 0: none */
 	int64_t consumers;	/* pull requests waiting */
+	char leader[64];	/* the server that leads its stream; "": one server */
 	struct natsq_conf conf;
 };
 

@@ -12,8 +12,9 @@ run_example() {
 	shift
 	mkdir -p cwd tmpdir
 	status=0
-	(cd cwd && TMPDIR=$TMP/tmpdir "$SPSC_SRCDIR/examples/$name/run.sh" "$@") \
-		>out 2>err || status=$?
+	# bounded: an example that hangs fails, and is killed with its group
+	(cd cwd && TMPDIR=$TMP/tmpdir timeout -k 10 300 \
+		"$SPSC_SRCDIR/examples/$name/run.sh" "$@") >out 2>err || status=$?
 }
 
 # expect_clean: the example removed its temp files and wrote nothing else.
@@ -157,4 +158,23 @@ show() {
 	for d in wordcount campaigns; do
 		spsc check -q "$SPSC_SRCDIR/examples/$d/$d.dag"
 	done
+}
+
+@test "cluster: the wordcount DAG on a 3-node NATS cluster prints the same top words" {
+	command -v nats-server >/dev/null ||
+		skip "nats-server is not installed (apt-get install nats-server)"
+	base=$(python3 -c '
+import random, socket
+for _ in range(200):
+    b = random.randrange(20000, 40000)
+    try:
+        for p in (b, b + 1, b + 2, b + 100, b + 101, b + 102):
+            s = socket.socket(); s.bind(("127.0.0.1", p)); s.close()
+        print(b); break
+    except OSError:
+        pass')
+	run_example cluster "$base"
+	[ "$status" -eq 0 ] || { show; return 1; }
+	diff -u "$SPSC_SRCDIR/examples/cluster/expected.txt" out || { show; return 1; }
+	expect_clean
 }

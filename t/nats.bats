@@ -42,8 +42,11 @@ lines_of() { seq 1 "$1" | awk '{ printf "%06d %033d\n", $1, 0 }'; }
 @test "nats: a PUT sent again is dropped as a duplicate (the atom id is the Nats-Msg-Id)" {
 	lines_of 1000 >in.txt
 	spsc-source --no-progress -n 100 --name src -o q in.txt
+	# a rerun, as after a crash (reopen: the first run said it was done)
+	spsc-coord reopen q
 	spsc-source --no-progress -n 100 --name src -o q in.txt
 	[ "$(qstat q ready)" -eq 10 ]
+	[ "$(qstat q put)" -eq 10 ]
 	spsc-sink -i q --drain >out.txt
 	cmp in.txt out.txt
 }

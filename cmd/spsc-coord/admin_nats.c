@@ -80,6 +80,8 @@ static cJSON *queue_json(struct natsq *nq, const char *name)
 	cJSON_AddNumberToObject(q, "max_depth", (double)info.conf.max_depth);
 	cJSON_AddNumberToObject(q, "max_bytes", (double)info.conf.max_bytes);
 	cJSON_AddNumberToObject(q, "replicas", info.conf.replicas);
+	if (info.leader[0])
+		cJSON_AddStringToObject(q, "leader", info.leader);
 	add_flow(nq, name, &info, q);
 	return q;
 }
