@@ -143,7 +143,7 @@ EOF_
 	run spsc check e.dag
 	[ "$status" -eq 1 ]
 	[ "${lines[0]}" = "e.dag:1:9: error: command substitution is not supported: run the stage through sh -c, or a script" ]
-	[ "${lines[1]}" = "e.dag:2:1: error: 'frob' is neither a stage (NAME: COMMAND) nor a directive (env, coord, external, name)" ]
+	[ "${lines[1]}" = "e.dag:2:1: error: 'frob' is neither a stage (NAME: COMMAND) nor a directive (env, coord, external, name, host)" ]
 	[ "${lines[2]}" = "e.dag:3:1: error: stage 'f' has no command" ]
 	[ "${lines[3]}" = "e.dag:4:4: error: in= and out= are for programs that are not spsc programs: spsc-op says its own endpoints" ]
 }
@@ -226,4 +226,23 @@ EOF_
 	run spsc check d.dag -q
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
+}
+
+@test "check: host lines place every stage once, on a named host" {
+	cat > h.dag <<'EOF2'
+host a src
+host b sink nosuch
+host c src
+src: spsc-source -o q in.txt
+mid: spsc-op -i q -o r -- cat
+sink: spsc-sink -i r out.txt
+host
+EOF2
+	touch in.txt
+	run spsc check h.dag
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"h.dag:2:13: error: host b: no stage 'nosuch'"* ]]
+	[[ "$output" == *"h.dag:3:8: error: stage 'src' is placed twice (on a and c)"* ]]
+	[[ "$output" == *"h.dag:5:1: error: stage 'mid' is on no host: with host lines, every stage needs one"* ]]
+	[[ "$output" == *"h.dag:7:1: error: host takes NAME STAGE..."* ]]
 }

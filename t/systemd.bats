@@ -305,3 +305,40 @@ spsc-wc-once.timer" ]
 	run spsc systemd dag/wc.dag
 	[ "$status" -eq 2 ]
 }
+
+@test "systemd: --host writes the units of the stages placed on that host only; they verify" {
+	mkdag
+	sed -i '1i coord nats://10.0.0.1:4222,10.0.0.2:4222' dag/wc.dag
+	cat >> dag/wc.dag <<'EOF2'
+host edge ingest map
+host core split count store
+EOF2
+	run stdout_of spsc systemd --host core dag/wc.dag core
+	cat "$TMP/err"
+	[ "$status" -eq 0 ]
+	[ "$(cd core && ls spsc-* | tr '\n' ' ')" = "spsc-wc-count@.service spsc-wc-split.service spsc-wc-store.service spsc-wc.target " ]
+	[ "$(keys core/spsc-wc.target Wants | tr '\n' ' ')" = "Wants=spsc-wc-split.service Wants=spsc-wc-count@0.service Wants=spsc-wc-count@1.service Wants=spsc-wc-count@2.service Wants=spsc-wc-store.service " ]
+	grep -qx 'Environment="SPSC_COORD=nats://10.0.0.1:4222,10.0.0.2:4222"' core/spsc-wc-split.service
+	run stdout_of spsc systemd --host edge dag/wc.dag edge
+	[ "$status" -eq 0 ]
+	[ "$(cd edge && ls spsc-* | tr '\n' ' ')" = "spsc-wc-ingest.service spsc-wc-map@.service spsc-wc.target " ]
+	need_verify
+	verify "$TMP/core"
+	verify "$TMP/edge"
+}
+
+@test "systemd: --host refuses a host with no stage, a private coordinator, and --timer" {
+	mkdag
+	printf 'host a ingest map split count store\n' >> dag/wc.dag
+	run spsc systemd --host a dag/wc.dag units
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--host needs queues every host reaches"* ]]
+	sed -i '1i coord nats://127.0.0.1:4222' dag/wc.dag
+	run spsc systemd --host b dag/wc.dag units
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no stage is placed on host b"* ]]
+	run spsc systemd --host a --timer daily dag/wc.dag units
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--host and --timer do not go together"* ]]
+	[ ! -e units ]
+}

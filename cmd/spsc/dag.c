@@ -119,6 +119,59 @@ static void directive_external(struct dag *d, struct lexline *ln, size_t *cap)
 				       sizeof *d->external) = steal(&ln->w[i]);
 }
 
+/* host NAME STAGE...: kept as words, placed once every stage is read. */
+static void directive_host(struct dag *d, struct lexline *ln, size_t *cap)
+{
+	if (ln->n < 3) {
+		diag_error(d->diag, ln->w[0].pos, "host takes NAME STAGE...");
+		return;
+	}
+	if (!valid_name(ln->w[1].text, strlen(ln->w[1].text)))
+		diag_error(d->diag, ln->w[1].pos,
+			   "'%s' is not a host name: letters, digits, '_' and '-'",
+			   ln->w[1].text);
+	for (size_t i = 1; i < ln->n; i++)
+		*(struct word *)xpush(&d->hosts, &d->nhosts, cap,
+				       sizeof *d->hosts) = steal(&ln->w[i]);
+	*(struct word *)xpush(&d->hosts, &d->nhosts, cap, sizeof *d->hosts) =
+		(struct word){ .text = xstrdup(""), .pos = ln->w[0].pos };
+}
+
+/* Each stage a host line names is placed there, once; with any host line,
+ * every stage must be placed, or some machine would never run it. */
+static void place_stages(struct dag *d)
+{
+	const struct word *host = NULL;
+
+	for (size_t i = 0; i < d->nhosts; i++) {
+		const struct word *w = &d->hosts[i];
+		int s;
+		if (w->text[0] == '\0') {
+			host = NULL;
+			continue;
+		}
+		if (host == NULL) {
+			host = w;
+			continue;
+		}
+		if ((s = dag_stage_named(d, w->text)) < 0) {
+			diag_error(d->diag, w->pos, "host %s: no stage '%s'",
+				   host->text, w->text);
+		} else if (d->stages[s].host[0]) {
+			diag_error(d->diag, w->pos, "stage '%s' is placed twice (on %s and %s)",
+				   w->text, d->stages[s].host, host->text);
+		} else {
+			snprintf(d->stages[s].host, sizeof d->stages[s].host, "%s",
+				 host->text);
+		}
+	}
+	for (size_t s = 0; d->nhosts && s < d->nstages; s++)
+		if (d->stages[s].host[0] == '\0')
+			diag_error(d->diag, d->stages[s].pos,
+				   "stage '%s' is on no host: with host lines, every stage needs one",
+				   d->stages[s].name);
+}
+
 /*
  * "NAME:" or "NAME*N:" at the head of the first word; what follows the
  * colon in the same word, if anything, is the command's first word.
@@ -227,9 +280,11 @@ static void parse_line(struct dag *d, struct lexline *ln, size_t caps[4])
 		directive_external(d, ln, &caps[2]);
 	else if (strcmp(w0, "name") == 0)
 		directive_name(d, ln);
+	else if (strcmp(w0, "host") == 0)
+		directive_host(d, ln, &caps[3]);
 	else
 		diag_error(d->diag, ln->w[0].pos,
-			   "'%s' is neither a stage (NAME: COMMAND) nor a directive (env, coord, external, name)",
+			   "'%s' is neither a stage (NAME: COMMAND) nor a directive (env, coord, external, name, host)",
 			   w0);
 }
 
@@ -315,6 +370,7 @@ int dag_load(struct dag *d, const char *path, struct diag *diag)
 		lexline_free(&ln);
 	}
 	free(text);
+	place_stages(d);
 	name_and_dir(d);
 	if (d->nstages == 0 && diag->errors == 0)
 		diag_error(diag, (struct pos){ 0, 0 }, "no stages");
@@ -383,6 +439,7 @@ void dag_free(struct dag *d)
 		free(d->env[i]);
 	free(d->env);
 	free_words(d->external, d->nexternal);
+	free_words(d->hosts, d->nhosts);
 	free(d->coord);
 	free(d->path);
 	memset(d, 0, sizeof *d);

@@ -50,6 +50,7 @@ struct stage {
 	int unresolved;		/* its endpoints are not known */
 	struct replica *rep;	/* [replicas], after dag_resolve */
 	char path[4096];	/* the program found on PATH */
+	char host[DAG_NAME_MAX];/* where a host line places it; "": nowhere */
 };
 
 /* A queue the DAG touches on its coordinator. */
@@ -77,6 +78,8 @@ struct dag {
 	char *coord;		/* coord URL, or NULL: a private one */
 	struct word *external;	/* queues written from outside */
 	size_t nexternal;
+	struct word *hosts;	/* host lines: the host, then its stages, */
+	size_t nhosts;		/* each line ended by an empty word */
 	struct stage *stages;
 	size_t nstages;
 	struct dagq *queues;

@@ -40,6 +40,7 @@ static const char usage[] =
 	"      --status           graph: label queues with their live depths\n"
 	"      --timer CALENDAR   systemd: a timer running 'spsc run --once'\n"
 	"      --remove           systemd: remove the files written before\n"
+	"      --host NAME        systemd: only the stages placed on host NAME\n"
 	"  -q, --quiet            check: only the exit status\n"
 	"      --help             show this help and exit\n"
 	"      --version          show the version and exit\n"
@@ -50,7 +51,7 @@ static const char usage[] =
 
 enum {
 	OPT_ONCE = 256, OPT_STOP_TIMEOUT, OPT_JSON, OPT_WATCH, OPT_FORMAT,
-	OPT_STATUS, OPT_TIMER, OPT_REMOVE, OPT_HELP, OPT_VERSION,
+	OPT_STATUS, OPT_TIMER, OPT_REMOVE, OPT_HOST, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -62,6 +63,7 @@ static const struct option long_options[] = {
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "timer", required_argument, NULL, OPT_TIMER },
 	{ "remove", no_argument, NULL, OPT_REMOVE },
+	{ "host", required_argument, NULL, OPT_HOST },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -79,7 +81,7 @@ static const struct {
 	{ "status", "json watch" },
 	{ "graph", "format status" },
 	{ "stop", "stop-timeout" },
-	{ "systemd", "timer remove stop-timeout" },
+	{ "systemd", "timer remove stop-timeout host" },
 };
 
 static void check_takes(const char *cmd, const char *opt)
@@ -131,6 +133,7 @@ static void parse_options(int argc, char **argv, const char *cmd,
 		case OPT_STATUS: o->status = 1; break;
 		case OPT_TIMER: o->timer = optarg; break;
 		case OPT_REMOVE: o->remove = 1; break;
+		case OPT_HOST: o->host = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case OPT_HELP: opt_help(usage);
 		case OPT_VERSION: opt_version();

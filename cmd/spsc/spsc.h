@@ -19,6 +19,7 @@ struct spsc_opts {
 	int status;		/* graph --status */
 	const char *timer;	/* systemd --timer CALENDAR */
 	int remove;		/* systemd --remove */
+	const char *host;	/* systemd --host NAME */
 	int quiet;
 };
 

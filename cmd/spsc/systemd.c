@@ -18,6 +18,12 @@
  * With --timer, a oneshot spsc-NAME-once.service (spsc run --once) and
  * its spsc-NAME-once.timer instead.
  *
+ * With --host H, only the units of the stages that the DAG's host lines
+ * place on H: the same file, written on each machine with its own name,
+ * deploys the DAG over all of them.  Their queues must be on a backend
+ * every machine reaches (a coord line or SPSC_COORD: NATS, or
+ * spsc-coord on tcp://), never a private coordinator.
+ *
  * DIR/.spsc-NAME.manifest names what was written, so that writing again
  * removes what is no longer written and --remove removes exactly that,
  * never a file written by hand.  Every file is written to a temporary
@@ -313,6 +319,13 @@ static void put_stage_units(const struct ctx *c, struct sb *b, int s)
 	}
 }
 
+/* Is stage S's unit written here: every stage, or with --host, those
+ * placed on that host. */
+static int written_here(const struct ctx *c, size_t s)
+{
+	return c->o->host == NULL || strcmp(c->d->stages[s].host, c->o->host) == 0;
+}
+
 static void write_target(const struct ctx *c, struct units *u)
 {
 	char name[256];
@@ -326,7 +339,7 @@ static void write_target(const struct ctx *c, struct units *u)
 	if (c->rd.private_coord)
 		sb_printf(b, "Wants=%s-coord.service\n", c->prefix);
 	for (size_t s = 0; s < c->d->nstages; s++)
-		for (int r = 0; r < c->d->stages[s].replicas; r++) {
+		for (int r = 0; written_here(c, s) && r < c->d->stages[s].replicas; r++) {
 			stage_unit(c, (int)s, r, name, sizeof name);
 			sb_printf(b, "Wants=%s\n", name);
 		}
@@ -921,6 +934,26 @@ out:
 	return rc;
 }
 
+/* --host: some stage is placed there, and its queues are shared. */
+static int check_host(const struct ctx *c)
+{
+	size_t n = 0;
+
+	for (size_t s = 0; s < c->d->nstages; s++)
+		n += written_here(c, s);
+	if (n == 0) {
+		log_error("%s: no stage is placed on host %s (see the DAG's host lines)",
+			  c->d->path, c->o->host);
+		return -1;
+	}
+	if (c->rd.private_coord) {
+		log_error("%s: --host needs queues every host reaches: a coord line or SPSC_COORD (nats://... or spsc-coord on tcp://), not a private coordinator",
+			  c->d->path);
+		return -1;
+	}
+	return 0;
+}
+
 int systemd_main(const struct spsc_opts *o, const char *path, const char *dir)
 {
 	struct ctx c = { .o = o };
@@ -931,6 +964,8 @@ int systemd_main(const struct spsc_opts *o, const char *path, const char *dir)
 
 	if (o->timer && o->remove)
 		opt_usage_error("--timer and --remove do not go together");
+	if (o->host && o->timer)
+		opt_usage_error("--host and --timer do not go together: a timer runs the whole DAG");
 	if (o->timer)
 		check_calendar(o->timer);
 	/* before spsc_load, which enters the DAG's directory */
@@ -946,7 +981,7 @@ int systemd_main(const struct spsc_opts *o, const char *path, const char *dir)
 		rc = uninstall(&c);
 		goto out;
 	}
-	if (prepare(&c) < 0)
+	if (prepare(&c) < 0 || (o->host && check_host(&c) < 0))
 		goto out;
 	if (o->timer) {
 		write_once(&c, &u);
@@ -955,7 +990,7 @@ int systemd_main(const struct spsc_opts *o, const char *path, const char *dir)
 		if (c.rd.private_coord)
 			write_coord(&c, &u);
 		for (size_t s = 0; s < d.nstages; s++)
-			if (write_stage(&c, &u, (int)s) < 0)
+			if (written_here(&c, s) && write_stage(&c, &u, (int)s) < 0)
 				goto out;
 	}
 	if (install(&c, &u) < 0)
