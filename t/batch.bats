@@ -5,7 +5,7 @@
 # producer dies with writes not yet sent; and a clean stop hands back at
 # once what it fetched ahead.
 
-load coord_helpers
+load nats_helpers
 
 # 100 atoms of 1000 events of 100 bytes (100 KB each) into queue raw.
 fill_raw() {
@@ -22,26 +22,30 @@ stuck_sink() {
 	spsc-sink -i raw >out.fifo 2>sink.err &
 	SINK_PID=$!
 	BG_PIDS="$BG_PIDS $SINK_PID"
-	wait_for '[ "$(qstat raw inflight)" -eq 32 ]'
+	# it fetched 32: some acknowledged (what went into its pipe, where a
+	# backend acks at once), the rest in flight
+	wait_for '[ $(( $(qstat raw inflight) + $(qstat raw acked) )) -eq 32 ]'
 }
 
 @test "a consumer killed with a full prefetch buffer: its atoms come back after the lease, and appear once" {
-	start_coord
+	start_backend
 	spsc-coord create raw --visibility 2s
 	fill_raw
 	stuck_sink
 	kill -9 "$SINK_PID"
-	[ "$(qstat raw inflight)" -eq 32 ]
+	written=$(qstat raw acked)
 	[ "$(qstat raw ready)" -eq 68 ]
-	wait_for '[ "$(qstat raw ready)" -eq 100 ]' 200
+	timeout 1 cat <&8 >piped.txt || true
 	exec 8<&-
+	# what it had not acknowledged comes back after the lease, once; with
+	# what it wrote before, that is every event
 	spsc-sink -i raw --drain out.txt
-	[ "$(wc -l <out.txt)" -eq 100000 ]
-	sort out.txt | cmp - in.txt
+	[ "$(wc -l <out.txt)" -eq $(( (100 - written) * 1000 )) ]
+	head -n $((written * 1000)) piped.txt | sort - out.txt | cmp - in.txt
 }
 
 @test "a clean stop hands back at once what it fetched ahead" {
-	start_coord
+	start_backend
 	spsc-coord create raw --visibility 60s
 	fill_raw
 	stuck_sink
@@ -53,16 +57,21 @@ stuck_sink() {
 	# what it wrote (its pipe took a few atoms before it blocked) is
 	# acknowledged; the rest of what it fetched is back, long before the
 	# 60 s leases would have run out
-	[ "$(qstat raw inflight)" -eq 0 ]
 	acked=$(qstat raw acked)
 	[ "$acked" -ge 1 ] && [ "$acked" -le 68 ]
-	[ "$(( $(qstat raw ready) + acked ))" -eq 100 ]
+	# (JetStream counts an atom handed back in flight until it is
+	# delivered again)
+	on_nats || [ "$(qstat raw inflight)" -eq 0 ]
+	on_nats || [ "$(( $(qstat raw ready) + acked ))" -eq 100 ]
 	wait_for '[ "$(wc -l <drained.txt)" -eq $((acked * 1000)) ]'
 	head -n $((acked * 1000)) in.txt | cmp - drained.txt
+	# another reader gets the rest, far within the 60 s leases
+	timeout 30 spsc-sink -i raw --drain rest.txt
+	tail -n +$((acked * 1000 + 1)) in.txt | sort - | cmp - <(sort rest.txt)
 }
 
 @test "a producer killed with writes not yet sent: a rerun leaves nothing lost or doubled" {
-	start_coord
+	start_backend
 	seq 1 400000 >in.txt
 	background spsc-source -n 100 --rate 100000 --name big -o raw in.txt
 	src=$LAST_PID
@@ -78,7 +87,7 @@ stuck_sink() {
 }
 
 @test "an op between two batched queues: the output is the input, in order" {
-	start_coord
+	start_backend
 	seq 1 20000 >in.txt
 	spsc-source -n 10 -o raw in.txt
 	spsc-op -i raw -o mid --drain -- cat

@@ -16,11 +16,19 @@ EXTRA_DIST += t/coord-fuzz.py
 TESTS += $(UNIT_TESTS) $(BATS_TESTS)
 EXTRA_DIST += $(BATS_TESTS) t/helpers.bash t/coord_helpers.bash t/nats_helpers.bash t/qtool.py t/logrec.py
 
-TEST_EXTENSIONS = .bats
+# One suite, two backends: each queue conformance file runs again on a
+# nats-server, through its .natsbats twin (a link to it).
+NATS_TWINS = t/nats-op-queue.natsbats t/nats-batch.natsbats
+TESTS += $(NATS_TWINS)
+EXTRA_DIST += $(NATS_TWINS)
+
+TEST_EXTENSIONS = .bats .natsbats
 TAP_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 LOG_DRIVER = $(TAP_DRIVER)
 BATS_LOG_DRIVER = $(TAP_DRIVER)
 BATS_LOG_COMPILER = $(BATS) --tap
+NATSBATS_LOG_DRIVER = $(TAP_DRIVER)
+NATSBATS_LOG_COMPILER = env SPSC_TEST_BACKEND=nats $(BATS) --tap
 AM_TESTS_ENVIRONMENT = \
 	PATH='$(abs_top_builddir)':"$$PATH"; export PATH; \
 	SPSC_SRCDIR='$(abs_top_srcdir)'; export SPSC_SRCDIR; \

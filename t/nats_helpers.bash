@@ -38,3 +38,31 @@ crash_nats() {
 	wait "$NATS_PID" 2>/dev/null || true
 	: >"$TMP/nats.log"
 }
+
+# The queue conformance files (t/op-queue.bats, t/batch.bats, ...) run
+# twice: on spsc-coord, and with SPSC_TEST_BACKEND=nats (their .natsbats
+# twins, t/local.mk) on a nats-server: one suite, two backends.
+
+# start_backend [serve options]: the backend of this run.
+start_backend() {
+	if [ "${SPSC_TEST_BACKEND:-coord}" = nats ]; then
+		nats_setup
+	else
+		start_coord "$@"
+	fi
+}
+
+# no_backend: points the programs at a backend that is not there, and
+# sets NO_BACKEND_SAYS to the start of the error they must give.
+no_backend() {
+	if [ "${SPSC_TEST_BACKEND:-coord}" = nats ]; then
+		export SPSC_COORD=nats://127.0.0.1:9
+		NO_BACKEND_SAYS="nats://127.0.0.1:9: no NATS server answered"
+	else
+		NO_BACKEND_SAYS="coordinator at ipc://$SPSC_HOME/coord.sock did not answer"
+	fi
+}
+
+on_nats() {
+	[ "${SPSC_TEST_BACKEND:-coord}" = nats ]
+}

@@ -24,14 +24,19 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static uint64_t dlq_depth(struct natsq *nq, const char *queue)
+/* What NAME.dlq holds, and all it was ever given (0, 0 without one). */
+static void dlq_counts(struct natsq *nq, const char *queue, uint64_t *held,
+		       uint64_t *moved)
 {
 	char dlq[QUEUE_NAME_MAX + 8];
 	struct natsq_info info;
 
 	snprintf(dlq, sizeof dlq, "%s.dlq", queue);
-	/* no dead-letter queue yet: nothing dead-lettered */
-	return natsq_info(nq, dlq, &info) == 0 ? info.msgs : 0;
+	*held = *moved = 0;
+	if (natsq_info(nq, dlq, &info) == 0) {
+		*held = info.msgs;
+		*moved = info.put;
+	}
 }
 
 /* The DONE and WATERMARK columns: producers, and completion. */
@@ -55,6 +60,7 @@ static void add_flow(struct natsq *nq, const char *name,
 static cJSON *queue_json(struct natsq *nq, const char *name)
 {
 	struct natsq_info info;
+	uint64_t dead, moved, acked;
 	cJSON *q;
 	int64_t age = 0;
 
@@ -67,11 +73,14 @@ static cJSON *queue_json(struct natsq *nq, const char *name)
 	cJSON_AddNumberToObject(q, "ready", (double)info.ready);
 	cJSON_AddNumberToObject(q, "inflight", (double)info.inflight);
 	cJSON_AddNumberToObject(q, "delayed", 0);
-	cJSON_AddNumberToObject(q, "dlq", (double)dlq_depth(nq, name));
+	dlq_counts(nq, name, &dead, &moved);
+	cJSON_AddNumberToObject(q, "dlq", (double)dead);
 	cJSON_AddNumberToObject(q, "bytes", (double)info.bytes);
 	cJSON_AddNumberToObject(q, "put", (double)info.put);
-	/* a work queue's message leaves when acknowledged (or dead-lettered) */
-	cJSON_AddNumberToObject(q, "acked", (double)(info.put - info.msgs));
+	/* a work queue's message leaves when acknowledged, or moved to the
+	 * dead-letter queue (whose stream counts what it was given) */
+	acked = info.put - info.msgs;
+	cJSON_AddNumberToObject(q, "acked", (double)(acked > moved ? acked - moved : 0));
 	cJSON_AddNumberToObject(q, "redelivered", (double)info.redelivered);
 	cJSON_AddNumberToObject(q, "consumers", (double)info.consumers);
 	cJSON_AddNumberToObject(q, "oldest_age_ms", (double)age);
