@@ -8,7 +8,6 @@
 #include <poll.h>
 
 #include "endpoint.h"
-#include "endpoint_queue.h"
 #include "fdio.h"
 #include "home.h"
 #include "proto.h"
@@ -245,7 +244,11 @@ int endpoint_sync(struct endpoint *ep)
  */
 int endpoints_flush(char *err, size_t errlen)
 {
-	return equeue_flush_all(err, errlen);
+	/* the coordinator's first: its ACKs wait for NATS's publishes
+	 * (qlink_before_acks), and NATS's acks for its PUTs */
+	if (queue_coord.flush_all(err, errlen) < 0)
+		return -1;
+	return queue_nats.flush_all(err, errlen);
 }
 
 /*
@@ -257,7 +260,11 @@ int endpoints_flush(char *err, size_t errlen)
  */
 int endpoints_progress(char *err, size_t errlen)
 {
-	return equeue_progress_all(err, errlen);
+	int pending = queue_coord.progress_all(err, errlen);
+
+	if (pending < 0 || queue_nats.progress_all(err, errlen) < 0)
+		return -1;
+	return pending;
 }
 
 int endpoint_fd(const struct endpoint *ep)

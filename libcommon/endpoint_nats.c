@@ -2,11 +2,13 @@
  * endpoint_nats: the NATS JetStream backend of QUEUE@nats://... endpoints
  * (queue_nats in qbackend.h).  natsq.h says how a queue is laid out.
  *
- *   write   one message per atom, its frame as encoded for a pipe, sent
- *           with js_PublishMsg and Nats-Msg-Id set to the atom's id: it
- *           returns once the server has stored it (and its replicas), and
- *           a retry after a lost answer is dropped as a duplicate.  A
- *           full stream (max depth, discard new) is back-pressure: wait
+ *   write   one message per atom, its frame as encoded for a pipe, with
+ *           Nats-Msg-Id set to the atom's id, published without waiting
+ *           (up to 256 on their way); sync, finish, close and every ACK
+ *           of the process wait until they are stored (and replicated),
+ *           and send again, under the same id, what failed or went
+ *           unanswered: the server drops a copy it had as a duplicate.
+ *           A full stream (max depth, discard new) is back-pressure: wait
  *           and retry, never drop.
  *   read    natsSubscription_Fetch of up to 'prefetch' messages; the
  *           delivery count is the message's NumDelivered.  An atom
@@ -14,9 +16,12 @@
  *           it is published to NAME.dlq under the same id and only then
  *           acknowledged, so a consumer that dies in between leaves it
  *           in the queue, and the next one's publish is a duplicate.
- *   ack     natsMsg_AckSync, after the outputs of every coordinator queue
- *           the process writes are stored (chain acknowledgement; NATS
- *           writes are stored before write returns); NACK is
+ *   ack     gathered, and sent at the next flush (before a fetch waits,
+ *           endpoints_flush, endpoints_progress, close, or 256 of them):
+ *           all but the last with natsMsg_Ack, the last confirmed with
+ *           natsMsg_AckSync, and only once every output of the process
+ *           is stored, on NATS and on coordinator queues (chain
+ *           acknowledgement); NACK is
  *           natsMsg_NakWithDelay, TOUCH natsMsg_InProgress (the lease
  *           starts again at the queue's AckWait).
  *   large   an atom whose frame does not fit one message (the server's
@@ -54,6 +59,7 @@
 /* A PubAck not back by then is asked for again, under the same id: the
  * server may have gone, or its stream's leader. */
 #define PUBLISH_WAIT_MS 2000
+#define ACK_BATCH 256
 
 /* An atom handed out and not yet acknowledged or given back. */
 struct held {
@@ -69,6 +75,11 @@ struct enats {
 	char queue[QUEUE_NAME_MAX + 1];
 	int is_dlq;		/* NAME.dlq: no dead-lettering of its own */
 	uint64_t producer;	/* writing: the stage, for completion; 0: none */
+	int unsettled;		/* writing: publishes not known stored */
+	int finished;		/* writing: the stage was done before we came */
+	int late_is_redundant;	/* see endpoint_opts */
+	int warned_late;
+	char finished_why[300];
 	/* reading */
 	natsSubscription *sub;
 	natsMsgList batch;
@@ -78,6 +89,8 @@ struct enats {
 	int64_t lost_since;	/* mono ns the connection went; 0: up */
 	struct held *held;
 	size_t nheld, held_cap;
+	struct held *acks;	/* acknowledged, sent at the next flush */
+	size_t nacks, acks_cap;
 	int dlq_ready;
 	struct natsq_names dlq;
 	/* writing, and the joining of chunks */
@@ -93,6 +106,15 @@ static struct enats *EN(const struct endpoint *ep)
 {
 	return ep->qs;
 }
+
+/* Every open NATS endpoint: an ack waits until the publishes of all
+ * that write are stored (chain acknowledgement), whichever the input,
+ * and a flush sends the acks of all that read. */
+static struct endpoint *open_eps[64];
+static size_t nopen;
+
+static int complete_all(char *err, size_t errlen);
+static int enats_flush_all(char *err, size_t errlen);
 
 static int failed(struct endpoint *ep)
 {
@@ -158,12 +180,27 @@ static int enats_open(struct endpoint *ep, const char *url,
 		enats_close(ep);
 		return -1;
 	}
-	q->producer = o && ep->writing ? o->producer : 0;
-	if (q->producer &&
-	    natsflow_note(&q->nq, q->queue, q->producer, o->producers, 0) != 0) {
-		failed(ep);
+	if (nopen == sizeof open_eps / sizeof open_eps[0]) {
+		snprintf(ep->err, sizeof ep->err,
+			 "%.200s: too many NATS queues open at once", ep->name);
 		enats_close(ep);
 		return -1;
+	}
+	open_eps[nopen++] = ep;
+	if (ep->writing)
+		qlink_before_acks(complete_all);
+	q->producer = o && ep->writing ? o->producer : 0;
+	q->late_is_redundant = o && ep->writing ? o->late_is_redundant : 0;
+	if (q->producer) {
+		int rc = natsflow_note(&q->nq, q->queue, q->producer, o->producers, 0);
+		if (rc < 0) {
+			failed(ep);
+			enats_close(ep);
+			return -1;
+		}
+		/* as spsc-coord does, refused at the first write (late()) */
+		q->finished = rc == NATSFLOW_FINISHED;
+		snprintf(q->finished_why, sizeof q->finished_why, "%.290s", q->nq.err);
 	}
 	return 0;
 }
@@ -242,6 +279,102 @@ static int publish(struct endpoint *ep, const char *subject, const void *data,
 	}
 }
 
+/*
+ * Sends without waiting for the PubAck: up to ASYNC_MAX_PENDING (natsq.c)
+ * may be on their way; complete() waits for them, and sends again what
+ * failed or went unanswered.  Falls back to publish() if the library
+ * will not take it.
+ */
+static int publish_async(struct endpoint *ep, const void *data, size_t len,
+			 const char *id)
+{
+	struct enats *q = EN(ep);
+	natsMsg *m = NULL;
+	jsPubOptions po;
+	natsStatus s = natsMsg_Create(&m, q->names.subject, NULL, data, (int)len);
+
+	if (s != NATS_OK)
+		return no_memory(ep);
+	jsPubOptions_Init(&po);
+	po.MsgId = id;
+	s = js_PublishMsgAsync(q->nq.js, &m, &po);
+	natsMsg_Destroy(m);	/* NULL once the library took it */
+	if (s != NATS_OK)
+		return publish(ep, q->names.subject, data, len, id, NULL, NULL);
+	q->unsettled = 1;
+	return 0;
+}
+
+/* Sends again, waiting for each, what failed. */
+static int resend_failed(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+	int lost = 0, rc = 0;
+	struct natsq_failed *f = natsq_take_failed(&q->nq, &lost), *i;
+
+	for (i = f; i && rc == 0; i = i->next)
+		rc = publish(ep, i->subject, i->data, (size_t)i->len,
+			     i->id[0] ? i->id : NULL, NULL, NULL);
+	natsq_failed_free(f);
+	if (rc == 0 && lost) {
+		snprintf(ep->err, sizeof ep->err,
+			 "%.200s: a publish failed and could not be kept to be sent again (out of memory)",
+			 ep->name);
+		return -1;
+	}
+	return rc;
+}
+
+/* Sends again, waiting for each, what went unanswered. */
+static int resend_pending(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+	natsMsgList pending = { 0 };
+	int rc = 0;
+
+	if (js_PublishAsyncGetPendingList(&pending, q->nq.js) != NATS_OK)
+		return 0;	/* none: they were answered meanwhile */
+	for (int i = 0; i < pending.Count && rc == 0; i++) {
+		natsMsg *m = pending.Msgs[i];
+		const char *id = NULL;
+		(void)natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
+		rc = publish(ep, natsMsg_GetSubject(m), natsMsg_GetData(m),
+			     (size_t)natsMsg_GetDataLength(m), id, NULL, NULL);
+	}
+	natsMsgList_Destroy(&pending);
+	return rc;
+}
+
+/* Waits until every publish of the endpoint is stored. */
+static int complete(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+
+	while (q->unsettled) {
+		jsPubOptions po;
+		natsStatus s;
+		jsPubOptions_Init(&po);
+		po.MaxWait = PUBLISH_WAIT_MS;
+		s = js_PublishAsyncComplete(q->nq.js, &po);
+		if (s != NATS_OK && resend_pending(ep) < 0)
+			return -1;
+		if (resend_failed(ep) < 0)
+			return -1;
+		q->unsettled = s != NATS_OK;
+	}
+	return 0;
+}
+
+static int complete_all(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < nopen; i++)
+		if (open_eps[i]->writing && complete(open_eps[i]) < 0) {
+			snprintf(err, errlen, "%s", open_eps[i]->err);
+			return -1;
+		}
+	return 0;
+}
+
 static int ref_append(struct endpoint *ep, const char *fmt, uint64_t v)
 {
 	struct enats *q = EN(ep);
@@ -287,6 +420,26 @@ static int write_chunked(struct endpoint *ep, const uint8_t *hdr, size_t hlen,
 	return publish(ep, q->names.subject, hdr, hlen, id, q->ref, NULL);
 }
 
+/*
+ * A write by a stage that another replica (or an earlier run) finished:
+ * for a stage that reads a queue it only repeats stored work, and is
+ * dropped with one warning; for a source it is a rerun that must be
+ * refused (spsc(7), Completion; endpoint_opts).
+ */
+static int late(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+
+	if (!q->late_is_redundant) {
+		snprintf(ep->err, sizeof ep->err, "%.200s: %s", ep->name, q->finished_why);
+		return -1;
+	}
+	if (!q->warned_late++)
+		log_warn("%s: this stage has finished the queue already (another replica saw its input complete); late outputs of work done there are dropped",
+			 ep->name);
+	return 0;
+}
+
 static int enats_write(struct endpoint *ep, const struct atom *a)
 {
 	struct enats *q = EN(ep);
@@ -301,6 +454,8 @@ static int enats_write(struct endpoint *ep, const struct atom *a)
 			 ep->name, strerror(errno));
 		return -1;
 	}
+	if (q->finished)
+		return late(ep);
 	atomid_hex(&a->id, id);
 	room = (size_t)natsConnection_GetMaxPayload(q->nq.nc);
 	room = room > 2 * HEADER_ROOM ? room - HEADER_ROOM : HEADER_ROOM;
@@ -311,8 +466,7 @@ static int enats_write(struct endpoint *ep, const struct atom *a)
 	memcpy(q->buf, hdr, (size_t)hlen);
 	if (stored > 0)
 		memcpy(q->buf + hlen, payload, stored);
-	return publish(ep, q->names.subject, q->buf, (size_t)hlen + stored, id,
-		       NULL, NULL);
+	return publish_async(ep, q->buf, (size_t)hlen + stored, id);
 }
 
 /* ---- reading ---- */
@@ -654,6 +808,9 @@ static int enats_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 			if ((rc = take(ep, m, a)) != 0)
 				return rc;
 		}
+		/* about to wait for input: nothing may wait with us */
+		if (enats_flush_all(ep->err, sizeof ep->err) < 0)
+			return -1;
 		left = until - mono_ns();
 		ms = left <= 0 ? 0 : left / NS_PER_MS;
 		ms = ms > LONG_POLL_MS ? LONG_POLL_MS : ms < FETCH_MIN_MS ? FETCH_MIN_MS : ms;
@@ -688,27 +845,75 @@ static void held_drop(struct endpoint *ep, struct held *h)
 {
 	struct enats *q = EN(ep);
 
-	natsMsg_Destroy(h->msg);
+	natsMsg_Destroy(h->msg);	/* NULL if it joined the acks */
 	free(h->chunks);
 	*h = q->held[--q->nheld];
 }
 
+/*
+ * Sends the acks gathered since the last flush: all but the last without
+ * waiting, and the last confirmed, whose answer comes after the others'
+ * on the same connection (one round trip a batch).  An atom with chunks
+ * is confirmed on its own before its chunks go.  An ack lost anyway (in
+ * a failover) only means a redelivery, which the ids make harmless.
+ */
+static int send_acks(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+	int rc = 0;
+
+	for (size_t i = 0; i < q->nacks && rc == 0; i++) {
+		struct held *h = &q->acks[i];
+		if (h->chunks) {
+			if ((rc = ack_sync(ep, h->msg)) == 0)
+				drop_chunks(ep, h->chunks);
+		} else if (i + 1 == q->nacks) {
+			rc = ack_sync(ep, h->msg);
+		} else {
+			(void)natsMsg_Ack(h->msg, NULL);
+		}
+	}
+	for (size_t i = 0; i < q->nacks; i++) {
+		natsMsg_Destroy(q->acks[i].msg);
+		free(q->acks[i].chunks);
+	}
+	q->nacks = 0;
+	return rc;
+}
+
+/* Joins the acks sent at the next flush (qlink.h's chain rule: only
+ * once every output is stored); a full batch is flushed at once. */
 static int acked(struct endpoint *ep, struct held *h)
 {
-	char err[600];
+	struct enats *q = EN(ep);
 
-	/* chain acknowledgement: outputs to coordinator queues first */
-	if (qlink_flush_all(err, sizeof err) < 0) {
-		snprintf(ep->err, sizeof ep->err, "%.200s", err);
-		return -1;
+	if (q->nacks == q->acks_cap) {
+		size_t cap = q->acks_cap ? q->acks_cap * 2 : 64;
+		struct held *p = realloc(q->acks, cap * sizeof *p);
+		if (p == NULL)
+			return no_memory(ep);
+		q->acks = p;
+		q->acks_cap = cap;
 	}
-	/* Confirmed, so that an ack lost in a failover is sent again rather
-	 * than waiting out the lease; and the chunks go only once the ack
-	 * surely has. */
-	if (ack_sync(ep, h->msg) < 0)
+	q->acks[q->nacks++] = *h;
+	*h = (struct held){ 0 };	/* the message is the batch's now */
+	return q->nacks >= ACK_BATCH ? enats_flush_all(ep->err, sizeof ep->err) : 0;
+}
+
+/*
+ * The flush of every NATS endpoint of the process: the publishes stored,
+ * the coordinator queues' PUTs stored (and their ACKs sent), then the
+ * acks; chain acknowledgement across both backends.
+ */
+static int enats_flush_all(char *err, size_t errlen)
+{
+	if (complete_all(err, errlen) < 0 || qlink_flush_all(err, errlen) < 0)
 		return -1;
-	if (h->chunks)
-		drop_chunks(ep, h->chunks);
+	for (size_t i = 0; i < nopen; i++)
+		if (EN(open_eps[i])->nacks > 0 && send_acks(open_eps[i]) < 0) {
+			snprintf(err, errlen, "%s", open_eps[i]->err);
+			return -1;
+		}
 	return 0;
 }
 
@@ -746,6 +951,8 @@ static int enats_sync(struct endpoint *ep)
 	int64_t since = mono_ns();
 	int ms = 0;
 
+	if (complete(ep) < 0)
+		return -1;
 	for (;;) {
 		natsStatus s = natsConnection_FlushTimeout(q->nq.nc, 5000);
 		if (s == NATS_OK)
@@ -768,7 +975,8 @@ static int enats_finish(struct endpoint *ep)
 
 	if (enats_sync(ep) < 0)
 		return -1;
-	if (q->producer && natsflow_note(&q->nq, q->queue, q->producer, 0, 1) != 0)
+	if (q->producer && !q->finished &&
+	    natsflow_note(&q->nq, q->queue, q->producer, 0, 1) != 0)
 		return failed(ep);
 	return 0;
 }
@@ -794,9 +1002,17 @@ static void give_back(struct enats *q)
 static int enats_close(struct endpoint *ep)
 {
 	struct enats *q = EN(ep);
+	int rc;
 
 	if (q == NULL)
 		return 0;
+	rc = ep->writing && q->nq.js ? complete(ep) : 0;
+	if (rc == 0 && q->nacks > 0 && enats_flush_all(ep->err, sizeof ep->err) < 0)
+		rc = -1;
+	for (size_t i = 0; i < nopen; i++)
+		if (open_eps[i] == ep)
+			open_eps[i] = open_eps[--nopen];
+	q->nacks = 0;
 	give_back(q);
 	while (q->nheld > 0)	/* unsettled: back when their lease ends */
 		held_drop(ep, &q->held[q->nheld - 1]);
@@ -804,14 +1020,22 @@ static int enats_close(struct endpoint *ep)
 		natsSubscription_Destroy(q->sub);
 	natsq_close(&q->nq);
 	free(q->held);
+	free(q->acks);
 	free(q->buf);
 	free(q->ref);
 	free(q);
 	ep->qs = NULL;
-	return 0;
+	return rc;
+}
+
+static int enats_progress_all(char *err, size_t errlen)
+{
+	return enats_flush_all(err, errlen);
 }
 
 const struct queue_backend queue_nats = {
+	.flush_all = enats_flush_all,
+	.progress_all = enats_progress_all,
 	.open = enats_open,
 	.read = enats_read,
 	.write = enats_write,

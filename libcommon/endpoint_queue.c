@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "endpoint_queue.h"
 #include "qbackend.h"
 #include "qclient.h"
 #include "qlink.h"
@@ -96,12 +95,12 @@ static int call(struct endpoint *ep, struct proto_header *h,
 	return qlink_call(EQ(ep)->link, h, parts, n, wait_ns, rep) < 0 ? failed(ep) : 0;
 }
 
-int equeue_flush_all(char *err, size_t errlen)
+static int equeue_flush_all(char *err, size_t errlen)
 {
 	return qlink_flush_all(err, errlen);
 }
 
-int equeue_progress_all(char *err, size_t errlen)
+static int equeue_progress_all(char *err, size_t errlen)
 {
 	return qlink_progress_all(err, errlen);
 }
@@ -401,4 +400,6 @@ const struct queue_backend queue_coord = {
 	.sync = equeue_sync,
 	.lease_ns = equeue_lease_ns,
 	.close = equeue_close,
+	.flush_all = equeue_flush_all,
+	.progress_all = equeue_progress_all,
 };

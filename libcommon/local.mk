@@ -9,7 +9,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/deadletter.c libcommon/deadletter.h \
 	libcommon/endpoint.c libcommon/endpoint.h \
 	libcommon/endpoint_nats.c \
-	libcommon/endpoint_queue.c libcommon/endpoint_queue.h \
+	libcommon/endpoint_queue.c \
 	libcommon/event.c libcommon/event.h \
 	libcommon/evtime.c libcommon/evtime.h \
 	libcommon/fdio.c libcommon/fdio.h \

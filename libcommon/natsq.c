@@ -170,6 +170,66 @@ static int set_options(struct natsq *q, natsOptions *o)
 	return 0;
 }
 
+#define ASYNC_MAX_PENDING 256
+
+/*
+ * The library's thread, for an asynchronous publish that failed: a copy
+ * is kept for the program's thread to send again, since the library
+ * destroys the message once this returns.  One that cannot be kept
+ * (out of memory) is counted, and fails the next completion.
+ */
+static void on_publish_failed(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+	struct natsq *q = closure;
+	struct natsq_failed *f = calloc(1, sizeof *f);
+	const char *id = NULL;
+	int len = natsMsg_GetDataLength(pae->Msg);
+
+	(void)js;
+	if (f && (f->subject = strdup(natsMsg_GetSubject(pae->Msg))) != NULL &&
+	    (f->data = malloc(len > 0 ? (size_t)len : 1)) != NULL) {
+		memcpy(f->data, natsMsg_GetData(pae->Msg), (size_t)len);
+		f->len = len;
+		if (natsMsgHeader_Get(pae->Msg, "Nats-Msg-Id", &id) == NATS_OK)
+			snprintf(f->id, sizeof f->id, "%s", id);
+	} else {
+		natsq_failed_free(f);
+		f = NULL;
+	}
+	pthread_mutex_lock(&q->lock);
+	if (f) {
+		f->next = q->failed;
+		q->failed = f;
+	} else {
+		q->lost = 1;
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* What failed since the last call, for the caller to send again. */
+struct natsq_failed *natsq_take_failed(struct natsq *q, int *lost)
+{
+	struct natsq_failed *f;
+
+	pthread_mutex_lock(&q->lock);
+	f = q->failed;
+	q->failed = NULL;
+	*lost = q->lost;
+	pthread_mutex_unlock(&q->lock);
+	return f;
+}
+
+void natsq_failed_free(struct natsq_failed *f)
+{
+	while (f) {
+		struct natsq_failed *next = f->next;
+		free(f->subject);
+		free(f->data);
+		free(f);
+		f = next;
+	}
+}
+
 /* Connects, retrying with backoff while no server answers, for up to
  * $SPSC_CONNECT_TIMEOUT (default 30s). */
 int natsq_connect(struct natsq *q, const char *url)
@@ -181,6 +241,7 @@ int natsq_connect(struct natsq *q, const char *url)
 	natsStatus s;
 
 	memset(q, 0, sizeof *q);
+	pthread_mutex_init(&q->lock, NULL);
 	snprintf(q->url, sizeof q->url, "%s", url);
 	q->give_up_ns = coord_connect_timeout();
 	/* libnats starts its threads from here on; they inherit this mask,
@@ -209,6 +270,10 @@ int natsq_connect(struct natsq *q, const char *url)
 	}
 	jsOptions_Init(&q->jo);
 	q->jo.Wait = API_WAIT_MS;
+	q->jo.PublishAsync.MaxPending = ASYNC_MAX_PENDING;
+	q->jo.PublishAsync.StallWait = API_WAIT_MS;
+	q->jo.PublishAsync.ErrHandler = on_publish_failed;
+	q->jo.PublishAsync.ErrHandlerClosure = q;
 	if ((s = natsConnection_JetStream(&q->js, q->nc, &q->jo)) != NATS_OK) {
 		snprintf(q->err, sizeof q->err, "%.200s: JetStream: %s", url,
 			 natsStatus_GetText(s));
@@ -237,6 +302,8 @@ void natsq_close(struct natsq *q)
 	}
 	q->js = NULL;
 	q->nc = NULL;
+	natsq_failed_free(q->failed);
+	q->failed = NULL;
 }
 
 static long env_long(const char *name)

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include <nats/nats.h>
+#include <pthread.h>
 
 #define NATSQ_CONSUMER "spsc"
 #define NATSQ_NAME_MAX 240	/* an encoded name, as a stream name */
@@ -59,10 +60,23 @@ struct natsq_info {
 	struct natsq_conf conf;
 };
 
+/* An asynchronous publish the server refused or never answered, kept
+ * to be sent again (natsq_take_failed). */
+struct natsq_failed {
+	char *subject;
+	void *data;
+	int len;
+	char id[80];		/* its Nats-Msg-Id */
+	struct natsq_failed *next;
+};
+
 struct natsq {
 	natsConnection *nc;
 	jsCtx *js;
 	jsOptions jo;
+	pthread_mutex_t lock;	/* failed and lost are the library thread's too */
+	struct natsq_failed *failed;
+	int lost;		/* a failed publish could not be kept */
 	kvStore *flow;		/* natsflow.c's bucket, opened when first needed */
 	char url[256];
 	int64_t give_up_ns;	/* $SPSC_CONNECT_TIMEOUT */
@@ -88,6 +102,8 @@ int natsq_create(struct natsq *q, const char *queue,
 int natsq_chunks_open(struct natsq *q, const char *queue);
 int natsq_info(struct natsq *q, const char *queue, struct natsq_info *info);
 int natsq_queues(struct natsq *q, char ***names, size_t *n);
+struct natsq_failed *natsq_take_failed(struct natsq *q, int *lost);
+void natsq_failed_free(struct natsq_failed *f);
 const char *natsq_error(natsStatus s, jsErrCode jerr, char *buf, size_t len);
 
 #endif

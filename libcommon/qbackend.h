@@ -30,6 +30,10 @@ struct queue_backend {
 	int (*sync)(struct endpoint *ep);
 	int64_t (*lease_ns)(const struct endpoint *ep);
 	int (*close)(struct endpoint *ep);
+	/* every endpoint of the backend in the process: endpoints_flush and
+	 * endpoints_progress */
+	int (*flush_all)(char *err, size_t errlen);
+	int (*progress_all)(char *err, size_t errlen);
 };
 
 extern const struct queue_backend queue_coord;

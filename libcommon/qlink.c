@@ -14,6 +14,16 @@
  * input's outputs may go to any of them. */
 static struct queue_link *open_links;
 
+/* What else must be stored before any ACK goes (qlink_before_acks). */
+static int (*before_acks)(char *err, size_t errlen);
+
+/* Another backend's writes join chain acknowledgement: FN is called, and
+ * must succeed, before the links send their ACKs. */
+void qlink_before_acks(int (*fn)(char *err, size_t errlen))
+{
+	before_acks = fn;
+}
+
 static void batch_reset(struct put_batch *b)
 {
 	b->nframes = 0;
@@ -356,6 +366,8 @@ int qlink_flush_all(char *err, size_t errlen)
 	for (l = open_links; l; l = l->next_open)
 		if (puts_stored(l) < 0)
 			goto fail;
+	if (open_links && before_acks && before_acks(err, errlen) < 0)
+		return -1;
 	for (l = open_links; l; l = l->next_open)
 		if (ack_send(l) < 0)
 			goto fail;
@@ -433,6 +445,8 @@ int qlink_progress_all(char *err, size_t errlen)
 		unanswered |= puts_unanswered(l);
 	if (unanswered && acks_overdue())
 		return qlink_flush_all(err, errlen) < 0 ? -1 : 1;
+	if (!unanswered && open_links && before_acks && before_acks(err, errlen) < 0)
+		return -1;
 	for (l = open_links; l && !unanswered; l = l->next_open)
 		if (ack_send(l) < 0)
 			goto fail;

@@ -98,6 +98,7 @@ int qlink_write(struct queue_link *l, const uint8_t *hdr, size_t hlen,
 int qlink_ack(struct queue_link *l, const uint8_t receipt[RECEIPT_WIRE]);
 int qlink_quiet(struct queue_link *l);
 int qlink_flush_all(char *err, size_t errlen);
+void qlink_before_acks(int (*fn)(char *err, size_t errlen));
 int qlink_progress_all(char *err, size_t errlen);
 
 #endif
