@@ -651,14 +651,8 @@ static int hold(struct endpoint *ep, const struct atom *a, natsMsg *m)
 	const char *ref = chunks_of(m);
 	struct held *h;
 
-	if (q->nheld == q->held_cap) {
-		size_t cap = q->held_cap ? q->held_cap * 2 : 16;
-		struct held *p = realloc(q->held, cap * sizeof *p);
-		if (p == NULL)
-			return no_memory(ep);
-		q->held = p;
-		q->held_cap = cap;
-	}
+	if (grow(&q->held, &q->held_cap, q->nheld + 1, sizeof *q->held) < 0)
+		return no_memory(ep);
 	h = &q->held[q->nheld];
 	*h = (struct held){ .id = a->id, .msg = m };
 	if (ref && (h->chunks = strdup(ref)) == NULL)
@@ -714,7 +708,7 @@ static int drained(struct endpoint *ep)
 
 	if (natsq_info(&EN(ep)->nq, EN(ep)->queue, &info) < 0)
 		return failed(ep);
-	return info.ready == 0 && info.inflight == 0;
+	return info.msgs == 0;	/* as completion() says why */
 }
 
 /*
@@ -738,7 +732,11 @@ static int completion(struct endpoint *ep)
 		return 0;
 	if (natsq_info(&q->nq, q->queue, &info) < 0)
 		return failed(ep);
-	rc = info.ready == 0 && info.inflight == 0;
+	/* The stream, not the consumer's counters: a work queue deletes a
+	 * message only once it is acknowledged, and the stream's state is
+	 * what its replicas agreed on, where a consumer just taken over by
+	 * another server may count nothing pending for a moment. */
+	rc = info.msgs == 0;
 	if (rc)
 		ep->wm = ATOM_TIME_END;
 	return rc;
@@ -784,7 +782,9 @@ static int fetch(struct endpoint *ep, int64_t ms)
 		q->lost_since = 0;
 		return 0;
 	}
-	if (natsq_retryable(s, jerr))
+	/* a fetch cut short by a leader change (or a reconnect) is issued
+	 * again, for as long as a server may take to come back */
+	if (natsq_retryable(s, jerr) || s == NATS_ERR)
 		return connection_lost(ep, s, jerr);
 	snprintf(ep->err, sizeof ep->err, "%.200s: %s: fetch: %s", ep->name, q->nq.url,
 		 natsq_error(s, jerr, why, sizeof why));
@@ -887,14 +887,8 @@ static int acked(struct endpoint *ep, struct held *h)
 {
 	struct enats *q = EN(ep);
 
-	if (q->nacks == q->acks_cap) {
-		size_t cap = q->acks_cap ? q->acks_cap * 2 : 64;
-		struct held *p = realloc(q->acks, cap * sizeof *p);
-		if (p == NULL)
-			return no_memory(ep);
-		q->acks = p;
-		q->acks_cap = cap;
-	}
+	if (grow(&q->acks, &q->acks_cap, q->nacks + 1, sizeof *q->acks) < 0)
+		return no_memory(ep);
 	q->acks[q->nacks++] = *h;
 	*h = (struct held){ 0 };	/* the message is the batch's now */
 	return q->nacks >= ACK_BATCH ? enats_flush_all(ep->err, sizeof ep->err) : 0;

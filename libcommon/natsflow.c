@@ -41,9 +41,17 @@ static int bucket(struct natsq *q)
 	const char *env = getenv("SPSC_NATS_REPLICAS");
 	natsStatus s;
 
+	int64_t since = mono_ns();
+	int ms = 0;
+
 	if (q->flow)
 		return 0;
-	if ((s = js_KeyValue(&q->flow, q->js, NATSFLOW_BUCKET)) == NATS_OK)
+	/* retried while a server is away or a leader is being elected */
+	while ((s = js_KeyValue(&q->flow, q->js, NATSFLOW_BUCKET)) != NATS_OK &&
+	       s != NATS_NOT_FOUND && natsq_retryable(s, 0))
+		if (natsq_backoff(q, since, &ms, "open " NATSFLOW_BUCKET, s, 0) < 0)
+			return -1;
+	if (s == NATS_OK)
 		return 0;
 	if (s != NATS_NOT_FOUND)
 		return kv_failed(q, "open", s);

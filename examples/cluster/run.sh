@@ -5,7 +5,7 @@
 # three, so that any one may die.  spsc starts no coordinator: SPSC_COORD
 # names the cluster.
 #
-# Usage: examples/cluster/run.sh [BASEPORT]   (programs from PATH or $SPSC_BIN)
+# Usage: examples/cluster/run.sh [BASEPORT|auto]   (programs from PATH or $SPSC_BIN)
 set -eu
 export LC_ALL=C
 
