@@ -98,7 +98,11 @@ static cJSON *producers_of(cJSON *v)
 	return cJSON_IsObject(p) ? p : cJSON_AddObjectToObject(v, "producers");
 }
 
-/* Writes V at revision REV: 0 done, 1 someone else wrote first, -1 error. */
+/* put's answer when another client wrote first: not NATSFLOW_FINISHED,
+ * which a lost race must never be taken for. */
+#define RACED 2
+
+/* Writes V at revision REV: 0 done, RACED, -1 error. */
 static int put(struct natsq *q, const char *key, const cJSON *v, uint64_t rev)
 {
 	char *text = cJSON_PrintUnformatted(v);
@@ -116,7 +120,7 @@ static int put(struct natsq *q, const char *key, const cJSON *v, uint64_t rev)
 		return 0;
 	/* a wrong last sequence, or a key made meanwhile: read again */
 	if (s == NATS_ERR || s == NATS_NOT_FOUND)
-		return 1;
+		return RACED;
 	return kv_failed(q, "put to", s);
 }
 
