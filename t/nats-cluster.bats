@@ -10,9 +10,9 @@ setup() {
 	coord_test_setup
 	command -v nats-server >/dev/null ||
 		skip "nats-server is not installed (apt-get install nats-server)"
-	# Known to fail now and then: a stage that fails to say it is done
-	# during a failover can leave the job waiting; run it by hand with
-	# SPSC_TEST_NATS_CHAOS=1 until that is fixed (spsc(7), NATS).
+	# Known to fail now and then: the job can stop making progress after
+	# the kills, with no error; run it by hand with SPSC_TEST_NATS_CHAOS=1
+	# until that is fixed (spsc(7), QUEUES ON NATS JETSTREAM).
 	[ "${SPSC_TEST_NATS_CHAOS:-}" = 1 ] ||
 		skip "the NATS cluster chaos test is opt-in (SPSC_TEST_NATS_CHAOS=1): a known hang in failover is open"
 	CLUSTER="$SPSC_SRCDIR/examples/cluster/nats-cluster"
