@@ -43,6 +43,7 @@ declare -gA _spsc_table=(
 --status @graph
 --timer=CALENDAR @systemd
 --remove @systemd
+--host=NAME @systemd
 -q --quiet @check
 --help
 --version
