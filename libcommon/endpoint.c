@@ -10,6 +10,7 @@
 #include "endpoint.h"
 #include "fdio.h"
 #include "home.h"
+#include "natsq.h"
 #include "proto.h"
 #include "qbackend.h"
 #include "stop.h"
@@ -74,11 +75,17 @@ static int open_queue(struct endpoint *ep, const char *spec,
 	return ep->qb->open(ep, url, o);
 }
 
+/* The backends, in the order a flush goes through them: spsc-coord's
+ * first, since its ACKs wait for NATS's publishes (qlink_before_acks)
+ * and NATS's acks for its PUTs. */
+static const struct queue_backend *const backends[] = { &queue_coord, &queue_nats };
+#define NBACKENDS (sizeof backends / sizeof backends[0])
+
 /* nats://... is NATS JetStream; anything else is spsc-coord's, which says
  * what is wrong with a URL it cannot use. */
 const struct queue_backend *queue_backend_for(const char *url)
 {
-	return strncmp(url, "nats://", 7) == 0 ? &queue_nats : &queue_coord;
+	return natsq_is_url(url) ? &queue_nats : &queue_coord;
 }
 
 int endpoint_open(struct endpoint *ep, const char *spec, int writing,
@@ -244,11 +251,10 @@ int endpoint_sync(struct endpoint *ep)
  */
 int endpoints_flush(char *err, size_t errlen)
 {
-	/* the coordinator's first: its ACKs wait for NATS's publishes
-	 * (qlink_before_acks), and NATS's acks for its PUTs */
-	if (queue_coord.flush_all(err, errlen) < 0)
-		return -1;
-	return queue_nats.flush_all(err, errlen);
+	for (size_t i = 0; i < NBACKENDS; i++)
+		if (backends[i]->flush_all(err, errlen) < 0)
+			return -1;
+	return 0;
 }
 
 /*
@@ -260,10 +266,14 @@ int endpoints_flush(char *err, size_t errlen)
  */
 int endpoints_progress(char *err, size_t errlen)
 {
-	int pending = queue_coord.progress_all(err, errlen);
+	int pending = 0;
 
-	if (pending < 0 || queue_nats.progress_all(err, errlen) < 0)
-		return -1;
+	for (size_t i = 0; i < NBACKENDS; i++) {
+		int p = backends[i]->progress_all(err, errlen);
+		if (p < 0)
+			return -1;
+		pending |= p;
+	}
 	return pending;
 }
 

@@ -215,13 +215,10 @@ static int is_full(natsStatus s, jsErrCode jerr)
 
 static void full_wait(struct endpoint *ep, int *ms)
 {
-	struct timespec ts;
-
 	if (!EN(ep)->warned_full++)
 		log_warn("%s: queue full; waiting for consumers", ep->name);
 	*ms = *ms < 10 ? 10 : *ms * 2 > FULL_BACKOFF_MAX_MS ? FULL_BACKOFF_MAX_MS : *ms * 2;
-	ts = (struct timespec){ *ms / 1000, (long)(*ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
+	natsq_nap(*ms);
 }
 
 /*
@@ -477,28 +474,17 @@ struct get_call {
 	natsMsg *msg;
 };
 
+static natsStatus get_msg(struct natsq *nq, void *arg, jsErrCode *jerr)
+{
+	struct get_call *c = arg;
+
+	return js_GetMsg(&c->msg, nq->js, c->stream, c->seq, NULL, jerr);
+}
+
 /* One chunk, by its sequence; retried like every request. */
 static int get_chunk(struct endpoint *ep, struct get_call *c)
 {
-	struct enats *q = EN(ep);
-	int64_t since = mono_ns();
-	int ms = 0;
-
-	for (;;) {
-		jsErrCode jerr = 0;
-		natsStatus s = js_GetMsg(&c->msg, q->nq.js, c->stream, c->seq, NULL, &jerr);
-		char why[300];
-		if (s == NATS_OK)
-			return 0;
-		if (!natsq_retryable(s, jerr)) {
-			snprintf(ep->err, sizeof ep->err,
-				 "%.200s: chunk %" PRIu64 " of %s: %s", ep->name, c->seq,
-				 c->stream, natsq_error(s, jerr, why, sizeof why));
-			return -1;
-		}
-		if (natsq_backoff(&q->nq, since, &ms, "get chunk", s, jerr) < 0)
-			return failed(ep);
-	}
+	return natsq_call(&EN(ep)->nq, "get chunk", get_msg, c, NULL) < 0 ? failed(ep) : 0;
 }
 
 /* The payload that REF ("STREAM SIZE SEQ,SEQ...") names, into q->buf. */
@@ -578,28 +564,17 @@ static void drop_chunks(struct endpoint *ep, const char *ref)
 	}
 }
 
+static natsStatus ack_msg(struct natsq *nq, void *arg, jsErrCode *jerr)
+{
+	(void)nq;
+	return natsMsg_AckSync(arg, NULL, jerr);
+}
+
 /* An ack the server confirms, asked again while it is away or a leader
  * is being elected; acking again what was acked is harmless. */
 static int ack_sync(struct endpoint *ep, natsMsg *m)
 {
-	struct enats *q = EN(ep);
-	int64_t since = mono_ns();
-	int ms = 0;
-
-	for (;;) {
-		jsErrCode jerr = 0;
-		natsStatus s = natsMsg_AckSync(m, NULL, &jerr);
-		char why[300];
-		if (s == NATS_OK)
-			return 0;
-		if (!natsq_retryable(s, jerr)) {
-			snprintf(ep->err, sizeof ep->err, "%.200s: ack: %s", ep->name,
-				 natsq_error(s, jerr, why, sizeof why));
-			return -1;
-		}
-		if (natsq_backoff(&q->nq, since, &ms, "ack", s, jerr) < 0)
-			return failed(ep);
-	}
+	return natsq_call(&EN(ep)->nq, "ack", ack_msg, m, NULL) < 0 ? failed(ep) : 0;
 }
 
 /*
@@ -752,8 +727,7 @@ static int connection_lost(struct endpoint *ep, natsStatus s, jsErrCode jerr)
 	if (q->lost_since == 0)
 		q->lost_since = mono_ns();
 	if (mono_ns() - q->lost_since <= q->nq.give_up_ns) {
-		struct timespec ts = { 0, 50 * 1000000L };
-		nanosleep(&ts, NULL);
+		natsq_nap(50);
 		return 0;
 	}
 	snprintf(ep->err, sizeof ep->err, "%.200s: %s: no NATS server for %llds: %s",
@@ -939,26 +913,18 @@ static int enats_settle(struct endpoint *ep, const struct atom *a, int op,
 /* Writes are stored when written; what is left is what the connection
  * buffers (acks), which a reconnect sends on: a server away is waited
  * for, as for every request. */
+static natsStatus flush_conn(struct natsq *nq, void *arg, jsErrCode *jerr)
+{
+	(void)arg;
+	(void)jerr;
+	return natsConnection_FlushTimeout(nq->nc, 5000);
+}
+
 static int enats_sync(struct endpoint *ep)
 {
-	struct enats *q = EN(ep);
-	int64_t since = mono_ns();
-	int ms = 0;
-
 	if (complete(ep) < 0)
 		return -1;
-	for (;;) {
-		natsStatus s = natsConnection_FlushTimeout(q->nq.nc, 5000);
-		if (s == NATS_OK)
-			return 0;
-		if (!natsq_retryable(s, 0)) {
-			snprintf(ep->err, sizeof ep->err, "%.200s: %s: flush: %s",
-				 ep->name, q->nq.url, natsStatus_GetText(s));
-			return -1;
-		}
-		if (natsq_backoff(&q->nq, since, &ms, "flush", s, 0) < 0)
-			return failed(ep);
-	}
+	return natsq_call(&EN(ep)->nq, "flush", flush_conn, NULL, NULL) < 0 ? failed(ep) : 0;
 }
 
 /* Says this stage's producer is done with the queue (spsc(7),

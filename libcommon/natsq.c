@@ -57,16 +57,20 @@ static int decode(const char *enc, char *out, size_t len)
 	return 0;
 }
 
+/* nats://... names NATS JetStream servers; anything else is spsc-coord's. */
+int natsq_is_url(const char *url)
+{
+	return strncmp(url, "nats://", 7) == 0;
+}
+
 int natsq_names(const char *queue, struct natsq_names *n)
 {
-	char e[NATSQ_NAME_MAX + 1];
-
-	if (encode(queue, e, sizeof e) < 0)
+	if (encode(queue, n->key, sizeof n->key) < 0)
 		return -1;
-	snprintf(n->stream, sizeof n->stream, "SPSC_%s", e);
-	snprintf(n->subject, sizeof n->subject, "spsc.q.%s", e);
-	snprintf(n->chunks, sizeof n->chunks, "SPSCC_%s", e);
-	snprintf(n->chunk_subject, sizeof n->chunk_subject, "spsc.c.%s", e);
+	snprintf(n->stream, sizeof n->stream, "SPSC_%s", n->key);
+	snprintf(n->subject, sizeof n->subject, "spsc.q.%s", n->key);
+	snprintf(n->chunks, sizeof n->chunks, "SPSCC_%s", n->key);
+	snprintf(n->chunk_subject, sizeof n->chunk_subject, "spsc.c.%s", n->key);
 	return 0;
 }
 
@@ -93,7 +97,7 @@ int natsq_retryable(natsStatus s, jsErrCode jerr)
 	       s == NATS_IO_ERROR || s == NATS_NO_SERVER;
 }
 
-static void nap_ms(int ms)
+void natsq_nap(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -119,7 +123,7 @@ int natsq_backoff(struct natsq *q, int64_t since, int *ms, const char *what,
 	}
 	if (*ms < BACKOFF_MIN_MS)
 		*ms = BACKOFF_MIN_MS;
-	nap_ms(*ms);
+	natsq_nap(*ms);
 	*ms = *ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *ms * 2;
 	return 0;
 }
@@ -313,6 +317,12 @@ static long env_long(const char *name)
 	return v && atol(v) > 0 ? atol(v) : 0;
 }
 
+/* The replicas of what a program makes: $SPSC_NATS_REPLICAS, else 1. */
+int natsq_replicas(void)
+{
+	return env_long("SPSC_NATS_REPLICAS") ? (int)env_long("SPSC_NATS_REPLICAS") : 1;
+}
+
 /* What a new queue gets, as from spsc-coord serve: $SPSC_VISIBILITY,
  * $SPSC_MAX_RECEIVES, $SPSC_MAX_DEPTH, and $SPSC_NATS_REPLICAS. */
 static void conf_defaults(struct natsq_conf *c)
@@ -329,14 +339,15 @@ static void conf_defaults(struct natsq_conf *c)
 	if (c->max_depth == 0)
 		c->max_depth = env_long("SPSC_MAX_DEPTH");
 	if (c->replicas <= 0)
-		c->replicas = env_long("SPSC_NATS_REPLICAS") ? (int)env_long("SPSC_NATS_REPLICAS") : 1;
+		c->replicas = natsq_replicas();
 }
 
-/* Calls FN(q, arg, &jerr) until it succeeds, fails for good, or the
- * give-up time passes: the one retry loop of every JetStream API call. */
-typedef natsStatus (*api_fn)(struct natsq *q, void *arg, jsErrCode *jerr);
-
-static int api(struct natsq *q, const char *what, api_fn fn, void *arg,
+/*
+ * Calls FN(q, arg, &jerr) until it succeeds, fails for good, or the
+ * give-up time passes: the one retry loop of every request that may meet
+ * a server away or a leader being elected.  -1 with q->err naming WHAT.
+ */
+int natsq_call(struct natsq *q, const char *what, natsq_fn fn, void *arg,
 	       jsErrCode *jerr_out)
 {
 	int64_t since = mono_ns();
@@ -428,13 +439,13 @@ static int put_stream(struct natsq *q, jsStreamConfig *cfg, int replace)
 {
 	struct stream_call c = { .name = cfg->Name, .cfg = cfg };
 	jsErrCode jerr = 0;
-	int rc = api(q, "add stream", add_stream, &c, &jerr);
+	int rc = natsq_call(q, "add stream", add_stream, &c, &jerr);
 
 	call_free(&c);
 	if (rc < 0 && jerr == JSStreamNameExistErr) {
 		/* made meanwhile by another client (open), or there before
 		 * with other settings (create) */
-		rc = replace ? api(q, "update stream", update_stream, &c, NULL) : 0;
+		rc = replace ? natsq_call(q, "update stream", update_stream, &c, NULL) : 0;
 		call_free(&c);
 	}
 	return rc;
@@ -454,10 +465,10 @@ static int put_consumer(struct natsq *q, const char *stream,
 	cc.AckWait = conf->vis_ns;
 	cc.MaxDeliver = -1;
 	cc.MaxAckPending = MAX_ACK_PENDING;
-	rc = api(q, "add consumer", add_consumer, &c, &jerr);
+	rc = natsq_call(q, "add consumer", add_consumer, &c, &jerr);
 	call_free(&c);
 	if (rc < 0 && (jerr == JSConsumerNameExistErr || jerr == JSConsumerExistingActiveErr)) {
-		rc = replace ? api(q, "update consumer", update_consumer, &c, NULL) : 0;
+		rc = replace ? natsq_call(q, "update consumer", update_consumer, &c, NULL) : 0;
 		call_free(&c);
 	}
 	return rc;
@@ -539,9 +550,9 @@ static int lookup(struct natsq *q, const char *stream, struct stream_call *c,
 		  jsErrCode *jerr)
 {
 	*c = (struct stream_call){ .name = stream };
-	if (api(q, "stream info", get_stream, c, jerr) < 0)
+	if (natsq_call(q, "stream info", get_stream, c, jerr) < 0)
 		return -1;
-	return api(q, "consumer info", get_consumer, c, jerr);
+	return natsq_call(q, "consumer info", get_consumer, c, jerr);
 }
 
 /*
@@ -578,7 +589,6 @@ int natsq_chunks_open(struct natsq *q, const char *queue)
 	struct natsq_names n;
 	jsStreamConfig sc;
 	const char *subject;
-	const char *env = getenv("SPSC_NATS_REPLICAS");
 
 	if (natsq_names(queue, &n) < 0)
 		return bad_name(q, queue);
@@ -590,7 +600,7 @@ int natsq_chunks_open(struct natsq *q, const char *queue)
 	sc.SubjectsLen = 1;
 	sc.Storage = js_FileStorage;
 	sc.Duplicates = NATSQ_DUP_WINDOW_NS;
-	sc.Replicas = env && atoi(env) > 0 ? atoi(env) : 1;
+	sc.Replicas = natsq_replicas();
 	return put_stream(q, &sc, 0);
 }
 
@@ -637,7 +647,7 @@ int natsq_queues(struct natsq *q, char ***names, size_t *n)
 
 	*names = NULL;
 	*n = 0;
-	if (api(q, "stream names", stream_names, &list, &jerr) < 0)
+	if (natsq_call(q, "stream names", stream_names, &list, &jerr) < 0)
 		return -1;
 	if (list == NULL)
 		return 0;

@@ -84,13 +84,22 @@ struct natsq {
 };
 
 struct natsq_names {
+	char key[NATSQ_NAME_MAX + 1];	/* the encoded name (natsflow's key) */
 	char stream[NATSQ_NAME_MAX + 8];
 	char subject[NATSQ_NAME_MAX + 16];
 	char chunks[NATSQ_NAME_MAX + 8];
 	char chunk_subject[NATSQ_NAME_MAX + 16];
 };
 
+/* One JetStream request, for natsq_call to retry. */
+typedef natsStatus (*natsq_fn)(struct natsq *q, void *arg, jsErrCode *jerr);
+
+int natsq_is_url(const char *url);
 int natsq_names(const char *queue, struct natsq_names *n);
+int natsq_replicas(void);
+void natsq_nap(int ms);
+int natsq_call(struct natsq *q, const char *what, natsq_fn fn, void *arg,
+	       jsErrCode *jerr);
 int natsq_connect(struct natsq *q, const char *url);
 void natsq_close(struct natsq *q);
 int natsq_retryable(natsStatus s, jsErrCode jerr);

@@ -14,6 +14,7 @@
 #include "endpoint.h"
 #include "event.h"
 #include "home.h"
+#include "natsq.h"
 #include "log.h"
 #include "opt.h"
 #include "qclient.h"
@@ -320,7 +321,7 @@ int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv)
 				cmd, argv[0], QUEUE_NAME_MAX);
 	if (o->url && setenv("SPSC_COORD", o->url, 1) < 0)
 		die(EXIT_FAIL, "setenv: %m");
-	if (coord_default_url(url, sizeof url) == 0 && strncmp(url, "nats://", 7) == 0)
+	if (coord_default_url(url, sizeof url) == 0 && natsq_is_url(url))
 		return admin_nats_main(o, url, cmd, argc, argv);
 	if (qclient_open(&qc, o->url) < 0)
 		die(EXIT_FAIL, "%s", qc.err);
