@@ -1,16 +1,19 @@
 /*
  * natsflow: who produces into a queue on NATS, for completion (flow.h's
  * bookkeeping, spsc(7) "Completion").  spsc-coord keeps it in its own
- * state; on NATS it is the key-value bucket SPSC_FLOW, one key a queue
- * (the queue's encoded name, natsq.h), whose value is JSON:
+ * state; on NATS it is the key-value bucket SPSC_FLOW, a key per fact,
+ * each under the queue's encoded name E (natsq.h):
  *
- *   {"expect":N,"sealed":BOOL,"producers":{"<id, 16 hex digits>":DONE,...}}
+ *   E.p.<producer id, 16 hex digits>.run    the producer registered
+ *   E.p.<producer id>.done                  the producer is done
+ *   E.expect                                how many to wait for
+ *   E.sealed                                nothing more will come
  *
- * with DONE 0 while the producer runs and 1 once it is done.  A missing
- * key is a queue no producer has named itself to.  Every
- * change is a compare-and-set on the key's revision, retried when
- * another client changed it first, so concurrent producers never lose
- * each other's news.
+ * Facts are only put (and reopen purges E.p.> and E.sealed), never read,
+ * changed and written back, so producers writing at once cannot undo
+ * each other: a compare-and-set on one key per queue lost updates on a
+ * nats-server 2.9 cluster.  A reader lists the keys from the bucket's
+ * stream leader.
  */
 #ifndef SPSC_NATSFLOW_H
 #define SPSC_NATSFLOW_H

@@ -608,18 +608,25 @@ int natsq_info(struct natsq *q, const char *queue, struct natsq_info *info)
 {
 	struct natsq_names n;
 	struct stream_call c;
+	jsErrCode jerr = 0;
 
 	if (natsq_names(queue, &n) < 0)
 		return bad_name(q, queue);
 	memset(info, 0, sizeof *info);
-	if (lookup(q, n.stream, &c, NULL) < 0) {
+	/* A stream without its consumer yet is a queue being made (the
+	 * consumer of a replicated stream comes a moment later): all of it
+	 * is ready, none of it in flight. */
+	if (lookup(q, n.stream, &c, &jerr) < 0 &&
+	    !(c.si && jerr == JSConsumerNotFoundErr)) {
 		call_free(&c);
 		return -1;
 	}
-	info->ready = c.ci->NumPending;
-	info->inflight = (uint64_t)c.ci->NumAckPending;
-	info->redelivered = (uint64_t)c.ci->NumRedelivered;
-	info->consumers = c.ci->NumWaiting;
+	info->ready = c.ci ? c.ci->NumPending : c.si->State.Msgs;
+	if (c.ci) {
+		info->inflight = (uint64_t)c.ci->NumAckPending;
+		info->redelivered = (uint64_t)c.ci->NumRedelivered;
+		info->consumers = c.ci->NumWaiting;
+	}
 	info->msgs = c.si->State.Msgs;
 	info->bytes = c.si->State.Bytes;
 	info->put = c.si->State.LastSeq;

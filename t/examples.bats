@@ -163,9 +163,6 @@ show() {
 @test "cluster: the wordcount DAG on a 3-node NATS cluster prints the same top words" {
 	command -v nats-server >/dev/null ||
 		skip "nats-server is not installed (apt-get install nats-server)"
-	# the known NATS cluster hang (spsc(7)) showed here once, under ASan
-	[ "${SPSC_TEST_NATS_CHAOS:-}" = 1 ] ||
-		skip "the NATS cluster tests are opt-in (SPSC_TEST_NATS_CHAOS=1): a known hang is open"
 	run_example cluster auto
 	[ "$status" -eq 0 ] || { show; return 1; }
 	diff -u "$SPSC_SRCDIR/examples/cluster/expected.txt" out || { show; return 1; }

@@ -26,10 +26,17 @@ TEST_EXTENSIONS = .bats .natsbats
 TAP_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 LOG_DRIVER = $(TAP_DRIVER)
 BATS_LOG_DRIVER = $(TAP_DRIVER)
-BATS_LOG_COMPILER = $(BATS) --tap
+# A hang must fail its test, not stall the suite: bats stops one test
+# after BATS_TEST_TIMEOUT seconds, and timeout(1) stops a whole file
+# whose teardown hangs too.
+BATS_TEST_TIMEOUT = 600
+BATS_FILE_TIMEOUT = 2400
+BATS_RUN = timeout -k 30 $(BATS_FILE_TIMEOUT) $(BATS) --tap
+BATS_LOG_COMPILER = $(BATS_RUN)
 NATSBATS_LOG_DRIVER = $(TAP_DRIVER)
-NATSBATS_LOG_COMPILER = env SPSC_TEST_BACKEND=nats $(BATS) --tap
+NATSBATS_LOG_COMPILER = env SPSC_TEST_BACKEND=nats $(BATS_RUN)
 AM_TESTS_ENVIRONMENT = \
 	PATH='$(abs_top_builddir)':"$$PATH"; export PATH; \
 	SPSC_SRCDIR='$(abs_top_srcdir)'; export SPSC_SRCDIR; \
-	SPSC_BUILDDIR='$(abs_top_builddir)'; export SPSC_BUILDDIR;
+	SPSC_BUILDDIR='$(abs_top_builddir)'; export SPSC_BUILDDIR; \
+	BATS_TEST_TIMEOUT='$(BATS_TEST_TIMEOUT)'; export BATS_TEST_TIMEOUT;
