@@ -24,6 +24,11 @@
  *           acknowledgement); NACK is
  *           natsMsg_NakWithDelay, TOUCH natsMsg_InProgress (the lease
  *           starts again at the queue's AckWait).
+ *   wm      a producer that writes atoms with event times puts its
+ *           watermark entry (natswm.h) at most every 100 ms once its
+ *           publishes are stored, and a reader whose atoms carry times
+ *           works the queue's watermark out from the entries as often
+ *           (natsflow_watermark), as spsc-coord's GET replies tell it.
  *   large   an atom whose frame does not fit one message (the server's
  *           max_payload) goes as its header, in a message whose
  *           Spsc-Chunks header names the chunk stream, the payload's
@@ -39,12 +44,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "atomid.h"
 #include "grow.h"
+#include "hash.h"
 #include "log.h"
 #include "natsflow.h"
 #include "natsq.h"
+#include "natswm.h"
 #include "proto.h"
 #include "qbackend.h"
 #include "qlink.h"
@@ -60,6 +68,9 @@
  * server may have gone, or its stream's leader. */
 #define PUBLISH_WAIT_MS 2000
 #define ACK_BATCH 256
+/* How often a producer tells its watermark, and a reader works the
+ * queue's out: windows close at most this late. */
+#define WATERMARK_EVERY_NS (100 * NS_PER_MS)
 
 /* An atom handed out and not yet acknowledged or given back. */
 struct held {
@@ -80,6 +91,11 @@ struct enats {
 	int late_is_redundant;	/* see endpoint_opts */
 	int warned_late;
 	char finished_why[300];
+	struct natswm w;	/* writing: this process's watermark entry */
+	uint64_t instance;	/* writing: its key, one a process */
+	int64_t wm_due;		/* mono ns: the next entry (writing) or the
+				 * next look at the queue's (reading) */
+	int timed_input;	/* reading: an atom with event times came */
 	/* reading */
 	natsSubscription *sub;
 	natsMsgList batch;
@@ -151,6 +167,19 @@ static int subscribe(struct endpoint *ep)
 	return -1;
 }
 
+/* This process's watermark key: distinct across hosts, processes and
+ * endpoints, so that replicas of a stage never overwrite each other. */
+static uint64_t instance_id(const struct endpoint *ep)
+{
+	char host[256] = "";
+	uint64_t h;
+
+	(void)gethostname(host, sizeof host - 1);
+	h = hash64(host, strlen(host), (uint64_t)getpid());
+	h = hash64(ep->name, strlen(ep->name), h);
+	return hash_mix64(h ^ (uint64_t)wall_ns());
+}
+
 static int enats_open(struct endpoint *ep, const char *url,
 		      const struct endpoint_opts *o)
 {
@@ -163,6 +192,8 @@ static int enats_open(struct endpoint *ep, const char *url,
 	q->is_dlq = strlen(q->queue) > 4 &&
 		    strcmp(q->queue + strlen(q->queue) - 4, ".dlq") == 0;
 	q->prefetch = o && o->prefetch > 0 ? o->prefetch : 1;
+	natswm_init(&q->w);
+	q->instance = instance_id(ep);
 	q->drain = o ? o->drain : 0;
 	if (natsq_connect(&q->nq, url) < 0) {
 		snprintf(ep->err, sizeof ep->err, "%.200s: %.380s", ep->name, q->nq.err);
@@ -342,6 +373,40 @@ static int resend_pending(struct endpoint *ep)
 	return rc;
 }
 
+/* When say_watermark puts the entry: when due (busy writers), now (a
+ * sync: the program is about to wait, maybe long), or as done. */
+enum say { SAY_WHEN_DUE, SAY_NOW, SAY_DONE };
+
+/*
+ * Puts this process's watermark entry (natswm.h): called when every
+ * publish is stored, so the open segment closes at the stream's last
+ * sequence.  Untimed writers say nothing but done, which lets the queue's
+ * watermark pass their atoms once consumed.
+ */
+static int say_watermark(struct endpoint *ep, enum say when)
+{
+	struct enats *q = EN(ep);
+	struct natsq_info info;
+	char text[NATSWM_TEXT_MAX];
+	int done = when == SAY_DONE;
+
+	if (!q->producer || q->finished || (!done && !q->w.timed))
+		return 0;
+	if (when == SAY_WHEN_DUE && mono_ns() < q->wm_due)
+		return 0;
+	q->wm_due = mono_ns() + WATERMARK_EVERY_NS;
+	if (natsq_info(&q->nq, q->queue, &info) < 0)
+		return failed(ep);
+	natswm_settled(&q->w, info.first_seq, info.put, info.msgs);
+	natswm_format(&q->w, done, text, sizeof text);
+	if (strcmp(text, q->w.said) == 0)
+		return 0;
+	if (natsflow_say_watermark(&q->nq, q->queue, q->producer, q->instance, text) < 0)
+		return failed(ep);
+	snprintf(q->w.said, sizeof q->w.said, "%s", text);
+	return 0;
+}
+
 /* Waits until every publish of the endpoint is stored. */
 static int complete(struct endpoint *ep)
 {
@@ -359,7 +424,7 @@ static int complete(struct endpoint *ep)
 			return -1;
 		q->unsettled = s != NATS_OK;
 	}
-	return 0;
+	return say_watermark(ep, SAY_WHEN_DUE);
 }
 
 static int complete_all(char *err, size_t errlen)
@@ -437,6 +502,16 @@ static int late(struct endpoint *ep)
 	return 0;
 }
 
+/* An atom stored, or on its way: it joins the watermark entry, which a
+ * writer that never flushes still puts when due. */
+static int wrote(struct endpoint *ep, const struct atom *a)
+{
+	struct enats *q = EN(ep);
+
+	natswm_put(&q->w, a);
+	return q->producer && q->w.timed && mono_ns() >= q->wm_due ? complete(ep) : 0;
+}
+
 static int enats_write(struct endpoint *ep, const struct atom *a)
 {
 	struct enats *q = EN(ep);
@@ -457,13 +532,16 @@ static int enats_write(struct endpoint *ep, const struct atom *a)
 	room = (size_t)natsConnection_GetMaxPayload(q->nq.nc);
 	room = room > 2 * HEADER_ROOM ? room - HEADER_ROOM : HEADER_ROOM;
 	if ((size_t)hlen + stored > room)
-		return write_chunked(ep, hdr, (size_t)hlen, payload, stored, id, room);
+		return write_chunked(ep, hdr, (size_t)hlen, payload, stored, id, room) < 0
+		       ? -1 : wrote(ep, a);
 	if (grow(&q->buf, &q->cap, (size_t)hlen + stored, 1) < 0)
 		return no_memory(ep);
 	memcpy(q->buf, hdr, (size_t)hlen);
 	if (stored > 0)
 		memcpy(q->buf + hlen, payload, stored);
-	return publish_async(ep, q->buf, (size_t)hlen + stored, id);
+	if (publish_async(ep, q->buf, (size_t)hlen + stored, id) < 0)
+		return -1;
+	return wrote(ep, a);
 }
 
 /* ---- reading ---- */
@@ -669,6 +747,8 @@ static int take(struct endpoint *ep, natsMsg *m, struct atom *a)
 		return dead_letter(ep, m, delivered, 1);
 	}
 	a->attempt = (uint32_t)delivered;
+	if (a->wm != ATOM_TIME_NONE || a->tmin != ATOM_TIME_NONE)
+		q->timed_input = 1;
 	if (hold(ep, a, m) < 0) {
 		natsMsg_Destroy(m);
 		return -1;
@@ -715,6 +795,36 @@ static int completion(struct endpoint *ep)
 	if (rc)
 		ep->wm = ATOM_TIME_END;
 	return rc;
+}
+
+/*
+ * The queue's watermark before it is complete, worked out from its
+ * producers' entries at most every WATERMARK_EVERY_NS, once atoms with
+ * event times came: it only rises (ep->wm), as spsc-coord's GET replies
+ * say it.  The atoms this reader holds are in the stream until
+ * acknowledged, so it never passes them.
+ */
+static int watch_watermark(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+	struct flow f = { 0 };
+	struct natsq_info info;
+	int64_t wm;
+	int rc;
+
+	if (!q->timed_input || mono_ns() < q->wm_due || ep->wm == ATOM_TIME_END)
+		return 0;
+	q->wm_due = mono_ns() + WATERMARK_EVERY_NS;
+	if (natsq_info(&q->nq, q->queue, &info) < 0 ||
+	    natsflow_read(&q->nq, q->queue, &f) < 0)
+		return failed(ep);
+	rc = natsflow_watermark(&q->nq, q->queue, &f, info.first_seq, info.msgs, &wm);
+	flow_free(&f);
+	if (rc < 0)
+		return failed(ep);
+	if (wm != ATOM_TIME_NONE && wm > ep->wm && wm != ATOM_TIME_END)
+		ep->wm = wm;
+	return 0;
 }
 
 /* A fetch that failed for want of a server: retried until the give-up
@@ -780,7 +890,7 @@ static int enats_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 			natsMsg *m = q->batch.Msgs[q->next];
 			q->batch.Msgs[q->next++] = NULL;
 			if ((rc = take(ep, m, a)) != 0)
-				return rc;
+				return rc < 0 || watch_watermark(ep) < 0 ? -1 : rc;
 		}
 		/* about to wait for input: nothing may wait with us */
 		if (enats_flush_all(ep->err, sizeof ep->err) < 0)
@@ -794,6 +904,8 @@ static int enats_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 			continue;
 		if ((rc = completion(ep)) != 0)
 			return rc < 0 ? -1 : 0;
+		if (watch_watermark(ep) < 0)
+			return -1;
 		if (!ep->closed && q->drain && (rc = drained(ep)) != 0)
 			return rc < 0 ? -1 : 0;
 		/* A bounded wait also ends when the input closes: a reader
@@ -922,7 +1034,7 @@ static natsStatus flush_conn(struct natsq *nq, void *arg, jsErrCode *jerr)
 
 static int enats_sync(struct endpoint *ep)
 {
-	if (complete(ep) < 0)
+	if (complete(ep) < 0 || say_watermark(ep, SAY_NOW) < 0)
 		return -1;
 	return natsq_call(&EN(ep)->nq, "flush", flush_conn, NULL, NULL) < 0 ? failed(ep) : 0;
 }
@@ -933,7 +1045,7 @@ static int enats_finish(struct endpoint *ep)
 {
 	struct enats *q = EN(ep);
 
-	if (enats_sync(ep) < 0)
+	if (enats_sync(ep) < 0 || say_watermark(ep, SAY_DONE) < 0)
 		return -1;
 	if (q->producer && !q->finished &&
 	    natsflow_note(&q->nq, q->queue, q->producer, 0, 1) != 0)

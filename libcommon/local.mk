@@ -24,6 +24,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/le.h \
 	libcommon/log.c libcommon/log.h \
 	libcommon/natsflow.c libcommon/natsflow.h \
+	libcommon/natswm.c libcommon/natswm.h \
 	libcommon/natsq.c libcommon/natsq.h \
 	libcommon/opt.c libcommon/opt.h \
 	libcommon/partition.c libcommon/partition.h \

@@ -5,6 +5,7 @@
 
 #include "atom.h"
 #include "natsflow.h"
+#include "natswm.h"
 #include "units.h"
 
 #define STREAM "KV_" NATSFLOW_BUCKET
@@ -200,6 +201,7 @@ static int note_key(struct flow *f, const char *k, const char *expect)
 	else if (strcmp(k, "expect") == 0)
 		f->expect = (uint32_t)strtoul(expect, NULL, 10);
 	else if (sscanf(k, "p.%16" SCNx64 ".%7s", &id, state) == 2 &&
+		 (strcmp(state, "run") == 0 || strcmp(state, "done") == 0) &&
 		 flow_note(f, id, ATOM_TIME_NONE, strcmp(state, "done") == 0) < 0)
 		return -1;
 	return 0;
@@ -236,5 +238,118 @@ int natsflow_read(struct natsq *q, const char *queue, struct flow *f)
 	if (rc < 0)
 		snprintf(q->err, sizeof q->err, "%.200s: %s: too many producers",
 			 q->url, queue);
+	return rc;
+}
+
+/* A producer instance's watermark entry (natswm.h). */
+int natsflow_say_watermark(struct natsq *q, const char *queue,
+			   uint64_t producer, uint64_t instance, const char *text)
+{
+	char key[64];
+
+	snprintf(key, sizeof key, "p.%016" PRIx64 ".wm.%016" PRIx64, producer, instance);
+	return put(q, queue, key, text);
+}
+
+/* One entry, named by its subject, into its producer's promise (the
+ * greatest of its instances') and held_min (the least of them). */
+static int note_entry(struct natsq *q, const char *subject, size_t prefix,
+		      const struct flow *f, uint64_t first_seq, uint64_t msgs,
+		      int64_t *promise, int64_t *held)
+{
+	struct last_call c = { subject, NULL };
+	const struct producer *p;
+	char text[NATSWM_TEXT_MAX];
+	uint64_t id;
+	int64_t wm, hmin;
+	size_t i;
+
+	if (sscanf(subject + prefix, "p.%16" SCNx64 ".wm.", &id) != 1 ||
+	    (p = flow_find(f, id)) == NULL)
+		return 0;	/* a producer forgotten by a reopen meanwhile */
+	if (natsq_call(q, "get from " NATSFLOW_BUCKET, last_msg, &c, NULL) < 0)
+		return -1;
+	if (c.msg == NULL)
+		return 0;
+	snprintf(text, sizeof text, "%.*s", natsMsg_GetDataLength(c.msg),
+		 natsMsg_GetData(c.msg));
+	natsMsg_Destroy(c.msg);
+	if (natswm_parse(text, first_seq, msgs, &wm, &hmin) < 0)
+		return 0;	/* not ours: unknown, as if absent */
+	i = (size_t)(p - f->p);
+	if (wm > promise[i])
+		promise[i] = wm;
+	if (hmin < held[i])
+		held[i] = hmin;
+	return 0;
+}
+
+/* The least, over the producers, of min(promise, held). */
+static int64_t least_term(const struct flow *f, const int64_t *promise,
+			  const int64_t *held)
+{
+	int64_t wm = ATOM_TIME_END;
+
+	if (!f->sealed && f->n < flow_expected(f))
+		return ATOM_TIME_NONE;
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t t = f->sealed ? ATOM_TIME_END : promise[i];
+		if (held[i] < t)
+			t = held[i];
+		if (t < wm)
+			wm = t;
+	}
+	return wm;
+}
+
+/*
+ * The queue's watermark before it is complete (natswm.h), for the
+ * producers F (natsflow_read) and the stream's state FIRST_SEQ and MSGS:
+ * ATOM_TIME_NONE while a producer it waits for has told none.
+ */
+int natsflow_watermark(struct natsq *q, const char *queue, const struct flow *f,
+		       uint64_t first_seq, uint64_t msgs, int64_t *wm)
+{
+	struct natsq_names n;
+	char filter[SUBJECT_MAX];
+	struct info_call c = { filter, NULL };
+	const jsStreamStateSubjects *list;
+	int64_t *promise, *held;
+	size_t prefix;
+	int rc = 0;
+
+	*wm = ATOM_TIME_NONE;
+	if (f->n == 0)
+		return 0;
+	if (natsq_names(queue, &n) < 0 || bucket(q) < 0)
+		return -1;
+	promise = malloc(f->n * sizeof *promise);
+	held = malloc(f->n * sizeof *held);
+	if (promise == NULL || held == NULL) {
+		free(promise);
+		free(held);
+		snprintf(q->err, sizeof q->err, "%.200s: out of memory", q->url);
+		return -1;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		promise[i] = ATOM_TIME_NONE;
+		held[i] = ATOM_TIME_END;
+	}
+	prefix = (size_t)snprintf(filter, sizeof filter, "$KV.%s.%s.", NATSFLOW_BUCKET, n.key);
+	snprintf(filter + prefix, sizeof filter - prefix, "p.*.wm.*");
+	if (natsq_call(q, "list " NATSFLOW_BUCKET, subjects, &c, NULL) < 0) {
+		rc = -1;
+	} else {
+		list = c.si->State.Subjects;
+		for (int i = 0; list && i < list->Count && rc == 0; i++)
+			if (list->List[i].Msgs > 0)
+				rc = note_entry(q, list->List[i].Subject, prefix, f,
+						first_seq, msgs, promise, held);
+		jsStreamInfo_Destroy(c.si);
+	}
+	if (rc == 0)
+		*wm = least_term(f, promise, held);
+	free(promise);
+	free(held);
 	return rc;
 }

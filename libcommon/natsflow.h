@@ -8,6 +8,8 @@
  *   E.p.<producer id>.done                  the producer is done
  *   E.expect                                how many to wait for
  *   E.sealed                                nothing more will come
+ *   E.p.<producer id>.wm.<instance>         a process's watermark entry
+ *                                           (natswm.h)
  *
  * Facts are only put (and reopen purges E.p.> and E.sealed), never read,
  * changed and written back, so producers writing at once cannot undo
@@ -34,5 +36,9 @@ int natsflow_expect(struct natsq *q, const char *queue, uint32_t expect);
 int natsflow_reopen(struct natsq *q, const char *queue);
 int natsflow_seal(struct natsq *q, const char *queue, int sealed);
 int natsflow_read(struct natsq *q, const char *queue, struct flow *f);
+int natsflow_say_watermark(struct natsq *q, const char *queue,
+			   uint64_t producer, uint64_t instance, const char *text);
+int natsflow_watermark(struct natsq *q, const char *queue, const struct flow *f,
+		       uint64_t first_seq, uint64_t msgs, int64_t *wm);
 
 #endif

@@ -630,6 +630,7 @@ int natsq_info(struct natsq *q, const char *queue, struct natsq_info *info)
 	info->msgs = c.si->State.Msgs;
 	info->bytes = c.si->State.Bytes;
 	info->put = c.si->State.LastSeq;
+	info->first_seq = c.si->State.FirstSeq;
 	if (c.si->Cluster && c.si->Cluster->Leader)
 		snprintf(info->leader, sizeof info->leader, "%s", c.si->Cluster->Leader);
 	info->first_ns = c.si->State.Msgs ? c.si->State.FirstTime : 0;

@@ -54,6 +54,8 @@ struct natsq_info {
 	uint64_t redelivered;
 	uint64_t msgs, bytes;	/* stored in all */
 	uint64_t put;		/* stored since the queue was made */
+	uint64_t first_seq;	/* the oldest message's sequence (all below
+				 * are gone) */
 	int64_t first_ns;	/* the oldest message's time; 0: none */
 	int64_t consumers;	/* pull requests waiting */
 	char leader[64];	/* the server that leads its stream; "": one server */

@@ -5,14 +5,6 @@
 # one is not counted twice (spsc(7), "Completion").
 load coord_helpers
 
-# run_bounded SECONDS CMD...: a stage that must end by itself; a hang
-# fails the test instead of blocking it.
-run_bounded() {
-	local secs=$1
-	shift
-	timeout -s KILL "$secs" "$@"
-}
-
 numbers() {
 	seq 1 "$1" | spsc-source --name "$2" -n 10 -o "${3:-raw}"
 }
@@ -198,11 +190,6 @@ numbers() {
 put_timed() {
 	mk -n 1 --first "$2" --times "$5,$(($5 + 9))" --wm "$4" > "a$2"
 	QT raw "SPSC/1 PUT 1 $1 producer=$3 wm=$4" "file:a$2" | head -1
-}
-
-qwm() {
-	spsc-coord status --json "$1" | /usr/bin/python3 -c \
-		'import json,sys; print(json.load(sys.stdin)["queues"][0]["watermark"])'
 }
 
 @test "watermark: least of the producers' and of the event times still held" {

@@ -82,6 +82,20 @@ wait_for() {
 	return 1
 }
 
+# run_bounded SECONDS CMD...: a stage that must end by itself; a hang
+# fails the test instead of blocking it.
+run_bounded() {
+	local secs=$1
+	shift
+	timeout -s KILL "$secs" "$@"
+}
+
+# qwm QUEUE: its watermark as status --json shows it ("None": unknown).
+qwm() {
+	spsc-coord status --json "$1" | /usr/bin/python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["queues"][0]["watermark"])'
+}
+
 # qstat QUEUE KEY: one number from status --json.
 qstat() {
 	spsc-coord status --json "$1" | /usr/bin/python3 -c \

@@ -30,7 +30,7 @@ BATS_LOG_DRIVER = $(TAP_DRIVER)
 # after BATS_TEST_TIMEOUT seconds, and timeout(1) stops a whole file
 # whose teardown hangs too.
 BATS_TEST_TIMEOUT = 600
-BATS_FILE_TIMEOUT = 2400
+BATS_FILE_TIMEOUT = 1200
 BATS_RUN = timeout -k 30 $(BATS_FILE_TIMEOUT) $(BATS) --tap
 BATS_LOG_COMPILER = $(BATS_RUN)
 NATSBATS_LOG_DRIVER = $(TAP_DRIVER)

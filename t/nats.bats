@@ -185,6 +185,50 @@ sys.stdout.buffer.write(line * (64 * 1024))' >big.txt
 	cmp in.txt out.txt
 }
 
+@test "nats: a queue's watermark: a source's stamps hold it back until consumed" {
+	awk 'BEGIN { for (i = 0; i < 40; i++) printf "k %d\n", 1000 + i }' > ev.txt
+	spsc-source --no-progress -n 10 --time 2 --lateness 1s -o raw ev.txt
+	# the producer is done, but four atoms are held: the least event time
+	[ "$(qwm raw)" = "1970-01-01T00:16:40Z" ]
+	run_bounded 30 spsc-op -i raw -o views -- cat
+	[ "$(qwm raw)" = "end" ]
+	[ "$(qwm views)" = "1970-01-01T00:16:40Z" ]
+	run_bounded 30 spsc-sink -i views > got
+	cmp got ev.txt
+	[ "$(qwm views)" = "end" ]
+}
+
+@test "nats: a queue's watermark is unknown while a producer it waits for has told none" {
+	spsc-coord create q --producers 2
+	printf 'k 1000\nk 1005\n' > ev.txt
+	spsc-source --no-progress --name one --time 2 -o q ev.txt
+	[ "$(qwm q)" = "None" ]
+	printf 'k 2000\n' > ev2.txt
+	spsc-source --no-progress --name two --time 2 -o q ev2.txt
+	[ "$(qwm q)" = "1970-01-01T00:16:40Z" ]
+}
+
+@test "nats: a reducer closes windows on the queue's watermark while its source still runs" {
+	mkfifo in.fifo
+	background spsc-source --no-progress -n 1 --time 2 --lateness 1s -o ev in.fifo
+	SRC=$LAST_PID
+	background spsc-reduce -i ev -o res -k 1 --tumbling 10s --time 2 count
+	RED=$LAST_PID
+	exec 5>in.fifo
+	printf 'k 1000\nk 1001\nk 1005\nk 1012\n' >&5
+	# 1012 less 1 s of lateness has passed 1010: [1000, 1010) closes now
+	wait_for '[ "$(qstat res ready)" -ge 1 ]' 600
+	kill -0 "$SRC"
+	printf 'k 1013\n' >&5
+	exec 5>&-
+	wait "$SRC"
+	wait_for '! kill -0 "$RED" 2>/dev/null' 600
+	wait "$RED"
+	spsc-sink -i res --drain > out.tsv
+	printf 'k\t1970-01-01T00:16:40Z\t1970-01-01T00:16:50Z\t3\nk\t1970-01-01T00:16:50Z\t1970-01-01T00:17:00Z\t2\n' > want.tsv
+	diff -u want.tsv out.tsv
+}
+
 @test "nats: the wordcount DAG, run by spsc on NATS queues, counts exactly" {
 	cp "$SPSC_SRCDIR/examples/wordcount/wordcount.dag" "$SPSC_SRCDIR/examples/wordcount/combine.awk" .
 	LC_ALL=C awk -f "$SPSC_SRCDIR/examples/wordcount/gen-corpus.awk" \

@@ -155,11 +155,14 @@ for line in open("vectors"):
 	make_input
 	expected 3
 	for i in 0 1 2; do mkfifo "f$i"; done
+	sinks=""
 	for i in 0 1 2; do
 		spsc-sink -i "./f$i" > "got.$i" &
+		sinks="$sinks $!"
 	done
 	spsc-shuffle -k 1 -t '\t' -p 3 -o ./f%d < in.atoms
-	wait
+	# each by name: a bare wait would wait for bats' own timer too
+	for p in $sinks; do wait "$p"; done
 	for i in 0 1 2; do cmp "got.$i" "expect.$i"; done
 }
 

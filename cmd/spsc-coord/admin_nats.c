@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "admin.h"
+#include "atom.h"
+#include "flowjson.h"
 #include "log.h"
 #include "natsflow.h"
 #include "natsq.h"
@@ -39,21 +41,25 @@ static void dlq_counts(struct natsq *nq, const char *queue, uint64_t *held,
 	}
 }
 
-/* The DONE and WATERMARK columns: producers, and completion. */
+/* The DONE and WATERMARK columns: producers, completion, event time. */
 static void add_flow(struct natsq *nq, const char *name,
 		     const struct natsq_info *info, cJSON *q)
 {
 	struct flow f = { 0 };
+	int64_t wm = ATOM_TIME_NONE;
+	int complete;
 
 	if (natsflow_read(nq, name, &f) < 0) {
 		log_warn("%s: %s", name, nq->err);
 		return;
 	}
-	cJSON_AddNumberToObject(q, "producers", (double)f.n);
-	cJSON_AddNumberToObject(q, "producers_done", (double)flow_done_count(&f));
-	cJSON_AddNumberToObject(q, "producers_expected", flow_expected(&f));
-	cJSON_AddBoolToObject(q, "complete",
-			      flow_complete(&f, info->ready + info->inflight));
+	/* the stream, not the consumer's counters (endpoint_nats.c) */
+	complete = flow_complete(&f, info->msgs);
+	if (complete)
+		wm = ATOM_TIME_END;
+	else if (natsflow_watermark(nq, name, &f, info->first_seq, info->msgs, &wm) < 0)
+		log_warn("%s: %s", name, nq->err);
+	flow_json(q, &f, complete, wm);
 	flow_free(&f);
 }
 
@@ -106,7 +112,8 @@ static cJSON *status_json(struct natsq *nq)
 		log_error("%s", nq->err);
 		return NULL;
 	}
-	qsort(names, n, sizeof *names, by_name);
+	if (n > 1)	/* names is NULL when there is no queue */
+		qsort(names, n, sizeof *names, by_name);
 	root = cJSON_CreateObject();
 	qs = cJSON_AddArrayToObject(root, "queues");
 	cJSON_AddStringToObject(root, "backend", "nats");

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "coord.h"
-#include "evtime.h"
+#include "flowjson.h"
 #include "log.h"
 #include "frames.h"
 #include "ops.h"
@@ -82,26 +82,6 @@ static uint64_t consumers(const struct queue_extra *x, int64_t now)
 	return n;
 }
 
-/* Completion and event time, for a person asking what is stuck: how many
- * producers the queue waits for, how many said done, its watermark. */
-static void flow_json(cJSON *o, const struct queue *q)
-{
-	int64_t wm = queue_watermark(q);
-	char text[EVTIME_TEXT_MAX];
-
-	cJSON_AddNumberToObject(o, "producers_expected", flow_expected(&q->flow));
-	cJSON_AddNumberToObject(o, "producers", (double)q->flow.n);
-	cJSON_AddNumberToObject(o, "producers_done", (double)flow_done_count(&q->flow));
-	cJSON_AddBoolToObject(o, "sealed", q->flow.sealed);
-	cJSON_AddBoolToObject(o, "complete", queue_complete(q));
-	if (wm == ATOM_TIME_NONE) {
-		cJSON_AddNullToObject(o, "watermark");
-	} else {
-		evtime_format(wm, text, sizeof text);
-		cJSON_AddStringToObject(o, "watermark", text);
-	}
-}
-
 static cJSON *queue_json(struct coord *c, size_t i, int64_t now)
 {
 	struct queue *q = c->queues[i], *dlq;
@@ -134,7 +114,7 @@ static cJSON *queue_json(struct coord *c, size_t i, int64_t now)
 	cJSON_AddNumberToObject(o, "max_depth", (double)q->conf.max_depth);
 	cJSON_AddNumberToObject(o, "max_bytes", (double)q->conf.max_bytes);
 	cJSON_AddNumberToObject(o, "retention_ms", (double)(q->conf.retention_ns / NS_PER_MS));
-	flow_json(o, q);
+	flow_json(o, &q->flow, queue_complete(q), queue_watermark(q));
 	return o;
 }
 

@@ -18,6 +18,9 @@ t_unit_test_event_SOURCES = t/unit/test-event.c t/unit/tap.h
 UNIT_TESTS += t/unit/test-hash
 t_unit_test_hash_SOURCES = t/unit/test-hash.c t/unit/tap.h
 
+UNIT_TESTS += t/unit/test-natswm
+t_unit_test_natswm_SOURCES = t/unit/test-natswm.c t/unit/tap.h
+
 UNIT_TESTS += t/unit/test-heap
 t_unit_test_heap_SOURCES = t/unit/test-heap.c t/unit/tap.h
 
