@@ -2,15 +2,16 @@
 # Completion: a finite job over queues ends by itself, exactly when its
 # input is all through.  Producers name themselves, replicas of a stage
 # count once, a crashed producer never completes a queue and a restarted
-# one is not counted twice (spsc(7), "Completion").
-load coord_helpers
+# one is not counted twice (spsc(7), "Completion").  A queue conformance
+# file: t/nats-complete.natsbats runs it again on NATS.
+load nats_helpers
 
 numbers() {
 	seq 1 "$1" | spsc-source --name "$2" -n 10 -o "${3:-raw}"
 }
 
 @test "complete: source -> 2 x op -> sink over queues ends by itself, output exact" {
-	start_coord
+	start_backend
 	numbers 1000 n
 	background spsc-op -i raw -o up -- awk '{ print $1 * 2 }'
 	op1=$LAST_PID
@@ -27,7 +28,7 @@ numbers() {
 }
 
 @test "complete: status shows DONE and WATERMARK" {
-	start_coord
+	start_backend
 	numbers 100 n
 	run spsc-coord status raw
 	[ "$status" -eq 0 ]
@@ -39,7 +40,7 @@ numbers() {
 }
 
 @test "complete: a shuffle completes every partition, even an empty one" {
-	start_coord
+	start_backend
 	printf 'a\t1\na\t2\na\t3\n' | spsc-source --name s -n 2 -o raw
 	run_bounded 30 spsc-shuffle -i raw -k 1 -t '\t' -p 4 -o bykey
 	for i in 0 1 2 3; do
@@ -54,7 +55,7 @@ numbers() {
 }
 
 @test "complete: a producer killed before it finished never completes its queue" {
-	start_coord
+	start_backend
 	seq 1 200000 > in.txt
 	background spsc-source --name slow -n 100 --rate 20000 -o raw in.txt
 	src=$LAST_PID
@@ -77,7 +78,7 @@ numbers() {
 }
 
 @test "complete: a producer restarted after it finished is refused, loudly, and counted once" {
-	start_coord
+	start_backend
 	numbers 100 n
 	run numbers 100 n
 	[ "$status" -eq 1 ]
@@ -89,7 +90,8 @@ numbers() {
 }
 
 @test "complete: a stage whose output another replica finished drops its late output, warns, and exits 0" {
-	start_coord
+	on_nats && skip "marks a producer done with the coordinator's PRODUCER request"
+	start_backend
 	spsc-coord create raw
 	id=$(spsc-op -i raw -o up --print-endpoints -- cat | awk '$1 == "out" { print $3 }')
 	spsc-op -i raw -o up -- cat 2>late.err &
@@ -107,7 +109,7 @@ numbers() {
 }
 
 @test "complete: fan-in waits for every producer it was told of (create --producers 2)" {
-	start_coord
+	start_backend
 	spsc-coord create up --producers 2
 	numbers 100 a raw1
 	numbers 100 b raw2
@@ -124,7 +126,7 @@ numbers() {
 }
 
 @test "complete: a registered producer that has not finished holds the queue open" {
-	start_coord
+	start_backend
 	numbers 10 a raw1
 	spsc-coord create raw2
 	# The second op registers on 'up' and then waits on an empty raw2.
@@ -137,7 +139,8 @@ numbers() {
 }
 
 @test "complete: seal ends a queue filled by hand; reopen starts it afresh" {
-	start_coord
+	on_nats && skip "fills the queue with spsc-coord put, not on NATS"
+	start_backend
 	seq 1 30 | spsc-source -n 10 > in.atoms
 	spsc-coord put q < in.atoms
 	background spsc-sink -i q
@@ -158,17 +161,17 @@ numbers() {
 	[[ "$output" == *"no queue nosuch"* ]]
 }
 
-@test "complete: done survives kill -9 of the coordinator" {
-	start_coord
+@test "complete: done survives kill -9 of the coordinator (or nats-server)" {
+	start_backend
 	spsc-coord create raw --producers 2
 	numbers 50 a
-	crash_coord
-	start_coord
+	crash_backend
+	restart_backend
 	[ "$(qstat raw producers_done)" -eq 1 ]
 	[ "$(qstat raw producers_expected)" -eq 2 ]
 	numbers 50 b
-	crash_coord
-	start_coord
+	crash_backend
+	restart_backend
 	[ "$(qstat raw producers_done)" -eq 2 ]
 	run_bounded 30 spsc-sink -i raw > got
 	[ "$(wc -l < got)" -eq 100 ]
@@ -176,7 +179,8 @@ numbers() {
 }
 
 @test "complete: PRODUCER and SEAL refuse what they cannot take" {
-	start_coord
+	on_nats && skip "the coordinator's protocol"
+	start_backend
 	run QT raw "SPSC/1 PRODUCER 1 q producer=0"
 	[[ "$output" == *"BADREQ"*"PRODUCER takes producer=ID"* ]]
 	run QT raw "SPSC/1 PRODUCER 2 q producer=7 expect=5000"
@@ -193,7 +197,8 @@ put_timed() {
 }
 
 @test "watermark: least of the producers' and of the event times still held" {
-	start_coord
+	on_nats && skip "the coordinator's protocol"
+	start_backend
 	spsc-coord create q --producers 2
 	put_timed q 1 11 1000000000000 500000000000 >/dev/null
 	[ "$(qwm q)" = "None" ]			# producer 2 has said nothing
@@ -215,7 +220,8 @@ put_timed() {
 }
 
 @test "watermark: producers' watermarks only rise, and reach 'end' at completion" {
-	start_coord
+	on_nats && skip "the coordinator's protocol"
+	start_backend
 	put_timed q 1 7 3000000000 3000000000 >/dev/null
 	put_timed q 2 7 1000000000 4000000000 >/dev/null
 	[ "$(qwm q)" = "1970-01-01T00:00:03Z" ]
@@ -295,7 +301,7 @@ PY
 }
 
 @test "watermark: over queues, a source's stamps hold a queue's watermark back until consumed" {
-	start_coord
+	start_backend
 	awk 'BEGIN { for (i = 0; i < 40; i++) printf "k %d\n", 1000 + i }' > ev.txt
 	spsc-source -n 10 --time 2 --lateness 1s -o raw ev.txt
 	# complete producer, but four atoms held: the least event time
@@ -309,7 +315,7 @@ PY
 }
 
 @test "complete: a stage whose input breaks off does not finish its output" {
-	start_coord
+	start_backend
 	seq 1 100 | spsc-source -n 10 > in.atoms
 	run bash -c 'head -c 150 in.atoms | spsc-op -o up -- cat'
 	[ "$status" -eq 1 ]

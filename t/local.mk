@@ -18,7 +18,7 @@ EXTRA_DIST += $(BATS_TESTS) t/helpers.bash t/coord_helpers.bash t/nats_helpers.b
 
 # One suite, two backends: each queue conformance file runs again on a
 # nats-server, through its .natsbats twin (a link to it).
-NATS_TWINS = t/nats-op-queue.natsbats t/nats-batch.natsbats
+NATS_TWINS = t/nats-op-queue.natsbats t/nats-batch.natsbats t/nats-complete.natsbats
 TESTS += $(NATS_TWINS)
 EXTRA_DIST += $(NATS_TWINS)
 

@@ -185,19 +185,6 @@ sys.stdout.buffer.write(line * (64 * 1024))' >big.txt
 	cmp in.txt out.txt
 }
 
-@test "nats: a queue's watermark: a source's stamps hold it back until consumed" {
-	awk 'BEGIN { for (i = 0; i < 40; i++) printf "k %d\n", 1000 + i }' > ev.txt
-	spsc-source --no-progress -n 10 --time 2 --lateness 1s -o raw ev.txt
-	# the producer is done, but four atoms are held: the least event time
-	[ "$(qwm raw)" = "1970-01-01T00:16:40Z" ]
-	run_bounded 30 spsc-op -i raw -o views -- cat
-	[ "$(qwm raw)" = "end" ]
-	[ "$(qwm views)" = "1970-01-01T00:16:40Z" ]
-	run_bounded 30 spsc-sink -i views > got
-	cmp got ev.txt
-	[ "$(qwm views)" = "end" ]
-}
-
 @test "nats: a queue's watermark is unknown while a producer it waits for has told none" {
 	spsc-coord create q --producers 2
 	printf 'k 1000\nk 1005\n' > ev.txt

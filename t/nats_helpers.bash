@@ -66,3 +66,13 @@ no_backend() {
 on_nats() {
 	[ "${SPSC_TEST_BACKEND:-coord}" = nats ]
 }
+
+# crash_backend, restart_backend: kill -9 it, and start it again on the
+# same store.
+crash_backend() {
+	if on_nats; then crash_nats; else crash_coord; fi
+}
+
+restart_backend() {
+	if on_nats; then start_nats; else start_coord; fi
+}
