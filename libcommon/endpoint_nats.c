@@ -71,6 +71,10 @@
 /* How often a producer tells its watermark, and a reader works the
  * queue's out: windows close at most this late. */
 #define WATERMARK_EVERY_NS (100 * NS_PER_MS)
+/* A queue whose consumer has had nothing to give for this long while its
+ * stream is not empty is mended, at most that often: right after a
+ * failover, or a publish, the counters may disagree for a moment. */
+#define REPAIR_AFTER_NS (2 * NS_PER_SEC)
 
 /* An atom handed out and not yet acknowledged or given back. */
 struct held {
@@ -96,6 +100,8 @@ struct enats {
 	int64_t wm_due;		/* mono ns: the next entry (writing) or the
 				 * next look at the queue's (reading) */
 	int timed_input;	/* reading: an atom with event times came */
+	int64_t stuck_since;	/* reading: mono ns the queue was first seen
+				 * idle but not empty; 0: it is not */
 	/* reading */
 	natsSubscription *sub;
 	natsMsgList batch;
@@ -756,14 +762,53 @@ static int take(struct endpoint *ep, natsMsg *m, struct atom *a)
 	return 1;
 }
 
+/*
+ * How many messages the queue's stream holds: the stream, not the
+ * consumer's counters (a work queue deletes a message only once it is
+ * acknowledged, and the stream's state is what its replicas agreed on,
+ * where a consumer just taken over by another server may count nothing
+ * pending for a moment).  What a failover left between the two is mended
+ * first (natsq_repair), once it has lasted REPAIR_AFTER_NS, or the
+ * queue would never be empty.
+ */
+static int stream_msgs(struct endpoint *ep, uint64_t *msgs)
+{
+	struct enats *q = EN(ep);
+	struct natsq_info info;
+	struct natsq_repair r;
+
+	if (natsq_info(&q->nq, q->queue, &info) < 0)
+		return failed(ep);
+	*msgs = info.msgs;
+	if (info.msgs == 0 || info.ready > 0 || info.inflight > 0) {
+		q->stuck_since = 0;
+		return 0;
+	}
+	if (q->stuck_since == 0)
+		q->stuck_since = mono_ns();
+	if (mono_ns() - q->stuck_since < REPAIR_AFTER_NS)
+		return 0;
+	q->stuck_since = mono_ns();	/* the next try, if need be */
+	if (natsq_repair(&q->nq, q->queue, &r) < 0)
+		return failed(ep);
+	if (r.orphans > 0)
+		log_warn("%s: deleted %llu message%s that the queue's consumer had acknowledged but its stream kept (left by a failover)",
+			 ep->name, (unsigned long long)r.orphans, r.orphans == 1 ? "" : "s");
+	if (r.stepped_down)
+		log_warn("%s: the queue's consumer did not count messages its stream holds (left by a failover); its leader was asked to step down",
+			 ep->name);
+	if (r.orphans > 0 && natsq_info(&q->nq, q->queue, &info) < 0)
+		return failed(ep);
+	*msgs = info.msgs;
+	return 0;
+}
+
 /* Has the queue nothing ready and nothing in flight?  (--drain) */
 static int drained(struct endpoint *ep)
 {
-	struct natsq_info info;
+	uint64_t msgs;
 
-	if (natsq_info(&EN(ep)->nq, EN(ep)->queue, &info) < 0)
-		return failed(ep);
-	return info.msgs == 0;	/* as completion() says why */
+	return stream_msgs(ep, &msgs) < 0 ? -1 : msgs == 0;
 }
 
 /*
@@ -776,8 +821,7 @@ static int completion(struct endpoint *ep)
 {
 	struct enats *q = EN(ep);
 	struct flow f = { 0 };
-	struct natsq_info info;
-	int rc;
+	uint64_t msgs;
 
 	if (natsflow_read(&q->nq, q->queue, &f) < 0)
 		return failed(ep);
@@ -785,16 +829,11 @@ static int completion(struct endpoint *ep)
 	flow_free(&f);
 	if (!ep->closed)
 		return 0;
-	if (natsq_info(&q->nq, q->queue, &info) < 0)
-		return failed(ep);
-	/* The stream, not the consumer's counters: a work queue deletes a
-	 * message only once it is acknowledged, and the stream's state is
-	 * what its replicas agreed on, where a consumer just taken over by
-	 * another server may count nothing pending for a moment. */
-	rc = info.msgs == 0;
-	if (rc)
+	if (stream_msgs(ep, &msgs) < 0)
+		return -1;
+	if (msgs == 0)
 		ep->wm = ATOM_TIME_END;
-	return rc;
+	return msgs == 0;
 }
 
 /*

@@ -648,6 +648,130 @@ static natsStatus stream_names(struct natsq *q, void *arg, jsErrCode *jerr)
 }
 
 /* The names of every spsc queue on the server, sorted by the caller. */
+/* At most this many orphans go in one look: they are rare (one per
+ * failover, seen), and a reader looks again. */
+#define ORPHANS_MAX 1000
+
+struct delete_call {
+	const char *stream;
+	uint64_t seq;
+	int found;
+};
+
+static natsStatus delete_msg(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	struct delete_call *c = arg;
+	natsStatus s = js_DeleteMsg(q->js, c->stream, c->seq, NULL, jerr);
+
+	c->found = s == NATS_OK;
+	return s != NATS_OK && *jerr == JSNoMessageFoundErr ? NATS_OK : s;
+}
+
+static int delete_orphans(struct natsq *q, const char *stream, uint64_t first,
+			  uint64_t floor, uint64_t *n)
+{
+	for (uint64_t seq = first; seq <= floor && seq - first < ORPHANS_MAX; seq++) {
+		struct delete_call d = { stream, seq, 0 };
+		if (natsq_call(q, "delete an orphan", delete_msg, &d, NULL) < 0)
+			return -1;
+		*n += (uint64_t)d.found;
+	}
+	return 0;
+}
+
+/* A new consumer leader reads the stream afresh. */
+static natsStatus step_down(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	char subject[NATSQ_NAME_MAX + 64];
+	natsMsg *reply = NULL;
+	natsStatus s;
+
+	(void)jerr;
+	snprintf(subject, sizeof subject, "$JS.API.CONSUMER.LEADER.STEPDOWN.%s.%s",
+		 (const char *)arg, NATSQ_CONSUMER);
+	s = natsConnection_RequestString(&reply, q->nc, subject, "", 5000);
+	natsMsg_Destroy(reply);
+	return s;
+}
+
+/*
+ * Mends what a failover left between a queue's stream and its consumer,
+ * when the consumer has nothing to deliver or in flight but the stream
+ * still holds messages; nats-server 2.9 was seen to leave both:
+ *
+ *  - orphans: messages at or below the consumer's ack floor, which it
+ *    counts as acknowledged but whose deletion the stream never applied.
+ *    They are deleted, as their acks should have done.  A consumer just
+ *    taken over may know less than it did, never more, so its ack floor
+ *    never covers a message not acknowledged.
+ *  - messages past the last the consumer delivered, which it does not
+ *    count as pending: its leader steps down, and the next one reads the
+ *    stream afresh and delivers them.
+ *
+ * Either way the queue would never empty, and never complete.
+ */
+int natsq_repair(struct natsq *q, const char *queue, struct natsq_repair *r)
+{
+	struct natsq_names names;
+	struct stream_call c;
+	uint64_t first, last, floor, delivered;
+	int idle;
+
+	memset(r, 0, sizeof *r);
+	if (natsq_names(queue, &names) < 0)
+		return bad_name(q, queue);
+	if (lookup(q, names.stream, &c, NULL) < 0) {
+		call_free(&c);
+		return -1;
+	}
+	first = c.si->State.FirstSeq;
+	last = c.si->State.LastSeq;
+	floor = c.ci->AckFloor.Stream;
+	delivered = c.ci->Delivered.Stream;
+	idle = c.si->State.Msgs > 0 && c.ci->NumPending == 0 && c.ci->NumAckPending == 0;
+	call_free(&c);
+	if (!idle)
+		return 0;
+	if (floor >= first && delete_orphans(q, names.stream, first, floor, &r->orphans) < 0)
+		return -1;
+	if (last > delivered && last > floor) {
+		if (natsq_call(q, "consumer leader step-down", step_down,
+			       (void *)names.stream, NULL) < 0)
+			return -1;
+		r->stepped_down = 1;
+	}
+	return 0;
+}
+
+struct purge_call {
+	const char *stream;
+};
+
+static natsStatus purge_stream(struct natsq *q, void *arg, jsErrCode *jerr)
+{
+	natsStatus s = js_PurgeStream(q->js, ((struct purge_call *)arg)->stream, NULL, jerr);
+
+	/* a queue whose atoms all fitted a message has no chunk stream */
+	return s == NATS_NOT_FOUND || *jerr == JSStreamNotFoundErr ? NATS_OK : s;
+}
+
+/* Takes every atom out of QUEUE (and its chunks); *n: how many went. */
+int natsq_purge(struct natsq *q, const char *queue, uint64_t *n)
+{
+	struct natsq_names names;
+	struct natsq_info info;
+
+	if (natsq_names(queue, &names) < 0)
+		return bad_name(q, queue);
+	if (natsq_info(q, queue, &info) < 0)
+		return -1;
+	*n = info.msgs;
+	if (natsq_call(q, "purge", purge_stream, &(struct purge_call){ names.stream }, NULL) < 0 ||
+	    natsq_call(q, "purge", purge_stream, &(struct purge_call){ names.chunks }, NULL) < 0)
+		return -1;
+	return 0;
+}
+
 int natsq_queues(struct natsq *q, char ***names, size_t *n)
 {
 	jsStreamNamesList *list = NULL;

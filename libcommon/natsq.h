@@ -111,6 +111,14 @@ int natsq_open(struct natsq *q, const char *queue, struct natsq_conf *conf);
 int natsq_create(struct natsq *q, const char *queue,
 		 const struct natsq_conf *want);
 int natsq_chunks_open(struct natsq *q, const char *queue);
+int natsq_purge(struct natsq *q, const char *queue, uint64_t *n);
+/* What natsq_repair did. */
+struct natsq_repair {
+	uint64_t orphans;	/* acknowledged messages deleted */
+	int stepped_down;	/* the consumer's leader was asked to step down */
+};
+
+int natsq_repair(struct natsq *q, const char *queue, struct natsq_repair *r);
 int natsq_info(struct natsq *q, const char *queue, struct natsq_info *info);
 int natsq_queues(struct natsq *q, char ***names, size_t *n);
 struct natsq_failed *natsq_take_failed(struct natsq *q, int *lost);

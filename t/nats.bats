@@ -146,6 +146,30 @@ sys.stdout.buffer.write(line * (64 * 1024))' >big.txt
 	[[ "${lines[1]}" =~ ^q\ +3\ +0\  ]]
 }
 
+@test "nats: spsc-coord put and purge work on NATS; the other management commands point to the nats CLI" {
+	lines_of 300 | spsc-source --no-progress -n 100 > in.atoms
+	spsc-coord put q < in.atoms
+	[ "$(qstat q ready)" -eq 3 ]
+	run spsc-coord purge q
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"queue q: 3 atoms purged"* ]]
+	[ "$(qstat q ready)" -eq 0 ]
+	# unlike spsc-coord's, the ids of purged atoms are remembered for the
+	# duplicate window: the same atoms put again are dropped
+	spsc-coord put q < in.atoms
+	[ "$(qstat q ready)" -eq 0 ]
+	lines_of 300 | spsc-source --no-progress --name again -n 100 > in2.atoms
+	spsc-coord put q < in2.atoms
+	spsc-coord seal q
+	spsc-sink -i q > out.txt
+	lines_of 300 | cmp - out.txt
+	for cmd in delete redrive peek; do
+		run spsc-coord "$cmd" q
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"$cmd: not supported on NATS; use the nats CLI"* ]]
+	done
+}
+
 @test "nats: SIGTERM stops a reader waiting on an empty NATS queue" {
 	spsc-coord create q
 	background spsc-sink -i q

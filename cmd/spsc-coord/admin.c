@@ -265,14 +265,15 @@ static int cmd_peek(struct qclient *qc, const char *queue, const char *count)
 	return fflush(stdout) == 0 ? rc : EXIT_FAIL;
 }
 
-static int cmd_put(struct qclient *qc, const char *queue)
+/* Through the endpoints, so that it puts on whichever backend
+ * SPSC_COORD names, as the programs do. */
+static int cmd_put(const char *queue)
 {
 	struct endpoint in, out;
 	struct atom a;
 	int rc, status = EXIT_OK;
 	char spec[300];
 
-	(void)qc;
 	snprintf(spec, sizeof spec, "%s", queue);
 	if (endpoint_open(&in, "-", 0, NULL) < 0)
 		die(EXIT_FAIL, "%s", in.err);
@@ -321,6 +322,8 @@ int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv)
 				cmd, argv[0], QUEUE_NAME_MAX);
 	if (o->url && setenv("SPSC_COORD", o->url, 1) < 0)
 		die(EXIT_FAIL, "setenv: %m");
+	if (strcmp(cmd, "put") == 0)
+		return cmd_put(argv[0]);
 	if (coord_default_url(url, sizeof url) == 0 && natsq_is_url(url))
 		return admin_nats_main(o, url, cmd, argc, argv);
 	if (qclient_open(&qc, o->url) < 0)
@@ -339,8 +342,6 @@ int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv)
 		rc = cmd_seal(&qc, argv[0], strcmp(cmd, "reopen") == 0);
 	else if (strcmp(cmd, "peek") == 0)
 		rc = cmd_peek(&qc, argv[0], argc > 1 ? argv[1] : NULL);
-	else if (strcmp(cmd, "put") == 0)
-		rc = cmd_put(&qc, argv[0]);
 	else
 		opt_usage_error("unknown command '%s'", cmd);
 	qclient_close(&qc);

@@ -3,7 +3,8 @@
  * (-c nats://...).  status builds the same JSON the coordinator sends, from
  * each queue's stream and consumer info, so that one renderer shows both;
  * create sets a queue's settings, seal and reopen its producers' record
- * (natsflow.h).  The other commands are the nats CLI's on that backend.
+ * (natsflow.h), purge empties it (put goes through the endpoints, as on
+ * spsc-coord).  The other commands are the nats CLI's on that backend.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -182,6 +183,18 @@ static int seal(struct natsq *nq, const char *queue, int sealed)
 	return EXIT_OK;
 }
 
+static int purge(struct natsq *nq, const char *queue)
+{
+	uint64_t n;
+
+	if (natsq_purge(nq, queue, &n) < 0) {
+		log_error("%s", nq->err);
+		return EXIT_FAIL;
+	}
+	log_info("queue %s: %llu atoms purged", queue, (unsigned long long)n);
+	return EXIT_OK;
+}
+
 int admin_nats_main(const struct admin_opts *o, const char *url, const char *cmd,
 		    int argc, char **argv)
 {
@@ -189,7 +202,8 @@ int admin_nats_main(const struct admin_opts *o, const char *url, const char *cmd
 	int rc = EXIT_FAIL;
 
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "create") != 0 &&
-	    strcmp(cmd, "reopen") != 0 && strcmp(cmd, "seal") != 0)
+	    strcmp(cmd, "reopen") != 0 && strcmp(cmd, "seal") != 0 &&
+	    strcmp(cmd, "purge") != 0)
 		opt_usage_error("%s: not supported on NATS; use the nats CLI (nats stream ...)", cmd);
 	if (natsq_connect(&nq, url) < 0) {
 		log_error("%s", nq.err);
@@ -197,6 +211,8 @@ int admin_nats_main(const struct admin_opts *o, const char *url, const char *cmd
 	}
 	if (strcmp(cmd, "create") == 0) {
 		rc = create(&nq, o, argv[0]);
+	} else if (strcmp(cmd, "purge") == 0) {
+		rc = purge(&nq, argv[0]);
 	} else if (strcmp(cmd, "reopen") == 0 || strcmp(cmd, "seal") == 0) {
 		rc = seal(&nq, argv[0], strcmp(cmd, "seal") == 0);
 	} else {
