@@ -697,7 +697,8 @@ static natsStatus step_down(struct natsq *q, void *arg, jsErrCode *jerr)
 /*
  * Mends what a failover left between a queue's stream and its consumer,
  * when the consumer has nothing to deliver or in flight but the stream
- * still holds messages; nats-server 2.9 was seen to leave both:
+ * still holds messages (nats-server 2.9 was seen to leave the second
+ * after a failover; the first is the same disagreement the other way):
  *
  *  - orphans: messages at or below the consumer's ack floor, which it
  *    counts as acknowledged but whose deletion the stream never applied.
