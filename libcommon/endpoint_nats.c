@@ -396,7 +396,9 @@ static int say_watermark(struct endpoint *ep, enum say when)
 	char text[NATSWM_TEXT_MAX];
 	int done = when == SAY_DONE;
 
-	if (!q->producer || q->finished || (!done && !q->w.timed))
+	/* with no atom since the last entry, only its segments could change,
+	 * and readers weigh those against the stream themselves */
+	if (!q->producer || q->finished || (!done && (!q->w.timed || !q->w.open)))
 		return 0;
 	if (when == SAY_WHEN_DUE && mono_ns() < q->wm_due)
 		return 0;
