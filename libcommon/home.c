@@ -76,7 +76,7 @@ int coord_default_url(char *buf, size_t len)
 	else if (spsc_home(home, sizeof home, 0) < 0)
 		return -1;
 	else
-		n = snprintf(buf, len, "ipc://%s/coord.sock", home);
+		n = snprintf(buf, len, "unix://%s/coord.unix", home);
 	if (n < 0 || (size_t)n >= len) {
 		errno = ENAMETOOLONG;
 		return -1;

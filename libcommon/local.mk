@@ -23,6 +23,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/key.c libcommon/key.h \
 	libcommon/le.h \
 	libcommon/log.c libcommon/log.h \
+	libcommon/msgwire.c libcommon/msgwire.h \
 	libcommon/natsflow.c libcommon/natsflow.h \
 	libcommon/natswm.c libcommon/natswm.h \
 	libcommon/natsq.c libcommon/natsq.h \
@@ -35,4 +36,5 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/qlink.c libcommon/qlink.h \
 	libcommon/qname.c libcommon/qname.h \
 	libcommon/stop.c libcommon/stop.h \
+	libcommon/unixconn.c libcommon/unixconn.h \
 	libcommon/units.c libcommon/units.h

@@ -7,6 +7,7 @@
 #include "home.h"
 #include "log.h"
 #include "qclient.h"
+#include "unixconn.h"
 #include "units.h"
 
 #define ATTEMPT_NS (2 * NS_PER_SEC)	/* reply wait beyond the long poll */
@@ -116,6 +117,17 @@ int qclient_open(struct qclient *qc, const char *url)
 			 "cannot name the coordinator: set SPSC_COORD or SPSC_HOME");
 		return -1;
 	}
+	if (unixconn_is_url(qc->url)) {
+		if ((qc->ux = malloc(sizeof *qc->ux)) == NULL ||
+		    unixconn_open(qc->ux, qc->url, qc->err, sizeof qc->err) < 0) {
+			free(qc->ux);
+			qc->ux = NULL;
+			if (!qc->err[0])
+				snprintf(qc->err, sizeof qc->err, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
 	if ((qc->zctx = zmq_ctx_new()) == NULL ||
 	    (qc->sock = zmq_socket(qc->zctx, ZMQ_DEALER)) == NULL) {
 		snprintf(qc->err, sizeof qc->err, "zmq: %s", zmq_strerror(errno));
@@ -145,6 +157,11 @@ int qclient_open(struct qclient *qc, const char *url)
 
 void qclient_close(struct qclient *qc)
 {
+	if (qc->ux) {
+		unixconn_close(qc->ux);
+		free(qc->ux);
+		qc->ux = NULL;
+	}
 	if (qc->mon)
 		zmq_close(qc->mon);
 	if (qc->sock)
@@ -176,8 +193,7 @@ const char *qreply_message(const struct qreply *rep, char *buf, size_t len)
 
 /* Sends the whole request, or nothing if no connection takes it before
  * the deadline. */
-static int send_request(struct qclient *qc, const char *head, size_t hlen,
-			const struct qpart *parts, size_t nparts, int64_t deadline)
+static int send_zmq(struct qclient *qc, const struct qsent *s, int64_t deadline)
 {
 	zmq_pollitem_t item = { .socket = qc->sock, .events = ZMQ_POLLOUT };
 
@@ -188,13 +204,42 @@ static int send_request(struct qclient *qc, const char *head, size_t hlen,
 		if (zmq_poll(&item, 1, (long)(left / NS_PER_MS) + 1) < 0 && errno != EINTR)
 			return -1;
 	}
-	if (zmq_send(qc->sock, head, hlen, nparts ? ZMQ_SNDMORE : 0) < 0)
+	if (zmq_send(qc->sock, s->head, s->hlen, s->nparts ? ZMQ_SNDMORE : 0) < 0)
 		return -1;
-	for (size_t i = 0; i < nparts; i++)
-		if (zmq_send(qc->sock, parts[i].data, parts[i].len,
-			     i + 1 < nparts ? ZMQ_SNDMORE : 0) < 0)
+	for (size_t i = 0; i < s->nparts; i++)
+		if (zmq_send(qc->sock, s->parts[i].data, s->parts[i].len,
+			     i + 1 < s->nparts ? ZMQ_SNDMORE : 0) < 0)
 			return -1;
 	return 0;
+}
+
+/* unix://: sends request i.  On a connection made just now every request
+ * before it goes first, since their replies were lost with the old one. */
+static int send_unix(struct qclient *qc, size_t i, int64_t deadline)
+{
+	long nap = BACKOFF_MIN_MS;
+
+	for (;;) {
+		int fresh = unixconn_connect(qc->ux);
+		size_t k = fresh == 1 ? 0 : i;
+		for (; fresh >= 0 && k <= i; k++) {
+			const struct qsent *s = &qc->sent[k];
+			if (unixconn_send(qc->ux, s->head, s->hlen, s->parts, s->nparts, deadline) < 0)
+				break;
+		}
+		if (fresh >= 0 && k > i)
+			return 0;
+		int64_t left = deadline - mono_ns();
+		if (left <= 0)
+			return -1;
+		zmq_poll(NULL, 0, left / NS_PER_MS < nap ? left / NS_PER_MS + 1 : nap);
+		nap = nap * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : nap * 2;
+	}
+}
+
+static int send_request(struct qclient *qc, size_t i, int64_t deadline)
+{
+	return qc->ux ? send_unix(qc, i, deadline) : send_zmq(qc, &qc->sent[i], deadline);
 }
 
 /* -1, with the message: nothing has come since start. */
@@ -235,14 +280,28 @@ static int64_t patience(const struct qclient *qc)
 	return wait + ATTEMPT_NS;
 }
 
-/* Reads one whole message if one is there.  1: a reply to an unanswered
- * request, which is then forgotten; 0: nothing, or a stale reply (to an
- * earlier attempt), dropped. */
+/* rep, its header parsed with result rc, as a reply: 1 if it answers an
+ * unanswered request, which is then forgotten; 0 if not (a reply to an
+ * earlier attempt, or garbage), and it is dropped. */
+static int accept_reply(struct qclient *qc, struct qreply *rep, int rc)
+{
+	int i;
+
+	if (rc == 0 && rep->h.reply && (i = sent_index(qc, rep->h.reqid)) >= 0) {
+		sent_remove(qc, (size_t)i);
+		qc->silent_since = mono_ns();
+		return 1;
+	}
+	qreply_free(rep);
+	return 0;
+}
+
+/* Reads one whole message if one is there: see accept_reply. */
 static int take_message(struct qclient *qc, struct qreply *rep)
 {
 	zmq_msg_t head;
 	char err[128];
-	int more, rc, i;
+	int more, rc;
 
 	zmq_msg_init(&head);
 	if (zmq_msg_recv(&head, qc->sock, ZMQ_DONTWAIT) < 0) {
@@ -267,13 +326,42 @@ static int take_message(struct qclient *qc, struct qreply *rep)
 		else
 			rep->nparts++;
 	}
-	if (rc == 0 && rep->h.reply && (i = sent_index(qc, rep->h.reqid)) >= 0) {
-		sent_remove(qc, (size_t)i);
-		qc->silent_since = mono_ns();
-		return 1;
+	return accept_reply(qc, rep, rc);
+}
+
+/* unix://: a message that came whole, taken apart as take_message does. */
+static int take_unix(struct qclient *qc, struct qreply *rep)
+{
+	zmq_msg_t *parts = qc->ux->parts;
+	size_t n = qc->ux->in.nparts;
+	char err[128];
+	int rc = proto_parse(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]), &rep->h,
+			     err, sizeof err);
+
+	zmq_msg_close(&parts[0]);
+	rep->nparts = 0;
+	for (size_t k = 1; k < n; k++) {
+		zmq_msg_init(&rep->parts[rep->nparts]);
+		zmq_msg_move(&rep->parts[rep->nparts++], &parts[k]);
+		zmq_msg_close(&parts[k]);
 	}
-	qreply_free(rep);
-	return 0;
+	return accept_reply(qc, rep, rc);
+}
+
+/* unix://: as recv_reply.  A connection that is gone is made again and
+ * every unanswered request sent on it: their replies went with it. */
+static int recv_unix(struct qclient *qc, int64_t deadline, struct qreply *rep)
+{
+	for (;;) {
+		int rc;
+		if (qc->ux->fd < 0 && send_unix(qc, qc->nsent - 1, deadline) < 0)
+			return 0;
+		rc = unixconn_recv(qc->ux, deadline);
+		if (rc == 0)
+			return 0;
+		if (rc == 1 && take_unix(qc, rep))
+			return 1;
+	}
 }
 
 /* Waits for a reply to an unanswered request.  1: one; 0: timed out;
@@ -282,6 +370,8 @@ static int recv_reply(struct qclient *qc, int64_t deadline, struct qreply *rep)
 {
 	zmq_pollitem_t item = { .socket = qc->sock, .events = ZMQ_POLLIN };
 
+	if (qc->ux)
+		return recv_unix(qc, deadline, rep);
 	for (;;) {
 		int64_t left = deadline - mono_ns();
 		int rc;
@@ -300,6 +390,13 @@ int qclient_poll(struct qclient *qc, struct qreply *rep)
 {
 	while (qc->nsent > 0) {
 		zmq_pollitem_t item = { .socket = qc->sock, .events = ZMQ_POLLIN };
+		if (qc->ux) {
+			if (unixconn_recv(qc->ux, 0) != 1)
+				return 0;	/* a lost connection: see recv_unix */
+			if (take_unix(qc, rep))
+				return 1;
+			continue;
+		}
 		if (zmq_poll(&item, 1, 0) <= 0)
 			return 0;
 		if (take_message(qc, rep))
@@ -334,8 +431,7 @@ int qclient_send(struct qclient *qc, struct proto_header *req,
 	s->hlen = proto_format(s->head, sizeof s->head, req);
 	if (qc->nsent++ == 0)
 		qc->silent_since = mono_ns();
-	if (send_request(qc, s->head, s->hlen, parts, nparts,
-			 mono_ns() + qc->give_up_ns) < 0)
+	if (send_request(qc, qc->nsent - 1, mono_ns() + qc->give_up_ns) < 0)
 		return gave_up(qc, qc->silent_since);
 	return 0;
 }
@@ -343,8 +439,7 @@ int qclient_send(struct qclient *qc, struct proto_header *req,
 static void resend_all(struct qclient *qc, int64_t give_up)
 {
 	for (size_t i = 0; i < qc->nsent; i++)
-		if (send_request(qc, qc->sent[i].head, qc->sent[i].hlen, qc->sent[i].parts,
-				 qc->sent[i].nparts, give_up) < 0)
+		if (send_request(qc, i, give_up) < 0)
 			return;	/* not connected: the next silence retries */
 }
 

@@ -16,7 +16,11 @@
  * Retries cover every request still unanswered, in the order they were
  * sent.  qclient_call may only be used with none unanswered.
  *
- * On a URL other than ipc://, SPSC_CURVE_SERVERKEY and SPSC_CURVE_KEY
+ * A unix://PATH URL speaks the same protocol over a plain stream socket
+ * (unixconn.h); a lost connection is made again, and every unanswered
+ * request sent again on it at once.
+ *
+ * On a URL other than ipc:// or unix://, SPSC_CURVE_SERVERKEY and SPSC_CURVE_KEY
  * make the connection a CURVE one (see curvekey.h).
  */
 #ifndef SPSC_QCLIENT_H
@@ -48,7 +52,10 @@ struct qsent {
 	char head[PROTO_HEADER_MAX];
 };
 
+struct unixconn;
+
 struct qclient {
+	struct unixconn *ux;	/* unix:// URLs: the stream instead of sock */
 	void *zctx;
 	void *sock;
 	void *mon;		/* handshake events of sock (not for ipc) */

@@ -65,7 +65,7 @@ PROGRAMS="spsc-source spsc-op spsc-sink"
 	export SPSC_HOME="$TMP/home" SPSC_CONNECT_TIMEOUT=1s
 	run spsc-op -i raw -- cat
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"raw: coordinator at ipc://$TMP/home/coord.sock did not answer"* ]]
+	[[ "$output" == *"raw: coordinator at unix://$TMP/home/coord.unix did not answer"* ]]
 	run spsc-op -i 'bad name!' -- cat
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"not a valid endpoint"* ]]

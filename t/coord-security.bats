@@ -47,10 +47,11 @@ as_bob() { SPSC_CURVE_SERVERKEY=$TMP/srv.pub SPSC_CURVE_KEY=$TMP/bob.key "$@"; }
 	[[ "$output" == *"--curve and --clients go together"* ]]
 }
 
-@test "the ipc sockets are 0600 whatever the umask" {
+@test "the ipc and unix sockets are 0600 whatever the umask" {
 	umask 000
 	start_coord --bind "ipc://$TMP/extra.sock"
 	[ "$(stat -c %a "$SPSC_HOME/coord.sock")" = 600 ]
+	[ "$(stat -c %a "$SPSC_HOME/coord.unix")" = 600 ]
 	[ "$(stat -c %a "$TMP/extra.sock")" = 600 ]
 	SPSC_COORD="ipc://$TMP/extra.sock" spsc-coord status >/dev/null
 }
@@ -70,6 +71,7 @@ as_bob() { SPSC_CURVE_SERVERKEY=$TMP/srv.pub SPSC_CURVE_KEY=$TMP/bob.key "$@"; }
 		[ "$status" -eq 1 ]
 		[[ "$output" == *"$SPSC_HOME: the state directory has mode 0$mode, open to group or others; run 'chmod 700 $SPSC_HOME'"* ]]
 		[ ! -e "$SPSC_HOME/coord.sock" ]
+		[ ! -e "$SPSC_HOME/coord.unix" ]
 	done
 	run spsc-coord serve --home "$SPSC_HOME"
 	[ "$status" -eq 1 ]

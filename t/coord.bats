@@ -198,6 +198,7 @@ load coord_helpers
 	[ "$rc" -eq 0 ]
 	grep -q "stopped: log flushed" "$TMP/coord.log"
 	[ ! -e "$SPSC_HOME/coord.sock" ]
+	[ ! -e "$SPSC_HOME/coord.unix" ]
 	start_coord
 	[ "$(qstat raw ready)" -eq 3 ]
 }
@@ -260,7 +261,7 @@ load coord_helpers
 	mk -n 1 > a.atoms
 	run spsc-coord put raw < a.atoms
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"coordinator at ipc://$SPSC_HOME/coord.sock did not answer"* ]]
+	[[ "$output" == *"coordinator at unix://$SPSC_HOME/coord.unix did not answer"* ]]
 }
 
 @test "a full queue makes producers wait, never drop" {

@@ -51,7 +51,7 @@ start_coord() {
 	COORD_PID=$!
 	BG_PIDS="$BG_PIDS $COORD_PID"
 	for _ in $(seq 1 100); do
-		[ -S "$SPSC_HOME/coord.sock" ] && spsc-coord status >/dev/null 2>&1 && return 0
+		[ -S "$SPSC_HOME/coord.unix" ] && spsc-coord status >/dev/null 2>&1 && return 0
 		kill -0 "$COORD_PID" 2>/dev/null || break
 		sleep 0.05
 	done

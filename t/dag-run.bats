@@ -271,7 +271,7 @@ assert q["known"] and q["ready"] == 0 and q["inflight"] == 0, q
 PY
 	run spsc status st.dag
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "DAG st: running (pid $RUN_PID), coordinator ipc://"* ]]
+	[[ "${lines[0]}" == "DAG st: running (pid $RUN_PID), coordinator unix://"* ]]
 	[[ "${lines[1]}" == STAGE*RUN*STATE*RESTARTS*INPUT*READY*INFLIGHT*DLQ*WATERMARK ]]
 	[[ "${lines[3]}" =~ ^map\ +2/2\ running\ +0\ .*raw\ +0\ +0\ +0 ]]
 	run spsc status st.dag map

@@ -59,7 +59,7 @@ no_backend() {
 		export SPSC_COORD=nats://127.0.0.1:9
 		NO_BACKEND_SAYS="nats://127.0.0.1:9: no NATS server answered"
 	else
-		NO_BACKEND_SAYS="coordinator at ipc://$SPSC_HOME/coord.sock did not answer"
+		NO_BACKEND_SAYS="coordinator at unix://$SPSC_HOME/coord.unix did not answer"
 	fi
 }
 

@@ -52,7 +52,7 @@ note() { grep -q -- "$1" "$TMP/notes"; }
 	[ "$(grep -c . "$TMP/notes")" -eq 1 ]
 	port=$(sed -n 's/.*listening on tcp:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TMP/coord.log")
 	[ -n "$port" ]
-	grep -qx "READY=1 STATUS=serving 0 queues on ipc://$SPSC_HOME/coord.sock, tcp://127.0.0.1:$port" "$TMP/notes"
+	grep -qx "READY=1 STATUS=serving 0 queues on ipc://$SPSC_HOME/coord.sock, unix://$SPSC_HOME/coord.unix, tcp://127.0.0.1:$port" "$TMP/notes"
 
 	kill -TERM "$COORD_PID"
 	wait_for 'note "STOPPING=1"' 200
@@ -74,7 +74,7 @@ note() { grep -q -- "$1" "$TMP/notes"; }
 	COORD_PID=$!
 	BG_PIDS="$BG_PIDS $COORD_PID"
 	wait_for 'note "READY=1"' 200 || { cat "$TMP/coord.log"; return 1; }
-	grep -qx "READY=1 STATUS=serving 2 queues on ipc://$SPSC_HOME/coord.sock" "$TMP/notes"
+	grep -qx "READY=1 STATUS=serving 2 queues on ipc://$SPSC_HOME/coord.sock, unix://$SPSC_HOME/coord.unix" "$TMP/notes"
 	[ "$(qstat aa ready)" -eq 1 ]
 }
 

@@ -107,7 +107,7 @@ Wants=spsc-wc-store.service" ]
 	[ "$(keys "$u/spsc-wc-coord.service" PartOf)" = "PartOf=spsc-wc.target" ]
 	# counts has three producers (one reducer a partition); words has
 	# one, the two maps that read raw
-	[ "$(keys "$u/spsc-wc-coord.service" ExecStartPost)" = "ExecStartPost=\"$(command -v spsc-coord)\" \"-c\" \"ipc://$TMP/home/dags/wc/coord/coord.sock\" \"create\" \"--producers\" \"3\" \"counts\"" ]
+	[ "$(keys "$u/spsc-wc-coord.service" ExecStartPost)" = "ExecStartPost=\"$(command -v spsc-coord)\" \"-c\" \"unix://$TMP/home/dags/wc/coord/coord.unix\" \"create\" \"--producers\" \"3\" \"counts\"" ]
 	# every stage requires the coordinator and starts after it
 	for f in ingest map@ split count@ store; do
 		[ "$(keys "$u/spsc-wc-$f.service" Requires)" = "Requires=spsc-wc-coord.service" ]
@@ -166,7 +166,7 @@ Environment=\"PATH=$PATH\"
 Environment=\"LC_ALL=C\"
 Environment=\"STAGE=count\"
 Environment=\"REPLICA=%i\"
-Environment=\"SPSC_COORD=ipc://$TMP/home/dags/wc/coord/coord.sock\"" ]
+Environment=\"SPSC_COORD=unix://$TMP/home/dags/wc/coord/coord.unix\"" ]
 	[ "$(keys "$u/spsc-wc-count@.service" ExecStart)" = "ExecStart=\"$(command -v spsc-reduce)\" \"-i\" \"bykey.%i\" \"-o\" \"counts\" \"-k\" \"1\" \"sum:2\"" ]
 	grep -qx 'Environment="REPLICA=0"' "$u/spsc-wc-store.service"
 	grep -qx 'Environment="STAGE=store"' "$u/spsc-wc-store.service"

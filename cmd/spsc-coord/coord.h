@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "atom.h"
+#include "conns.h"
 #include "heap.h"
 #include "proto.h"
 #include "qtable.h"
@@ -73,6 +74,7 @@ struct coord {
 	struct serve_opts opt;
 	void *zctx;
 	void *router;
+	struct conns conns;	/* unix:// clients, beside the ROUTER's */
 	struct store store;
 	struct queue **queues;
 	struct queue_extra **extras;

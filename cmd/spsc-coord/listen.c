@@ -6,7 +6,8 @@
  * bind/connects"), and the order here relies on it:
  *
  *   1. the ipc endpoints, $SPSC_HOME/coord.sock and any --bind ipc://:
- *      plain ZMTP, guarded by file permissions;
+ *      plain ZMTP, guarded by file permissions (and beside them the
+ *      unix:// socket, $SPSC_HOME/coord.unix, which is not ZeroMQ's);
  *   2. with --curve, the socket becomes a CURVE server and the ZAP
  *      handler starts (curve.c);
  *   3. every other endpoint, which is then a CURVE one.
@@ -31,8 +32,9 @@ static void add_url(struct listen_urls *u, const char *url)
 {
 	size_t n = strlen(u->list);
 
-	if (n < sizeof u->list - 1)
-		snprintf(u->list + n, sizeof u->list - n, "%s%s", n ? ", " : "", url);
+	if (n < sizeof u->list - 1 &&
+	    snprintf(u->list + n, sizeof u->list - n, "%s%s", n ? ", " : "", url) < 0)
+		u->list[n] = '\0';
 }
 
 /* Binds url, and logs it with the port it got for a port "*" or 0 (which
@@ -108,8 +110,8 @@ static int is_ipc(const char *url)
 	return strncmp(url, "ipc://", 6) == 0;
 }
 
-int listen_all(void *zctx, void *router, const struct serve_opts *o,
-	       struct listen_urls *u)
+int listen_all(void *zctx, void *router, struct conns *cs, size_t max_request,
+	       const struct serve_opts *o, struct listen_urls *u)
 {
 	char url[4200], got[4200];
 	int curved = 0;
@@ -118,6 +120,11 @@ int listen_all(void *zctx, void *router, const struct serve_opts *o,
 	snprintf(url, sizeof url, "ipc://%s/coord.sock", o->home);
 	if (bind_ipc(router, url, u) < 0)
 		return -1;
+	snprintf(url, sizeof url, "%s/coord.unix", o->home);
+	if (conns_listen(cs, url, max_request) < 0)
+		return -1;
+	snprintf(got, sizeof got, "unix://%.4000s", url);
+	add_url(u, got);
 	for (int i = 0; i < o->nbinds; i++)
 		if (is_ipc(o->binds[i]) && bind_ipc(router, o->binds[i], u) < 0)
 			return -1;

@@ -1,6 +1,7 @@
 /*
  * listen: binds the coordinator's ROUTER socket to its endpoints, in the
- * order that decides which of them use CURVE (see listen.c).
+ * order that decides which of them use CURVE (see listen.c), and opens
+ * its unix:// socket, $SPSC_HOME/coord.unix (conns.h).
  */
 #ifndef SPSC_COORD_LISTEN_H
 #define SPSC_COORD_LISTEN_H
@@ -13,7 +14,7 @@ struct listen_urls {
 	char list[1024];
 };
 
-int listen_all(void *zctx, void *router, const struct serve_opts *o,
-	       struct listen_urls *u);
+int listen_all(void *zctx, void *router, struct conns *cs, size_t max_request,
+	       const struct serve_opts *o, struct listen_urls *u);
 
 #endif

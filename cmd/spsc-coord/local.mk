@@ -5,6 +5,7 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/admin_nats.c \
 	cmd/spsc-coord/compact.c \
 	cmd/spsc-coord/conf.c \
+	cmd/spsc-coord/conns.c cmd/spsc-coord/conns.h \
 	cmd/spsc-coord/flowjson.c cmd/spsc-coord/flowjson.h \
 	cmd/spsc-coord/frames.c cmd/spsc-coord/frames.h \
 	cmd/spsc-coord/fsck.c cmd/spsc-coord/fsck.h \

@@ -150,6 +150,11 @@ void replies_send(struct coord *c)
 	for (size_t i = 0; i < c->nreplies; i++) {
 		struct reply *r = &c->replies[i];
 		size_t k = 0;
+		if (conns_owns(&r->parts[0])) {
+			conns_send(&c->conns, r->parts, r->nparts);
+			free(r->parts);
+			continue;
+		}
 		for (; k < r->nparts; k++) {
 			int more = k + 1 < r->nparts ? ZMQ_SNDMORE : 0;
 			if (zmq_msg_send(&r->parts[k], c->router, more | ZMQ_DONTWAIT) < 0)
@@ -160,6 +165,7 @@ void replies_send(struct coord *c)
 		free(r->parts);
 	}
 	c->nreplies = 0;
+	conns_flush(&c->conns);
 }
 
 /* Once the log is written, what it pointed into may go. */

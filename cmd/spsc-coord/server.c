@@ -172,19 +172,38 @@ static int commit_turn(struct coord *c)
 	return 0;
 }
 
+/* The next request from the ROUTER or a unix:// connection, in turn, so
+ * that neither transport starves the other: 1, 0 when neither has one,
+ * -1 on the ROUTER's failure. */
+static int next_request(struct coord *c, zmq_msg_t *parts, size_t *n, int *turn_of_conns)
+{
+	int rc;
+
+	*turn_of_conns = !*turn_of_conns;
+	if (*turn_of_conns && conns_next(&c->conns, parts, n))
+		return 1;
+	if ((rc = recv_message(c, parts, n)) != 0)
+		return rc;
+	return conns_next(&c->conns, parts, n);
+}
+
 static int turn(struct coord *c, zmq_msg_t *parts)
 {
-	zmq_pollitem_t item = { .socket = c->router, .events = ZMQ_POLLIN };
 	int64_t now = mono_ns();
-	size_t n;
-	int rc = zmq_poll(&item, 1, (long)next_timeout_ms(c, now));
+	size_t n, nitems;
+	zmq_pollitem_t *items = conns_pollset(&c->conns, c->router, &nitems);
+	int conns_first = 0;
+	int rc = zmq_poll(items, (int)nitems,
+			  conns_busy(&c->conns) ? 0 : (long)next_timeout_ms(c, now));
 
 	if (rc < 0 && errno != EINTR) {
 		log_error("zmq_poll: %s", zmq_strerror(errno));
 		return -1;
 	}
+	if (rc > 0)
+		conns_polled(&c->conns);
 	for (int i = 0; i < BATCH && !coord_stopping && replies_bytes(c) < TURN_BYTES; i++) {
-		rc = recv_message(c, parts, &n);
+		rc = next_request(c, parts, &n, &conns_first);
 		if (rc < 0) {
 			log_error("receive: %s", zmq_strerror(errno));
 			return -1;
@@ -252,7 +271,7 @@ static int open_socket(struct coord *c, struct listen_urls *u)
 	zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
 	/* The options above hold for every endpoint; listen.c binds the ipc
 	 * ones, then with --curve makes the rest CURVE endpoints. */
-	return listen_all(c->zctx, c->router, &c->opt, u);
+	return listen_all(c->zctx, c->router, &c->conns, (size_t)maxmsg, &c->opt, u);
 }
 
 /*
@@ -279,6 +298,7 @@ static int open_socket_masked(struct coord *c, struct listen_urls *u)
 static void shutdown_coord(struct coord *c, int lockfd)
 {
 	waiters_free(&c->waiters);
+	conns_close(&c->conns);
 	if (c->router) {
 		char sock[4200];
 		zmq_close(c->router);
@@ -305,6 +325,7 @@ int serve(struct serve_opts *o)
 	char dir[4200];
 
 	memset(&c, 0, sizeof c);
+	conns_init(&c.conns);
 	c.opt = *o;
 	table_init(&c);
 	atom_codec_init(&c.codec, 0, o->limit);

@@ -53,7 +53,7 @@ int rundir_open(struct rundir *rd, const struct dag *d, char *err,
 		snprintf(rd->coord_url, sizeof rd->coord_url, "%s", env);
 	} else {
 		rd->private_coord = 1;
-		snprintf(rd->coord_url, sizeof rd->coord_url, "ipc://%s/coord.sock",
+		snprintf(rd->coord_url, sizeof rd->coord_url, "unix://%s/coord.unix",
 			 rd->coord_home);
 	}
 	return 0;

@@ -749,7 +749,7 @@ static int prepare(struct ctx *c)
 		return -1;
 	}
 	if (c->rd.private_coord)
-		snprintf(c->coord_url, sizeof c->coord_url, "ipc://%s/coord.sock",
+		snprintf(c->coord_url, sizeof c->coord_url, "unix://%s/coord.unix",
 			 c->coord_home);
 	else
 		snprintf(c->coord_url, sizeof c->coord_url, "%s", c->rd.coord_url);

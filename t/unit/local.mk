@@ -45,3 +45,6 @@ check_PROGRAMS += t/unit/atomtool
 t_unit_atomtool_SOURCES = t/unit/atomtool.c
 BATS_TESTS += t/atom-format.bats
 EXTRA_DIST += t/atomread.py
+
+UNIT_TESTS += t/unit/test-msgwire
+t_unit_test_msgwire_SOURCES = t/unit/test-msgwire.c t/unit/tap.h

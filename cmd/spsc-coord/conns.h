@@ -1,0 +1,53 @@
+/*
+ * conns: the coordinator's unix:// listener and its connections, which
+ * carry the same requests and replies as the ROUTER socket over plain
+ * stream sockets (msgwire.h says why).
+ *
+ * Each connection has a routing id of the same kind as ZeroMQ's, made
+ * here, so that the handlers, the waiters and the replies treat both
+ * transports alike: server.c takes requests from conns_next as it does
+ * from the ROUTER, and reply.c hands a reply whose id conns_owns to
+ * conns_send.  Nothing here calls back into the coordinator.
+ */
+#ifndef SPSC_COORD_CONNS_H
+#define SPSC_COORD_CONNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "msgwire.h"
+
+struct conn {
+	int fd;
+	uint32_t id;
+	int readable;		/* polled readable, not yet drained */
+	struct msgwire_in in;
+	struct msgwire_out out;
+	zmq_msg_t *parts;	/* the request msgwire_in puts together */
+};
+
+struct conns {
+	int lfd;		/* the listening socket; -1: none */
+	char path[108];
+	struct conn *v;
+	size_t n, cap;
+	uint32_t next_id;
+	size_t next;		/* where conns_next looks first */
+	size_t max_bytes;	/* of one request */
+	zmq_pollitem_t *items;	/* the ROUTER, the listener, each conn */
+	size_t items_cap;
+};
+
+void conns_init(struct conns *cs);
+int conns_listen(struct conns *cs, const char *path, size_t max_bytes);
+zmq_pollitem_t *conns_pollset(struct conns *cs, void *router, size_t *n);
+void conns_polled(struct conns *cs);
+int conns_next(struct conns *cs, zmq_msg_t *parts, size_t *n);
+int conns_busy(const struct conns *cs);
+int conns_owns(const zmq_msg_t *identity);
+void conns_send(struct conns *cs, zmq_msg_t *parts, size_t n);
+void conns_flush(struct conns *cs);
+void conns_close(struct conns *cs);
+
+#endif
