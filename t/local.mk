@@ -5,6 +5,7 @@ include t/unit/local.mk
 BATS_TESTS += t/cli.bats t/pipeline.bats t/badinput.bats t/coord.bats t/coord-log.bats t/coord-security.bats t/chaos.bats t/queue-dag.bats
 BATS_TESTS += t/coord-fuzz.bats
 BATS_TESTS += t/coord-limits.bats
+BATS_TESTS += t/coord-unix.bats
 BATS_TESTS += t/complete.bats t/chaos-keyed.bats
 BATS_TESTS += t/reduce-windows.bats
 BATS_TESTS += t/dag-check.bats t/dag-run.bats t/batch.bats

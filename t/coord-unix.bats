@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# The coordinator's unix:// transport (spsc-protocol(7), TRANSPORT): the
+# same requests as the ZeroMQ sockets, as length-prefixed parts on a plain
+# stream socket.  Every spsc program uses it by default, so the rest of the
+# suite runs over it; these tests hold what is particular to it: both
+# transports serve one set of queues, a client that breaks the framing is
+# cut off while everyone else is served, and a client whose connection
+# ends sends its unanswered requests again on a new one.
+load coord_helpers
+
+# raw PYTHON: runs Python with a connected unix socket `s` and the
+# framing helpers send(parts) and recv() -> parts (None at end of
+# stream); each read waits at most 10 s.
+raw() {
+	/usr/bin/python3 -c '
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(os.environ["SPSC_HOME"] + "/coord.unix")
+def frame(parts):
+    out = b""
+    for i, p in enumerate(parts):
+        more = 0x80000000 if i + 1 < len(parts) else 0
+        out += struct.pack("<I", len(p) | more) + p
+    return out
+def send(parts):
+    s.sendall(frame(parts))
+def exact(n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            return None
+        b += c
+    return b
+def recv():
+    parts = []
+    while True:
+        w = exact(4)
+        if w is None:
+            return None
+        (word,) = struct.unpack("<I", w)
+        parts.append(exact(word & 0x7fffffff))
+        if not word & 0x80000000:
+            return parts
+'"$1"
+}
+
+@test "unix and ipc clients share one coordinator's queues" {
+	start_coord
+	mk -n 5 -e 1 | SPSC_COORD="ipc://$SPSC_HOME/coord.sock" spsc-coord put raw
+	mk -n 3 -e 1 --first 100 | spsc-coord put raw
+	[ "$(SPSC_COORD="ipc://$SPSC_HOME/coord.sock" qstat raw ready)" -eq 8 ]
+	[ "$(SPSC_COORD="unix://$SPSC_HOME/coord.unix" qstat raw ready)" -eq 8 ]
+	run_bounded 20 spsc-sink -i raw --drain > out
+	[ "$(wc -l < out)" -eq 8 ]
+	[ "$(SPSC_COORD="ipc://$SPSC_HOME/coord.sock" qstat raw ready)" -eq 0 ]
+}
+
+@test "a request over the unix socket is answered as over ZeroMQ, request id and all" {
+	start_coord
+	spsc-coord create raw
+	run raw '
+send([b"SPSC/1 STATUS 42"])
+r = recv()
+print(r[0].decode().split()[:3])
+send([b"SPSC/1 FROB 43 raw"])
+print(recv()[0].decode().split()[:3])'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "['SPSC/1', 'OK', '42']" ]
+	[ "${lines[1]}" = "['SPSC/1', 'BADREQ', '43']" ]
+}
+
+@test "too many parts is BADREQ; a part past the bound closes the connection; others are served" {
+	start_coord
+	run raw '
+send([b"SPSC/1 ACK 7 raw"] + [b"x"] * 4096)
+r = recv()
+print(r[0].decode().split()[:3], r[1].decode())'
+	[ "$status" -eq 0 ]
+	# counted before the header is read: no request id to answer with
+	[ "$output" = "['SPSC/1', 'BADREQ', '0'] message has more than 4097 parts" ]
+	run raw '
+s.sendall(struct.pack("<I", 0x7fffffff))
+print(recv())'
+	[ "$status" -eq 0 ]
+	[ "$output" = "None" ]
+	grep -q "a request over [0-9]* bytes or 4097 parts; closing it" "$TMP/coord.log"
+	mk -n 2 | spsc-coord put raw
+	[ "$(qstat raw ready)" -eq 2 ]
+}
+
+@test "a connection cut inside a request changes nothing, and the coordinator serves on" {
+	start_coord
+	mk -n 2 | spsc-coord put raw
+	run raw '
+s.sendall(struct.pack("<I", 0x80000000 | 30) + b"SPSC/1 PURGE 9 raw")
+s.close()'
+	[ "$status" -eq 0 ]
+	sleep 0.2
+	[ "$(qstat raw ready)" -eq 2 ]
+	kill -0 "$COORD_PID"
+}
+
+@test "a waiting reader whose coordinator is killed -9 reconnects, and gets what is put after the restart" {
+	start_coord
+	spsc-coord create raw
+	spsc-sink -i raw > out 2>"$TMP/sink.log" &
+	sink=$!
+	BG_PIDS="$BG_PIDS $sink"
+	sleep 0.3	# its GET waits in the coordinator
+	crash_coord
+	start_coord
+	mk -n 4 -e 1 | spsc-coord put raw
+	wait_for '[ -f out ] && [ "$(wc -l < out)" -eq 4 ]' 200
+	kill -0 "$sink"
+}
+
+@test "a unix:// URL too long for a socket is a clear error" {
+	long=$(printf 'd%.0s' $(seq 1 120))
+	run env SPSC_COORD="unix:///tmp/$long/coord.unix" spsc-coord status
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unix:///tmp/$long/coord.unix: path too long for a unix socket"* ]]
+}
