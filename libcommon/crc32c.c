@@ -121,3 +121,43 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 #endif
 	return ~crc32c_soft(c, buf, len);
 }
+
+/*
+ * CRC arithmetic is over polynomials with coefficients in GF(2), modulo
+ * POLY, bit-reflected as above: bit 31 is the coefficient of x^0.  With
+ * the pre- and post-inversion of crc32c(), CRC(A B) = CRC(A) * x^(8|B|)
+ * + CRC(B): appending |B| bytes multiplies what A left by x^(8|B|), and B's
+ * own bytes add CRC(B).
+ */
+static uint32_t gf2_mul(uint32_t a, uint32_t b)
+{
+	uint32_t p = 0;
+
+	for (int i = 0; i < 32; i++) {
+		if (a & (0x80000000u >> i))	/* a has x^i: add b * x^i */
+			p ^= b;
+		b = b & 1 ? (b >> 1) ^ POLY : b >> 1;	/* b *= x */
+	}
+	return p;
+}
+
+/* x^(2^k) mod POLY for k = 0..63, each the square of the one before. */
+static uint32_t x_pow2k[64];
+
+__attribute__((constructor)) static void combine_init(void)
+{
+	x_pow2k[0] = 0x40000000u;	/* x^1 */
+	for (int k = 1; k < 64; k++)
+		x_pow2k[k] = gf2_mul(x_pow2k[k - 1], x_pow2k[k - 1]);
+}
+
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+	uint32_t x = 0x80000000u;	/* x^0 */
+
+	/* x^(8 len_b): the product of x^(2^k) over the bits k of 8 len_b */
+	for (int k = 3; len_b && k < 64; k++, len_b >>= 1)
+		if (len_b & 1)
+			x = gf2_mul(x_pow2k[k], x);
+	return gf2_mul(x, crc_a) ^ crc_b;
+}

@@ -14,4 +14,9 @@
 
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 
+/* The CRC of A followed by B, from crc32c(0, A) and crc32c(0, B) and B's
+ * length alone, in time logarithmic in the length: so a CRC over bytes
+ * whose own CRC is already known (a checked payload) need not read them. */
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
+
 #endif

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -53,6 +54,28 @@ struct bconn {
 	int first, npending;
 };
 
+/* unix:PATH: beanstalkd -l unix:PATH. */
+static int connect_unix(const char *server)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	const char *path = server + 5;
+	int fd;
+
+	if (strlen(path) >= sizeof a.sun_path) {
+		qb_error("%s: path too long", server);
+		return -1;
+	}
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		qb_error("%s: cannot connect: %s", server, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int connect_to(const char *server)
 {
 	char host[256];
@@ -61,8 +84,10 @@ static int connect_to(const char *server)
 	struct addrinfo *res, *ai;
 	int fd = -1, one = 1, rc;
 
+	if (strncmp(server, "unix:", 5) == 0)
+		return connect_unix(server);
 	if (colon == NULL || (size_t)(colon - server) >= sizeof host) {
-		qb_error("%s: expected HOST:PORT", server);
+		qb_error("%s: expected HOST:PORT or unix:PATH", server);
 		return -1;
 	}
 	memcpy(host, server, (size_t)(colon - server));

@@ -46,13 +46,16 @@ static redisContext *connect_to(const char *server)
 	const char *colon = strrchr(server, ':');
 	redisContext *rc;
 
-	if (colon == NULL || (size_t)(colon - server) >= sizeof host) {
-		qb_error("%s: expected HOST:PORT", server);
+	if (strncmp(server, "unix:", 5) == 0) {
+		rc = redisConnectUnix(server + 5);
+	} else if (colon == NULL || (size_t)(colon - server) >= sizeof host) {
+		qb_error("%s: expected HOST:PORT or unix:PATH", server);
 		return NULL;
+	} else {
+		memcpy(host, server, (size_t)(colon - server));
+		host[colon - server] = '\0';
+		rc = redisConnect(host, atoi(colon + 1));
 	}
-	memcpy(host, server, (size_t)(colon - server));
-	host[colon - server] = '\0';
-	rc = redisConnect(host, atoi(colon + 1));
 	if (rc == NULL || rc->err) {
 		qb_error("%s: %s", server, rc ? rc->errstr : "out of memory");
 		if (rc)

@@ -485,10 +485,10 @@ static void op_put(struct request *r)
 		const uint8_t *p = zmq_msg_data(&r->body[i]);
 		uint32_t len = (uint32_t)zmq_msg_size(&r->body[i]);
 		struct record_pos pos;
+		struct atom_frame f;
 		struct atom a;
 		char why[8];
-		atom_parse_header(p, len, SIZE_MAX, &a, &(struct atom_frame){ 0 },
-				  why, sizeof why);
+		atom_parse_header(p, len, SIZE_MAX, &a, &f, why, sizeof why);
 		if (queue_find(q, &a.id)) {
 			dups++;
 			continue;
@@ -496,7 +496,9 @@ static void op_put(struct request *r)
 		if (coord_hold(c, &r->body[i]) < 0)
 			return oom(r);
 		p = zmq_msg_data(&c->held[c->nheld - 1]);
-		if (store_append(&c->store, REC_PUT, q->name, p, len, NULL, 0, &pos) < 0 ||
+		/* check_frames checked the payload against f.payload_crc */
+		if (store_append_frame(&c->store, q->name, p, f.header_len, f.stored,
+				       f.payload_crc, &pos) < 0 ||
 		    queue_put(q, &a.id, &pos, len, a.events, wall_ns(), a.tmin) == NULL)
 			return oom(r);
 		store_ref(&c->store, pos.seq, len);

@@ -106,6 +106,9 @@ uint64_t store_record_size(const char *queue, size_t body);
 int store_append(struct store *s, int type, const char *queue,
 		 const void *body, size_t len, const void *body2,
 		 size_t len2, struct record_pos *pos);
+int store_append_frame(struct store *s, const char *queue, const uint8_t *frame,
+		       size_t header_len, size_t stored, uint32_t payload_crc,
+		       struct record_pos *pos);
 int store_flush(struct store *s);
 int store_sync_due(struct store *s, int64_t now);
 void store_retry_space(struct store *s, int64_t now);

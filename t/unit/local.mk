@@ -48,3 +48,6 @@ EXTRA_DIST += t/atomread.py
 
 UNIT_TESTS += t/unit/test-msgwire
 t_unit_test_msgwire_SOURCES = t/unit/test-msgwire.c t/unit/tap.h
+
+UNIT_TESTS += t/unit/test-crc32c
+t_unit_test_crc32c_SOURCES = t/unit/test-crc32c.c t/unit/tap.h
