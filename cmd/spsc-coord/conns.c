@@ -44,6 +44,13 @@ int conns_listen(struct conns *cs, const char *path, size_t max_bytes)
 	memcpy(a.sun_path, path, strlen(path) + 1);
 	snprintf(cs->path, sizeof cs->path, "%s", path);
 	cs->max_bytes = max_bytes;
+	/* every connection there can be, made once: the loop never has to
+	 * grow it, nor fail to */
+	cs->items = calloc(CONNS_MAX + 2, sizeof *cs->items);
+	if (cs->items == NULL) {
+		log_error("unix://%s: out of memory", path);
+		return -1;
+	}
 	cs->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (cs->lfd < 0) {
 		log_error("unix socket: %s", strerror(errno));
@@ -109,17 +116,16 @@ static void accept_one(struct conns *cs, int fd)
 	log_debug("unix connection %u opened", k->id);
 }
 
+/* What the loop waits on: the ROUTER, then the listener and each
+ * connection, if listening. */
 zmq_pollitem_t *conns_pollset(struct conns *cs, void *router, size_t *n)
 {
 	*n = 1;
-	if (grow(&cs->items, &cs->items_cap, 2 + cs->n, sizeof *cs->items) < 0) {
-		static zmq_pollitem_t only;	/* out of memory: the ROUTER alone */
-		only = (zmq_pollitem_t){ .socket = router, .events = ZMQ_POLLIN };
-		return &only;
+	if (cs->lfd < 0) {
+		cs->router_item = (zmq_pollitem_t){ .socket = router, .events = ZMQ_POLLIN };
+		return &cs->router_item;
 	}
 	cs->items[0] = (zmq_pollitem_t){ .socket = router, .events = ZMQ_POLLIN };
-	if (cs->lfd < 0)
-		return cs->items;
 	cs->items[(*n)++] = (zmq_pollitem_t){ .fd = cs->lfd, .events = ZMQ_POLLIN };
 	for (size_t i = 0; i < cs->n; i++)
 		cs->items[(*n)++] = (zmq_pollitem_t){

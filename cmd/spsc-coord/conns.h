@@ -36,7 +36,7 @@ struct conns {
 	size_t next;		/* where conns_next looks first */
 	size_t max_bytes;	/* of one request */
 	zmq_pollitem_t *items;	/* the ROUTER, the listener, each conn */
-	size_t items_cap;
+	zmq_pollitem_t router_item;	/* the ROUTER alone, not listening */
 };
 
 void conns_init(struct conns *cs);
