@@ -36,7 +36,6 @@ struct equeue {
 	struct queue_link *link;
 	size_t next;		/* the next atom of link->rep to hand out */
 	int have_rep;
-	int more_ready;		/* the last GET left atoms ready */
 	int64_t fetched;	/* mono ns of that GET */
 	int prefetch;
 	int drain;
@@ -221,11 +220,8 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 		proto_set(&h, "vis", (uint64_t)(q->vis_ns / NS_PER_MS));
 	if (qlink_get_send(q->link, &h, wait_ms * NS_PER_MS) < 0)
 		return failed(ep);
-	/* About to wait for input: nothing may wait with us.  When atoms
-	 * were ready the reply comes at once, and the writes need only go
-	 * (their answers, and the ACKs after them, follow at the next look:
-	 * qlink_progress_all); else everything goes, ACKs included. */
-	if (q->more_ready ? qlink_progress_all(ep->err, sizeof ep->err) < 0 : flush_for(ep) < 0)
+	/* about to wait for input: nothing may wait with us */
+	if (flush_for(ep) < 0)
 		return -1;
 	if (qlink_get_wait(q->link) < 0)
 		return failed(ep);
@@ -234,7 +230,6 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 	q->next = 0;
 	q->fetched = mono_ns();
 	q->lease_ns = (int64_t)proto_get(&rep->h, "vis", 0) * NS_PER_MS;
-	q->more_ready = proto_get(&rep->h, "ready", 0) > 0;
 	note_flow(ep, rep);
 	if (rep->nparts > 0)
 		return 1;

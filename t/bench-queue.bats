@@ -17,7 +17,7 @@ load helpers
 	done
 	# No peer ran, so there is no ratio, and it says why.
 	[[ $output == *"1-event atoms, 1 consumer       -     (needs spsc and at least one peer)"* ]]
-	[[ $output == *"spsc        spsc-coord serve --home DIR --fsync interval=1000 --bind tcp://127.0.0.1:PORT"* ]]
+	[[ $output == *"spsc            spsc-coord serve --home DIR --fsync interval=1000 --bind tcp://127.0.0.1:PORT"* ]]
 	[[ $output == *"qb-spsc -s tcp://127.0.0.1:PORT -q bq -e 1000 -a 20 -b 10 -c 2"* ]]
 	[[ $output != *beanstalkd* && $output != *redis* && $output != *nats* ]]
 	# Servers, data and clients are gone.
