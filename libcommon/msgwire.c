@@ -215,7 +215,6 @@ int msgwire_push_msg(struct msgwire_out *o, zmq_msg_t *m, int more)
 	zmq_msg_init(&p->msg);
 	zmq_msg_move(&p->msg, m);
 	p->owned = 1;
-	p->data = zmq_msg_data(&p->msg);
 	return 0;
 }
 
@@ -245,20 +244,27 @@ static void part_done(struct msgwire_out *o)
 		o->head = o->n = 0;
 }
 
+/* A part's bytes, looked up each time: a small message keeps them inside
+ * itself, so they move when the queue's array does. */
+static const uint8_t *part_data(struct msgwire_part *p)
+{
+	return p->owned ? zmq_msg_data(&p->msg) : p->data;
+}
+
 /* The queue's next bytes as iovecs, the first part's written bytes
  * skipped. */
-static int gather(const struct msgwire_out *o, struct iovec *iov)
+static int gather(struct msgwire_out *o, struct iovec *iov)
 {
 	int k = 0;
 	size_t skip = o->off;
 
 	for (size_t i = o->head; i < o->n && k + 2 <= IOV_BATCH; i++) {
-		const struct msgwire_part *p = &o->v[i];
+		struct msgwire_part *p = &o->v[i];
 		if (skip < 4)
 			iov[k++] = (struct iovec){ (void *)(p->word + skip), 4 - skip };
 		size_t dskip = skip > 4 ? skip - 4 : 0;
 		if (p->len > dskip)
-			iov[k++] = (struct iovec){ (uint8_t *)p->data + dskip, p->len - dskip };
+			iov[k++] = (struct iovec){ (void *)(part_data(p) + dskip), p->len - dskip };
 		skip = 0;
 	}
 	return k;

@@ -46,7 +46,7 @@ struct msgwire_in {
 struct msgwire_part {
 	zmq_msg_t msg;
 	int owned;
-	const void *data;
+	const void *data;	/* borrowed bytes; an owned part's are msg's */
 	size_t len;
 	uint8_t word[4];
 };

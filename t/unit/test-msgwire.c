@@ -185,6 +185,47 @@ static void bounds_and_ends(void)
 	   "a whole message before the end of stream is still read");
 }
 
+/* Small messages keep their bytes inside the zmq_msg_t: 2000 of them
+ * queued before any is written make the queue's array grow (and move)
+ * many times, and every byte must still be the message's. */
+static void many_small_queued(void)
+{
+	struct msgwire_out out = { 0 };
+	zmq_msg_t parts[PARTS_MAX];
+	struct msgwire_in in;
+	int sv[2], good = 1, rc = 0;
+	size_t got = 0;
+
+	if (pair(sv, 1 << 16) < 0 || msgwire_in_init(&in, parts, PARTS_MAX, 1 << 20) < 0) {
+		ok(0, "socketpair and reader");
+		return;
+	}
+	for (size_t m = 0; m < 2000; m++) {
+		zmq_msg_t z;
+		zmq_msg_init_size(&z, 1 + m % 33);
+		memset(zmq_msg_data(&z), (int)(m & 0xff), 1 + m % 33);
+		good &= msgwire_push_msg(&out, &z, 0) == 0;
+	}
+	while (good && got < 2000) {
+		good = msgwire_write(&out, sv[0]) >= 0;
+		while (good && (rc = msgwire_read(&in, sv[1])) == 1) {
+			const unsigned char *d = zmq_msg_data(&in.parts[0]);
+			size_t len = zmq_msg_size(&in.parts[0]);
+			good &= in.nparts == 1 && len == 1 + got % 33;
+			for (size_t i = 0; good && i < len; i++)
+				good &= d[i] == (got & 0xff);
+			zmq_msg_close(&in.parts[0]);
+			got++;
+		}
+		good &= rc >= 0;
+	}
+	ok(good && got == 2000, "2000 small owned messages queued before writing arrive intact (got %zu)", got);
+	msgwire_in_free(&in);
+	msgwire_out_free(&out);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* A peer gone is EPIPE from msgwire_write, never SIGPIPE. */
 static void peer_gone(void)
 {
@@ -208,6 +249,7 @@ static void peer_gone(void)
 int main(void)
 {
 	round_trip();
+	many_small_queued();
 	bounds_and_ends();
 	peer_gone();
 	return tap_done();
