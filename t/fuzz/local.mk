@@ -15,7 +15,7 @@
 # so that each harness links just the objects it uses, whatever depends
 # on what this week.
 
-FUZZ_HARNESSES = atom-decode atom-stream proto key units replay
+FUZZ_HARNESSES = atom-decode atom-stream proto key units replay msgwire
 FUZZ_TIME = 30
 FUZZ_PROTO_MESSAGES = 1000000
 CHAOS_KILLS = 100
@@ -24,7 +24,8 @@ CHAOS_EVENTS = 1000000
 CHAOS_RATE = 20000
 
 FUZZ_PROGS = t/fuzz/fuzz-atom-decode t/fuzz/fuzz-atom-stream \
-	t/fuzz/fuzz-proto t/fuzz/fuzz-key t/fuzz/fuzz-units t/fuzz/fuzz-replay
+	t/fuzz/fuzz-proto t/fuzz/fuzz-key t/fuzz/fuzz-units t/fuzz/fuzz-replay \
+	t/fuzz/fuzz-msgwire
 FUZZ_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/libcommon \
 	-I$(top_srcdir)/cmd/spsc-coord -I$(top_builddir) \
 	$(ZMQ_CFLAGS) $(ARCHIVE_CFLAGS) $(ZSTD_CFLAGS) $(CJSON_CFLAGS)
@@ -39,7 +40,8 @@ FUZZ_COORD = t/fuzz/coord-fuzz.a
 EXTRA_DIST += t/fuzz/README t/fuzz/fuzz.h t/fuzz/mkseeds t/fuzz/run \
 	t/fuzz/proto.dict t/fuzz/key.dict t/fuzz/corpus \
 	t/fuzz/fuzz-atom-decode.c t/fuzz/fuzz-atom-stream.c t/fuzz/fuzz-proto.c \
-	t/fuzz/fuzz-key.c t/fuzz/fuzz-units.c t/fuzz/fuzz-replay.c
+	t/fuzz/fuzz-key.c t/fuzz/fuzz-units.c t/fuzz/fuzz-replay.c \
+	t/fuzz/fuzz-msgwire.c
 
 fuzz:
 	@if test -z "$(CLANG)"; then \
@@ -83,6 +85,11 @@ t/fuzz/fuzz-atom-decode: t/fuzz/fuzz-atom-decode.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMO
 # choosing (see fuzz-atom-stream.c).
 t/fuzz/fuzz-atom-stream: t/fuzz/fuzz-atom-stream.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMON)
 	$(AM_V_GEN)$(FUZZ_LINK) -Wl,--wrap=read $(top_srcdir)/t/fuzz/fuzz-atom-stream.c \
+	  $(FUZZ_LIBCOMMON) $(FUZZ_LIBS) -o $@
+
+# read(2) is wrapped as for atom-stream.
+t/fuzz/fuzz-msgwire: t/fuzz/fuzz-msgwire.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMON)
+	$(AM_V_GEN)$(FUZZ_LINK) -Wl,--wrap=read $(top_srcdir)/t/fuzz/fuzz-msgwire.c \
 	  $(FUZZ_LIBCOMMON) $(FUZZ_LIBS) -o $@
 
 t/fuzz/fuzz-proto: t/fuzz/fuzz-proto.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMON)
