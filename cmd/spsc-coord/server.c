@@ -184,7 +184,8 @@ static int next_request(struct coord *c, zmq_msg_t *parts, size_t *n, int *turn_
 		return 1;
 	if ((rc = recv_message(c, parts, n)) != 0)
 		return rc;
-	return conns_next(&c->conns, parts, n);
+	/* the connections' turn came first, and they had nothing */
+	return *turn_of_conns ? 0 : conns_next(&c->conns, parts, n);
 }
 
 static int turn(struct coord *c, zmq_msg_t *parts)

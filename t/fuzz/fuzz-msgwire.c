@@ -3,9 +3,8 @@
  * reads what any local client sends to its unix:// socket.
  *
  * As in fuzz-atom-stream, the stream comes in chunks of random sizes from
- * a wrapped read(2), with now and then an EINTR or an EAGAIN, drawn from
- * a generator seeded by the input, so that a crash reproduces from the
- * input alone.  The bounds are small (8 parts, 4096 bytes a message) so
+ * a wrapped read(2) (feed.c), with now and then an EINTR
+ * or an EAGAIN.  The bounds are small (8 parts, 4096 bytes a message) so
  * that mutations reach them.
  *
  * Beyond "no crash" and no leak: the messages read, framed again here
@@ -15,9 +14,7 @@
  * message, EMSGSIZE past a bound); every message keeps to the bounds.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fuzz.h"
 #include "msgwire.h"
@@ -25,45 +22,12 @@
 #define PARTS 8
 #define BYTES 4096
 
-ssize_t __real_read(int fd, void *buf, size_t len);
-ssize_t __wrap_read(int fd, void *buf, size_t len);
-
-static int stream_fd = -1;	/* a real descriptor, so no other read is ours */
-static const uint8_t *feed;
-static size_t feed_left;
-static uint64_t feed_rand;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	stream_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (stream_fd < 0)
-		abort();
+	fuzz_feed_open();
 	return 0;
-}
-
-ssize_t __wrap_read(int fd, void *buf, size_t len)
-{
-	uint64_t r;
-	size_t n;
-
-	if (fd != stream_fd || stream_fd < 0)
-		return __real_read(fd, buf, len);
-	r = fuzz_rand(&feed_rand);
-	if (r % 32 == 0 || r % 32 == 1) {
-		errno = r % 32 ? EAGAIN : EINTR;
-		return -1;
-	}
-	n = (size_t)(r >> 8) % (r & 4 ? 16 : 4096) + 1;
-	if (n > len)
-		n = len;
-	if (n > feed_left)
-		n = feed_left;
-	memcpy(buf, feed, n);
-	feed += n;
-	feed_left -= n;
-	return (ssize_t)n;
 }
 
 /* Frames message m again into out at *at; 0 if it does not match what
@@ -92,14 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (msgwire_in_init(&in, parts, PARTS, BYTES) < 0)
 		abort();
-	feed = data;
-	feed_left = size;
-	feed_rand = 0x9e3779b97f4a7c15ull ^ size;
-	for (size_t i = 0; i < size && i < 16; i++)
-		feed_rand = feed_rand * 131 + data[i];
+	/* EAGAIN too: the coordinator reads a non-blocking socket */
+	fuzz_feed = (struct fuzz_feed){ data, size, crc32c(0, data, size) | UINT64_C(1) << 40, 1 };
 	for (;;) {
 		errno = 0;
-		rc = msgwire_read(&in, stream_fd);
+		rc = msgwire_read(&in, fuzz_feed_fd);
 		if (rc == 0)
 			continue;	/* a short read, or EAGAIN: call again */
 		if (rc < 0)
@@ -113,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < in.nparts; i++)
 			zmq_msg_close(&in.parts[i]);
 	}
-	fuzz_assert(feed_left == 0 || errno == EMSGSIZE);
+	fuzz_assert(fuzz_feed.left == 0 || errno == EMSGSIZE);
 	if (errno == 0)
 		fuzz_assert(at == size);
 	else

@@ -99,4 +99,24 @@ static inline uint64_t fuzz_rand(uint64_t *s)
 	return *s;
 }
 
+/*
+ * A byte stream handed out as a pipe would (feed.c, for the harnesses
+ * linked with it and -Wl,--wrap=read): reads of fuzz_feed_fd are answered
+ * from fuzz_feed, so the code under test runs its own read loops
+ * unchanged.  Chunks are mostly small, splitting headers and payloads
+ * anywhere; now and then a read fails with EINTR, or, for a reader of a
+ * non-blocking descriptor (eagain), with EAGAIN.  rand is seeded from the
+ * input, so a run reproduces from the input alone.
+ */
+struct fuzz_feed {
+	const uint8_t *p;
+	size_t left;
+	uint64_t rand;
+	int eagain;
+};
+
+extern struct fuzz_feed fuzz_feed;
+extern int fuzz_feed_fd;	/* a real descriptor, so no other read is ours */
+void fuzz_feed_open(void);
+
 #endif

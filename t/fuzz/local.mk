@@ -41,7 +41,7 @@ EXTRA_DIST += t/fuzz/README t/fuzz/fuzz.h t/fuzz/mkseeds t/fuzz/run \
 	t/fuzz/proto.dict t/fuzz/key.dict t/fuzz/corpus \
 	t/fuzz/fuzz-atom-decode.c t/fuzz/fuzz-atom-stream.c t/fuzz/fuzz-proto.c \
 	t/fuzz/fuzz-key.c t/fuzz/fuzz-units.c t/fuzz/fuzz-replay.c \
-	t/fuzz/fuzz-msgwire.c
+	t/fuzz/fuzz-msgwire.c t/fuzz/feed.c
 
 fuzz:
 	@if test -z "$(CLANG)"; then \
@@ -83,13 +83,15 @@ t/fuzz/fuzz-atom-decode: t/fuzz/fuzz-atom-decode.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMO
 
 # read(2) is wrapped so that the stream arrives in chunks of the harness's
 # choosing (see fuzz-atom-stream.c).
-t/fuzz/fuzz-atom-stream: t/fuzz/fuzz-atom-stream.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMON)
+t/fuzz/fuzz-atom-stream: t/fuzz/fuzz-atom-stream.c t/fuzz/feed.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMON)
 	$(AM_V_GEN)$(FUZZ_LINK) -Wl,--wrap=read $(top_srcdir)/t/fuzz/fuzz-atom-stream.c \
+	  $(top_srcdir)/t/fuzz/feed.c \
 	  $(FUZZ_LIBCOMMON) $(FUZZ_LIBS) -o $@
 
-# read(2) is wrapped as for atom-stream.
-t/fuzz/fuzz-msgwire: t/fuzz/fuzz-msgwire.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMON)
+# read(2) is wrapped as for atom-stream (feed.c).
+t/fuzz/fuzz-msgwire: t/fuzz/fuzz-msgwire.c t/fuzz/feed.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMON)
 	$(AM_V_GEN)$(FUZZ_LINK) -Wl,--wrap=read $(top_srcdir)/t/fuzz/fuzz-msgwire.c \
+	  $(top_srcdir)/t/fuzz/feed.c \
 	  $(FUZZ_LIBCOMMON) $(FUZZ_LIBS) -o $@
 
 t/fuzz/fuzz-proto: t/fuzz/fuzz-proto.c t/fuzz/fuzz.h $(FUZZ_LIBCOMMON)
