@@ -1141,9 +1141,16 @@ static int enats_close(struct endpoint *ep)
 	return rc;
 }
 
+/*
+ * With no NATS endpoint open there is nothing of ours to progress, and the
+ * flush must not run: its wait for the coordinator queues' PUTs (chain
+ * acknowledgement for our acks) would make every endpoints_progress of a
+ * program using only spsc-coord a blocking round trip.  With one open, a
+ * flush it is: our publishes and acks have no way to wait half-done.
+ */
 static int enats_progress_all(char *err, size_t errlen)
 {
-	return enats_flush_all(err, errlen);
+	return nopen > 0 ? enats_flush_all(err, errlen) : 0;
 }
 
 const struct queue_backend queue_nats = {
