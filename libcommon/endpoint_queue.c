@@ -4,6 +4,10 @@
  * Reading GETs up to 'prefetch' atoms at a time (long-polling while the
  * queue is empty) and hands them out one by one; each stays leased until
  * the program ACKs it (done), NACKs it (failed) or its lease runs out.
+ * Once half of a GET's atoms are handed out, and the queue said it had
+ * more, the next GET goes ahead of need (without waiting in the
+ * coordinator), so that its round trip overlaps the work on the rest;
+ * a reader that only looks (wait 0) is not held up by its answer.
  * Atoms fetched but not yet handed out go back (NACK, no delay) when the
  * endpoint closes, and are fetched afresh once half their lease has passed.
  *
@@ -34,9 +38,12 @@
 /* A queue endpoint: its link, and the reading side's state. */
 struct equeue {
 	struct queue_link *link;
-	size_t next;		/* the next atom of link->rep to hand out */
-	int have_rep;
-	int64_t fetched;	/* mono ns of that GET */
+	struct qreply *cur;	/* the GET reply whose atoms are handed out */
+	size_t next;		/* its next part to hand out */
+	int have_cur;
+	int64_t fetched;	/* mono ns its GET was sent */
+	int ahead;		/* a GET sent ahead: its reply lands in link->rep */
+	int64_t ahead_sent;
 	int prefetch;
 	int drain;
 	int64_t vis_ns;
@@ -62,11 +69,17 @@ static int equeue_open(struct endpoint *ep, const char *url,
 		snprintf(ep->err, sizeof ep->err, "%s: out of memory", ep->name);
 		return -1;
 	}
+	if ((q->cur = calloc(1, sizeof *q->cur)) == NULL) {
+		free(q);
+		snprintf(ep->err, sizeof ep->err, "%s: out of memory", ep->name);
+		return -1;
+	}
 	q->prefetch = o && o->prefetch > 0 ? o->prefetch : 1;
 	q->drain = o ? o->drain : 0;
 	q->vis_ns = o ? o->visibility_ns : 0;
 	q->link = qlink_open(ep->name, url, ep->err, sizeof ep->err);
 	if (q->link == NULL) {
+		free(q->cur);
 		free(q);
 		return -1;
 	}
@@ -127,30 +140,32 @@ static int send_receipts(struct endpoint *ep, struct proto_header *h,
 	return stale;
 }
 
-static void drop_rep(struct equeue *q)
+static void drop_cur(struct equeue *q)
 {
-	if (q->have_rep)
-		qreply_free(q->link->rep);
-	q->have_rep = 0;
+	if (q->have_cur)
+		qreply_free(q->cur);
+	q->have_cur = 0;
 }
 
-/* Fetched, not handed out: back to the queue at once, for anyone. */
-static void give_back(struct endpoint *ep)
+/* Fetched, not handed out: the parts of rep from 'next' on go back to the
+ * queue at once, for anyone. */
+static void give_back(struct endpoint *ep, struct qreply *rep, size_t next)
 {
-	struct equeue *q = EQ(ep);
 	uint8_t wire[QLINK_ACK_BATCH * RECEIPT_WIRE];
 	size_t n = 0;
 	char why[8];
 
-	while (q->have_rep && q->next < q->link->rep->nparts) {
-		zmq_msg_t *m = &q->link->rep->parts[q->next++];
+	while (next < rep->nparts) {
+		zmq_msg_t *m = &rep->parts[next++];
+		const void *data = zmq_msg_data(m);
+		size_t len = zmq_msg_size(m);
 		struct atom a;
 		struct receipt rc;
 
-		if (atom_frame_is_head(zmq_msg_data(m), zmq_msg_size(m)))
-			q->next++;	/* its payload part */
-		if (atom_parse_header(zmq_msg_data(m), zmq_msg_size(m), SIZE_MAX,
-				      &a, &(struct atom_frame){ 0 }, why,
+		if (atom_frame_is_head(data, len))
+			next++;		/* its payload part */
+		if (atom_parse_header(data, len, SIZE_MAX, &a,
+				      &(struct atom_frame){ 0 }, why,
 				      sizeof why) < 0)
 			continue;	/* it comes back when its lease ends */
 		rc = (struct receipt){ .id = a.id, .delivery = a.attempt };
@@ -162,7 +177,29 @@ static void give_back(struct endpoint *ep)
 		}
 	}
 	(void)send_receipts(ep, &(struct proto_header){ .code = OP_NACK }, wire, n);
-	drop_rep(q);
+}
+
+static void give_back_cur(struct endpoint *ep)
+{
+	struct equeue *q = EQ(ep);
+
+	if (q->have_cur)
+		give_back(ep, q->cur, q->next);
+	drop_cur(q);
+}
+
+/* The reply to a GET sent ahead, once it is in, goes back whole. */
+static void give_back_ahead(struct endpoint *ep)
+{
+	struct equeue *q = EQ(ep);
+
+	if (!q->ahead)
+		return;
+	q->ahead = 0;
+	if (qlink_get_wait(q->link) < 0)
+		return;
+	give_back(ep, q->link->rep, 0);
+	qreply_free(q->link->rep);
 }
 
 /* Flushes what is held back, waits for the answers, and gives back what
@@ -179,8 +216,10 @@ static int equeue_close(struct endpoint *ep)
 	rc = flush_for(ep);
 	if (rc == 0 && qlink_quiet(q->link) < 0)
 		rc = failed(ep);
-	give_back(ep);
+	give_back_cur(ep);
+	give_back_ahead(ep);
 	qlink_close(q->link);
+	free(q->cur);
 	free(q);
 	ep->qs = NULL;
 	return rc;
@@ -204,31 +243,66 @@ static void note_flow(struct endpoint *ep, const struct qreply *rep)
 	}
 }
 
-/* One GET, sent before the flush waits for the PUTs' answers; 1 if it
- * brought atoms, 0 if not, 2 at the end of input: the queue is complete,
- * or drained when draining was asked for. */
-static int fetch(struct endpoint *ep, int64_t wait_ms)
+static int send_get(struct endpoint *ep, int64_t wait_ms)
 {
 	struct equeue *q = EQ(ep);
 	struct proto_header h = { .code = OP_GET };
-	const struct qreply *rep;
 
 	proto_set(&h, "max", (uint64_t)q->prefetch);
 	proto_set(&h, "wait", (uint64_t)wait_ms);
 	proto_set(&h, "split", 1);	/* large payloads come uncopied */
 	if (q->vis_ns)
 		proto_set(&h, "vis", (uint64_t)(q->vis_ns / NS_PER_MS));
-	if (qlink_get_send(q->link, &h, wait_ms * NS_PER_MS) < 0)
-		return failed(ep);
+	return qlink_get_send(q->link, &h, wait_ms * NS_PER_MS) < 0 ? failed(ep) : 0;
+}
+
+/*
+ * Half of what the last GET brought is handed out and the queue had more:
+ * the next GET goes now, not waiting in the coordinator, and its reply is
+ * read when it is needed (or looked for, by a reader that only looks).
+ * A GET that cannot go now is simply not sent ahead.
+ */
+static void read_ahead(struct endpoint *ep)
+{
+	struct equeue *q = EQ(ep);
+
+	if (q->ahead || !q->have_cur || stop_requested ||
+	    q->next * 2 < q->cur->nparts ||
+	    proto_get(&q->cur->h, "ready", 0) == 0)
+		return;
+	q->ahead_sent = mono_ns();
+	if (send_get(ep, 0) == 0)
+		q->ahead = 1;
+}
+
+/*
+ * One GET, sent (unless it went ahead) before the flush waits for the
+ * PUTs' answers, so the two round trips overlap; a reply already in
+ * needs no wait, and then only what can go without one goes.  1 if it
+ * brought atoms, 0 if not, 2 at the end of input: the queue is complete,
+ * or drained when draining was asked for.
+ */
+static int fetch(struct endpoint *ep, int64_t wait_ms)
+{
+	struct equeue *q = EQ(ep);
+	struct qreply *rep;
+	int64_t sent = q->ahead ? q->ahead_sent : mono_ns();
+
+	if (!q->ahead && send_get(ep, wait_ms) < 0)
+		return -1;
+	q->ahead = 0;
 	/* about to wait for input: nothing may wait with us */
-	if (flush_for(ep) < 0)
+	if (q->link->get_reqid ? flush_for(ep) < 0
+			       : equeue_progress_all(ep->err, sizeof ep->err) < 0)
 		return -1;
 	if (qlink_get_wait(q->link) < 0)
 		return failed(ep);
-	rep = q->link->rep;
-	q->have_rep = 1;
+	rep = q->link->rep;		/* the atoms to hand out: ours now */
+	q->link->rep = q->cur;		/* emptied by drop_cur */
+	q->cur = rep;
+	q->have_cur = 1;
 	q->next = 0;
-	q->fetched = mono_ns();
+	q->fetched = sent;
 	q->lease_ns = (int64_t)proto_get(&rep->h, "vis", 0) * NS_PER_MS;
 	note_flow(ep, rep);
 	if (rep->nparts > 0)
@@ -248,7 +322,7 @@ static int decode_next(struct endpoint *ep, struct atom *a, char *why,
 		       size_t whylen)
 {
 	struct equeue *q = EQ(ep);
-	struct qreply *rep = q->link->rep;
+	struct qreply *rep = q->cur;
 	zmq_msg_t *m = &rep->parts[q->next++];
 	const void *head = zmq_msg_data(m), *payload = NULL;
 	size_t len = zmq_msg_size(m), plen = 0;
@@ -272,25 +346,34 @@ static int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 	char why[256];
 
 	for (;;) {
-		struct qreply *rep = q->link->rep;
+		struct qreply *rep = q->cur;
 		/* asked to stop: what was fetched ahead is not started on,
 		 * and goes back at close */
 		if (stop_requested)
 			return 0;
 		/* prefetched atoms whose lease is half gone: not worth
 		 * starting on; back with them, and ask again */
-		if (q->have_rep && q->next < rep->nparts && q->next > 0 &&
+		if (q->have_cur && q->next < rep->nparts && q->next > 0 &&
 		    mono_ns() - q->fetched > q->lease_ns / 2)
-			give_back(ep);
-		if (q->have_rep && q->next < rep->nparts) {
+			give_back_cur(ep);
+		if (q->have_cur && q->next < rep->nparts) {
 			if (decode_next(ep, a, why, sizeof why) < 0) {
 				snprintf(ep->err, sizeof ep->err,
 					 "%s: atom from the coordinator: %s", ep->name, why);
 				return -1;
 			}
+			read_ahead(ep);
 			return 1;
 		}
-		drop_rep(q);
+		drop_cur(q);
+		/* a look does not wait for the GET sent ahead */
+		if (q->ahead && wait_ns == 0) {
+			int in = qlink_get_poll(q->link);
+			if (in < 0)
+				return failed(ep);
+			if (in == 0)
+				return ENDPOINT_AGAIN;
+		}
 		int64_t left = until - mono_ns();
 		int64_t ms = left <= 0 ? 0 : left / NS_PER_MS;
 		int rc = fetch(ep, ms > LONG_POLL_MS ? LONG_POLL_MS : ms);

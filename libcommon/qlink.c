@@ -14,6 +14,10 @@
  * input's outputs may go to any of them. */
 static struct queue_link *open_links;
 
+/* PUT batches begun by the process's links so far: what an ACK waits for
+ * is named by this count when its receipt joined. */
+static uint64_t put_seq;
+
 /* What else must be stored before any ACK goes (qlink_before_acks). */
 static int (*before_acks)(char *err, size_t errlen);
 
@@ -31,6 +35,7 @@ static void batch_reset(struct put_batch *b)
 	b->wm = ATOM_TIME_NONE;
 	b->reqid = 0;
 	b->refused = 0;
+	b->seq = 0;
 }
 
 struct queue_link *qlink_open(const char *queue, const char *url,
@@ -287,6 +292,8 @@ int qlink_write(struct queue_link *l, const uint8_t *hdr, size_t hlen,
 			return -1;
 		b = &l->puts[l->fill];
 	}
+	if (b->nframes == 0)
+		b->seq = ++put_seq;
 	if (grow(&b->buf, &b->cap, b->len + hlen + stored, 1) < 0) {
 		snprintf(l->err, sizeof l->err, "%s: out of memory", l->name);
 		return -1;
@@ -306,8 +313,7 @@ int qlink_ack(struct queue_link *l, const uint8_t receipt[RECEIPT_WIRE])
 {
 	struct ack_batch *a = &l->acks[l->ack_fill];
 
-	if (a->n == 0)
-		l->ack_since = mono_ns();
+	a->after[a->n] = put_seq;
 	memcpy(a->wire + a->n * RECEIPT_WIRE, receipt, RECEIPT_WIRE);
 	return ++a->n == QLINK_ACK_BATCH;
 }
@@ -390,6 +396,18 @@ int qlink_get_send(struct queue_link *l, struct proto_header *h,
 	return 0;
 }
 
+/* Settles the answers already here: 1 if the GET's reply is among them
+ * (or came before), 0 if it is still on its way, -1 if it failed. */
+int qlink_get_poll(struct queue_link *l)
+{
+	while (l->get_reqid && qclient_poll(&l->qc, l->in) == 1)
+		if (settle(l) < 0)
+			return -1;
+	if (l->get_reqid)
+		return 0;
+	return l->got ? 1 : -1;
+}
+
 int qlink_get_wait(struct queue_link *l)
 {
 	while (l->get_reqid)
@@ -413,43 +431,70 @@ static int take_ready(struct queue_link *l)
 	return qclient_overdue(&l->qc) || refused ? qlink_quiet(l) : 0;
 }
 
-/* Has any link held receipts back longer than it may? */
-static int acks_overdue(void)
+/* The seq up to which every PUT batch of the process is stored: below
+ * the first that still holds frames, sent or not. */
+static uint64_t stored_upto(void)
 {
-	int64_t now = mono_ns();
+	uint64_t upto = put_seq;
 
 	for (struct queue_link *l = open_links; l; l = l->next_open)
-		if (l->acks[l->ack_fill].n > 0 && now - l->ack_since > QLINK_ACK_DELAY_MAX_NS)
-			return 1;
-	return 0;
+		for (size_t i = 0; i < QLINK_PUT_WINDOW; i++)
+			if (l->puts[i].nframes > 0 && l->puts[i].seq <= upto)
+				upto = l->puts[i].seq - 1;
+	return upto;
+}
+
+/*
+ * Sends the receipts at the head of the ACK batch whose outputs are all
+ * stored, without waiting: the rest move to the other batch and go on
+ * filling it.  Not while the batch before is unanswered, since its buffer
+ * is the other batch.  Receipts join in order and what they wait for
+ * only grows, so the ones that may go are a prefix.
+ */
+static int ack_send_stored(struct queue_link *l, uint64_t upto)
+{
+	struct ack_batch *a = &l->acks[l->ack_fill], *other = &l->acks[!l->ack_fill];
+	size_t k = 0;
+
+	if (other->reqid)
+		return 0;
+	while (k < a->n && a->after[k] <= upto)
+		k++;
+	if (k == 0)
+		return 0;
+	other->n = a->n - k;
+	memcpy(other->wire, a->wire + k * RECEIPT_WIRE, other->n * RECEIPT_WIRE);
+	memcpy(other->after, a->after + k, other->n * sizeof *a->after);
+	a->n = k;
+	return ack_send(l);
 }
 
 /*
  * The flush for a program about to wait on something else (a child's
  * output, say) with no need to wait for the coordinator too: sends the
- * open PUT batches, settles the answers already in, and sends the ACK
- * batches once no PUT of any link is unanswered (chain acknowledgement,
- * as in qlink_flush_all).  Returns 1 while something is still on its way
- * or held back, so the caller comes back soon; 0 when all is settled;
- * -1 on an error, in err.
+ * open PUT batches, settles the answers already in, and sends each ACK
+ * batch whose outputs are stored (see the top of qlink.h).  Returns 1
+ * while something is still on its way or held back, so the caller comes
+ * back soon; 0 when all is settled; -1 on an error, in err.
  */
 int qlink_progress_all(char *err, size_t errlen)
 {
 	struct queue_link *l;
-	int unanswered = 0, pending = 0;
+	int pending = 0, checked = 0;
+	uint64_t upto;
 
 	for (l = open_links; l; l = l->next_open)
 		if (put_send(l) < 0 || take_ready(l) < 0)
 			goto fail;
-	for (l = open_links; l; l = l->next_open)
-		unanswered |= puts_unanswered(l);
-	if (unanswered && acks_overdue())
-		return qlink_flush_all(err, errlen) < 0 ? -1 : 1;
-	if (!unanswered && open_links && before_acks && before_acks(err, errlen) < 0)
-		return -1;
-	for (l = open_links; l && !unanswered; l = l->next_open)
-		if (ack_send(l) < 0)
+	upto = stored_upto();
+	for (l = open_links; l; l = l->next_open) {
+		if (l->acks[l->ack_fill].n == 0)
+			continue;
+		if (!checked++ && before_acks && before_acks(err, errlen) < 0)
+			return -1;
+		if (ack_send_stored(l, upto) < 0)
 			goto fail;
+	}
 	for (l = open_links; l; l = l->next_open)
 		pending |= l->qc.nsent > 0 || l->acks[l->ack_fill].n > 0;
 	return pending;

@@ -17,6 +17,11 @@
  *    is chain acknowledgement: an input leaves its queue only once
  *    everything made from it is stored.  The ACKs' own answers are read
  *    later, before the next call that needs the link quiet, and at close.
+ *  - qlink_progress_all waits for nothing: it sends an ACK batch once the
+ *    PUT batches its receipts wait for are answered.  Those are the ones
+ *    begun, on any link, before its last receipt joined (an input's
+ *    outputs are written before it is acknowledged); a producer that
+ *    always has a PUT on its way does not hold its ACKs back with it.
  *
  * A batch a full queue (or a full disk) refuses goes again an atom at a
  * time, waiting for room: back-pressure, never a drop.  A batch refused
@@ -39,10 +44,6 @@
 #define QLINK_PUT_BYTES ((size_t)1 << 20)
 #define QLINK_PUT_WINDOW 4
 #define QLINK_ACK_BATCH 512
-/* The longest qlink_progress_all lets ACKs wait behind unanswered PUTs
- * before it waits for those answers itself: with PUTs always on their
- * way, the ACKs would otherwise wait until their leases ran out. */
-#define QLINK_ACK_DELAY_MAX_NS (10 * 1000 * 1000)
 
 struct put_batch {
 	uint8_t *buf;		/* the frames, end to end */
@@ -52,6 +53,7 @@ struct put_batch {
 	int64_t wm;		/* the latest watermark among them */
 	uint64_t reqid;		/* on its way; 0: being filled or idle */
 	int refused;		/* answered FULL or NOSPACE: to go again */
+	uint64_t seq;		/* begun as the process's seq'th batch */
 };
 
 struct ack_batch {
@@ -59,6 +61,8 @@ struct ack_batch {
 	size_t n;
 	struct qpart part;
 	uint64_t reqid;		/* on its way; 0: being filled */
+	uint64_t after[QLINK_ACK_BATCH]; /* each receipt's PUT batches, by
+					    seq, that must be stored first */
 };
 
 struct queue_link {
@@ -75,7 +79,6 @@ struct queue_link {
 	/* reading: ACKs being gathered, and the batch on its way */
 	struct ack_batch acks[2];
 	size_t ack_fill;
-	int64_t ack_since;	/* mono ns of the first receipt held back */
 	/* reading: a GET on its way, and the last GET's reply */
 	uint64_t get_reqid;
 	int got;		/* a GET's reply came in */
@@ -92,6 +95,7 @@ int qlink_call(struct queue_link *l, struct proto_header *h,
 	       struct qreply *rep);
 int qlink_get_send(struct queue_link *l, struct proto_header *h,
 		   int64_t wait_ns);
+int qlink_get_poll(struct queue_link *l);
 int qlink_get_wait(struct queue_link *l);
 int qlink_write(struct queue_link *l, const uint8_t *hdr, size_t hlen,
 		const void *payload, size_t stored, int64_t wm);

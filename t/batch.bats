@@ -3,7 +3,7 @@
 # many to a request.  What batching must not change: nothing is lost or
 # doubled when a consumer dies holding atoms it fetched ahead, or a
 # producer dies with writes not yet sent; and a clean stop hands back at
-# once what it fetched ahead.
+# once what it fetched ahead, and what a GET sent ahead brought.
 
 load nats_helpers
 
@@ -68,6 +68,26 @@ stuck_sink() {
 	# another reader gets the rest, far within the 60 s leases
 	timeout 30 spsc-sink -i raw --drain rest.txt
 	tail -n +$((acked * 1000 + 1)) in.txt | sort - | cmp - <(sort rest.txt)
+}
+
+@test "a GET sent ahead: a clean stop hands its atoms back too" {
+	on_nats && skip "JetStream fetches are not sent ahead"
+	start_backend
+	spsc-coord create raw --visibility 60s
+	fill_raw
+	# 8 slots, 8 atoms a GET: once 4 are handed out the next GET goes
+	# ahead, and its 8 wait in the endpoint while every slot is busy
+	background spsc-op -j 8 -i raw -o done --shell -- 'sleep 3; cat'
+	op=$LAST_PID
+	wait_for '[ "$(qstat raw inflight)" -eq 16 ]'
+	kill -TERM "$op"
+	wait "$op"
+	# the 8 in hand were finished; the 8 fetched ahead are back at once
+	[ "$(qstat raw acked)" -eq 8 ]
+	[ "$(qstat raw inflight)" -eq 0 ]
+	[ "$(qstat raw ready)" -eq 92 ]
+	spsc-sink -i done --drain out.txt
+	sort out.txt | cmp - <(head -n 8000 in.txt)
 }
 
 @test "a producer killed with writes not yet sent: a rerun leaves nothing lost or doubled" {

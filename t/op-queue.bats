@@ -37,6 +37,32 @@ stop_op() {
 	seq 1 200 | cmp - got
 }
 
+@test "op/queue: an input whose output a full queue refuses stays unacked until the output is stored" {
+	on_nats && skip "spsc-coord's PUT batches and ACKs"
+	start_backend
+	spsc-coord create done --max-depth 2
+	numbers 50 n
+	background spsc-op -i raw -o done -- cat
+	op=$LAST_PID
+	# two outputs fit; the third waits for room, and its input with it
+	wait_for '[ "$(qstat done ready)" -eq 2 ] && [ "$(qstat raw acked)" -eq 2 ]'
+	sleep 0.5
+	[ "$(qstat raw acked)" -eq 2 ]
+	[ "$(qstat raw inflight)" -ge 1 ]
+	# room, a little at a time: each input is acked once its output is in
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		spsc-sink -i done --drain >>got
+		[ "$(qstat raw acked)" -le $(( $(wc -l <got) / 10 + 2 )) ]
+		[ "$(qstat raw acked)" -eq 5 ] && break
+		sleep 0.2
+	done
+	spsc-sink -i done --drain >>got
+	stop_op "$op"
+	spsc-sink -i done --drain >>got
+	[ "$(qstat raw acked)" -eq 5 ]
+	sort -n got | cmp - <(seq 1 50)
+}
+
 @test "op/queue: a failure is NACKed; max-receives moves it to NAME.dlq; the rest flow on" {
 	start_backend
 	spsc-coord create raw --max-receives 2
