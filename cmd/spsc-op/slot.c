@@ -6,6 +6,7 @@
  * until the child echoes the end marker.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -190,6 +191,18 @@ static size_t input_total(const struct op *op, const struct task *t)
 	return t->in.len + (op->warm ? op->marker_len - 1 : 0);
 }
 
+/*
+ * A warm child's input is spliced, not copied: the pipe takes references to
+ * the atom's pages, and the child's read copies from them.  That is safe
+ * because the atom's buffer is not touched until the child echoes the end
+ * marker, which it can do only after reading every byte before it, or the
+ * child is gone with its pipe.  (A child that broke the protocol, or a
+ * descendant it left holding the pipe, may read bytes of a later atom: it
+ * is failed either way.)  A per-atom child may stop reading, so its input
+ * is copied.
+ */
+static int splice_works = 1;
+
 static ssize_t write_task(const struct op *op, int fd, const struct task *t)
 {
 	struct iovec iov[2];
@@ -204,10 +217,20 @@ static ssize_t write_task(const struct op *op, int fd, const struct task *t)
 		iov[n++] = (struct iovec){ (char *)op->marker + 1 + m,
 					   op->marker_len - 1 - m };
 	}
-	do
-		w = writev(fd, iov, n);
-	while (w < 0 && errno == EINTR);
-	return w;
+	for (;;) {
+		int spliced = op->warm && splice_works;
+
+		if (spliced)
+			w = vmsplice(fd, iov, (unsigned long)n, SPLICE_F_NONBLOCK);
+		else
+			w = writev(fd, iov, n);
+		if (w >= 0)
+			return w;
+		if (spliced && (errno == EINVAL || errno == ENOSYS))
+			splice_works = 0;	/* a kernel or sandbox without it */
+		else if (errno != EINTR)
+			return w;
+	}
 }
 
 /*
