@@ -122,3 +122,43 @@ s.close()'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"unix:///tmp/$long/coord.unix: path too long for a unix socket"* ]]
 }
+
+@test "serve --bind unix://PATH: a second unix socket, 0600, gone at stop" {
+	start_coord --bind "unix://$TMP/alt.unix"
+	[ -S "$TMP/alt.unix" ]
+	[ "$(stat -c %a "$TMP/alt.unix")" = 600 ]
+	grep -q "listening on unix://$TMP/alt.unix" "$TMP/coord.log"
+	mk -n 4 -e 1 | SPSC_COORD="unix://$TMP/alt.unix" spsc-coord put raw
+	[ "$(qstat raw ready)" -eq 4 ]
+	run_bounded 20 env SPSC_COORD="unix://$TMP/alt.unix" spsc-sink -i raw --drain > out
+	[ "$(wc -l < out)" -eq 4 ]
+	kill -TERM "$COORD_PID"
+	wait "$COORD_PID"
+	[ ! -e "$TMP/alt.unix" ]
+}
+
+@test "serve --bind unix://PATH takes over a dead coordinator's socket, and nothing else" {
+	start_coord --bind "unix://$TMP/alt.unix"
+	crash_coord
+	[ -S "$TMP/alt.unix" ]
+	# the file a killed coordinator left is nobody's: taken over
+	start_coord --bind "unix://$TMP/alt.unix"
+	mk -n 2 -e 1 | SPSC_COORD="unix://$TMP/alt.unix" spsc-coord put raw
+	[ "$(qstat raw ready)" -eq 2 ]
+	# a live listener is not
+	mkdir -m 700 "$TMP/other"
+	run spsc-coord serve --home "$TMP/other" --bind "unix://$TMP/alt.unix"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bind unix://$TMP/alt.unix: something is listening there already"* ]]
+	[ "$(qstat raw ready)" -eq 2 ]
+	# nor a file that is not a socket
+	echo keep > "$TMP/plain"
+	run spsc-coord serve --home "$TMP/other" --bind "unix://$TMP/plain"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bind unix://$TMP/plain: the file exists and is not a socket"* ]]
+	[ "$(cat "$TMP/plain")" = keep ]
+	# and a relative path is a usage error
+	run spsc-coord serve --home "$TMP/other" --bind unix://alt.unix
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unix:// takes an absolute path"* ]]
+}

@@ -25,15 +25,55 @@
 void conns_init(struct conns *cs)
 {
 	memset(cs, 0, sizeof *cs);
-	cs->lfd = -1;
+}
+
+/*
+ * A socket file already at a --bind path is taken over only if nobody
+ * answers on it (a coordinator that died); a live listener, or a file
+ * that is not a socket, is an error, never removed.
+ */
+static int clear_stale(const char *path, const struct sockaddr_un *a)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("bind unix://%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("bind unix://%s: the file exists and is not a socket", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		log_error("unix socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)a, sizeof *a);
+	close(fd);
+	if (rc == 0) {
+		log_error("bind unix://%s: something is listening there already", path);
+		return -1;
+	}
+	if (errno != ECONNREFUSED) {
+		log_error("bind unix://%s: %s", path, strerror(errno));
+		return -1;
+	}
+	(void)unlink(path);
+	return 0;
 }
 
 /* The socket file is made under umask 0177: 0600 from the moment it
- * exists, as listen.c does for ipc://.  The coordinator holds its lock,
- * so a file already there is a dead coordinator's. */
-int conns_listen(struct conns *cs, const char *path, size_t max_bytes)
+ * exists, as listen.c does for ipc://.  'ours' is the state directory's
+ * socket: the coordinator holds that directory's lock, so a file already
+ * there is a dead coordinator's. */
+int conns_listen(struct conns *cs, const char *path, size_t max_bytes,
+		 int ours)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct listener *l = &cs->l[cs->nl];
 	mode_t old;
 	int rc;
 
@@ -41,31 +81,39 @@ int conns_listen(struct conns *cs, const char *path, size_t max_bytes)
 		log_error("bind unix://%s: path too long for a unix socket", path);
 		return -1;
 	}
+	if (cs->nl == CONNS_LISTEN_MAX) {
+		log_error("bind unix://%s: at most %d unix:// addresses", path,
+			  CONNS_LISTEN_MAX);
+		return -1;
+	}
 	memcpy(a.sun_path, path, strlen(path) + 1);
-	snprintf(cs->path, sizeof cs->path, "%s", path);
 	cs->max_bytes = max_bytes;
 	/* every connection there can be, made once: the loop never has to
 	 * grow it, nor fail to */
-	cs->items = calloc(CONNS_MAX + 2, sizeof *cs->items);
-	if (cs->items == NULL) {
+	if (cs->items == NULL &&
+	    (cs->items = calloc(1 + CONNS_LISTEN_MAX + CONNS_MAX, sizeof *cs->items)) == NULL) {
 		log_error("unix://%s: out of memory", path);
 		return -1;
 	}
-	cs->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (cs->lfd < 0) {
+	if (ours)
+		(void)unlink(path);
+	else if (clear_stale(path, &a) < 0)
+		return -1;
+	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0) {
 		log_error("unix socket: %s", strerror(errno));
 		return -1;
 	}
-	(void)unlink(path);
 	old = umask(0177);
-	rc = bind(cs->lfd, (struct sockaddr *)&a, sizeof a);
+	rc = bind(l->fd, (struct sockaddr *)&a, sizeof a);
 	umask(old);
-	if (rc < 0 || listen(cs->lfd, 128) < 0) {
+	if (rc < 0 || listen(l->fd, 128) < 0) {
 		log_error("bind unix://%s: %s", path, strerror(errno));
-		close(cs->lfd);
-		cs->lfd = -1;
+		close(l->fd);
 		return -1;
 	}
+	snprintf(l->path, sizeof l->path, "%s", path);
+	cs->nl++;
 	log_info("listening on unix://%s", path);
 	return 0;
 }
@@ -87,14 +135,14 @@ static void drop(struct conns *cs, size_t i, const char *why)
 	cs->v[i] = cs->v[--cs->n];
 }
 
-static void accept_one(struct conns *cs, int fd)
+static void accept_one(struct conns *cs, const char *path, int fd)
 {
 	struct conn *k;
 
 	if (cs->n == CONNS_MAX ||
 	    grow(&cs->v, &cs->cap, cs->n + 1, sizeof *cs->v) < 0) {
 		log_warn("unix://%s: %d connections, or out of memory: refusing one",
-			 cs->path, CONNS_MAX);
+			 path, CONNS_MAX);
 		close(fd);
 		return;
 	}
@@ -107,7 +155,7 @@ static void accept_one(struct conns *cs, int fd)
 	k->parts = calloc(PROTO_PARTS_MAX + 1, sizeof *k->parts);
 	if (k->parts == NULL ||
 	    msgwire_in_init(&k->in, k->parts, PROTO_PARTS_MAX + 1, cs->max_bytes) < 0) {
-		log_warn("unix://%s: out of memory: refusing a connection", cs->path);
+		log_warn("unix://%s: out of memory: refusing a connection", path);
 		free(k->parts);
 		close(fd);
 		return;
@@ -116,22 +164,39 @@ static void accept_one(struct conns *cs, int fd)
 	log_debug("unix connection %u opened", k->id);
 }
 
-/* What the loop waits on: the ROUTER, then the listener and each
+/* What the loop waits on: the ROUTER, then each listener and each
  * connection, if listening. */
 zmq_pollitem_t *conns_pollset(struct conns *cs, void *router, size_t *n)
 {
 	*n = 1;
-	if (cs->lfd < 0) {
+	if (cs->nl == 0) {
 		cs->router_item = (zmq_pollitem_t){ .socket = router, .events = ZMQ_POLLIN };
 		return &cs->router_item;
 	}
 	cs->items[0] = (zmq_pollitem_t){ .socket = router, .events = ZMQ_POLLIN };
-	cs->items[(*n)++] = (zmq_pollitem_t){ .fd = cs->lfd, .events = ZMQ_POLLIN };
+	for (size_t j = 0; j < cs->nl; j++)
+		cs->items[(*n)++] = (zmq_pollitem_t){ .fd = cs->l[j].fd, .events = ZMQ_POLLIN };
 	for (size_t i = 0; i < cs->n; i++)
 		cs->items[(*n)++] = (zmq_pollitem_t){
 			.fd = cs->v[i].fd,
 			.events = (short)(ZMQ_POLLIN | (msgwire_pending(&cs->v[i].out) ? ZMQ_POLLOUT : 0)) };
 	return cs->items;
+}
+
+/* Takes in every connection waiting on listener l. */
+static void accept_all(struct conns *cs, const struct listener *l)
+{
+	for (;;) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("unix://%s: accept: %s", l->path, strerror(errno));
+			if (errno != EINTR)
+				return;
+			continue;
+		}
+		accept_one(cs, l->path, fd);
+	}
 }
 
 /* After zmq_poll on conns_pollset's items: notes which connections have
@@ -140,28 +205,20 @@ zmq_pollitem_t *conns_pollset(struct conns *cs, void *router, size_t *n)
  * last one) has been seen already. */
 void conns_polled(struct conns *cs)
 {
-	if (cs->lfd < 0)
+	const zmq_pollitem_t *conn_items = cs->items + 1 + cs->nl;
+
+	if (cs->nl == 0)
 		return;
 	for (size_t i = cs->n; i-- > 0;) {
-		short re = cs->items[2 + i].revents;
+		short re = conn_items[i].revents;
 		if (re & (ZMQ_POLLIN | ZMQ_POLLERR))
 			cs->v[i].readable = 1;
 		if ((re & ZMQ_POLLOUT) && msgwire_write(&cs->v[i].out, cs->v[i].fd) < 0)
 			drop(cs, i, strerror(errno));
 	}
-	if (!(cs->items[1].revents & ZMQ_POLLIN))
-		return;
-	for (;;) {
-		int fd = accept4(cs->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("unix://%s: accept: %s", cs->path, strerror(errno));
-			if (errno != EINTR)
-				return;
-			continue;
-		}
-		accept_one(cs, fd);
-	}
+	for (size_t j = 0; j < cs->nl; j++)
+		if (cs->items[1 + j].revents & ZMQ_POLLIN)
+			accept_all(cs, &cs->l[j]);
 }
 
 static struct conn *find(struct conns *cs, const zmq_msg_t *identity, size_t *at)
@@ -277,9 +334,9 @@ void conns_close(struct conns *cs)
 		drop(cs, cs->n - 1, "stopping");
 	free(cs->v);
 	free(cs->items);
-	if (cs->lfd >= 0) {
-		close(cs->lfd);
-		(void)unlink(cs->path);
+	for (size_t j = 0; j < cs->nl; j++) {
+		close(cs->l[j].fd);
+		(void)unlink(cs->l[j].path);
 	}
 	conns_init(cs);
 }

@@ -1,5 +1,5 @@
 /*
- * conns: the coordinator's unix:// listener and its connections, which
+ * conns: the coordinator's unix:// listeners and their connections, which
  * carry the same requests and replies as the ROUTER socket over plain
  * stream sockets (msgwire.h says why).
  *
@@ -27,20 +27,29 @@ struct conn {
 	zmq_msg_t *parts;	/* the request msgwire_in puts together */
 };
 
-struct conns {
-	int lfd;		/* the listening socket; -1: none */
+/* $SPSC_HOME/coord.unix, and a unix:// address for each --bind. */
+#define CONNS_LISTEN_MAX 9
+
+struct listener {
+	int fd;
 	char path[108];
+};
+
+struct conns {
+	struct listener l[CONNS_LISTEN_MAX];
+	size_t nl;
 	struct conn *v;
 	size_t n, cap;
 	uint32_t next_id;
 	size_t next;		/* where conns_next looks first */
 	size_t max_bytes;	/* of one request */
-	zmq_pollitem_t *items;	/* the ROUTER, the listener, each conn */
+	zmq_pollitem_t *items;	/* the ROUTER, each listener, each conn */
 	zmq_pollitem_t router_item;	/* the ROUTER alone, not listening */
 };
 
 void conns_init(struct conns *cs);
-int conns_listen(struct conns *cs, const char *path, size_t max_bytes);
+int conns_listen(struct conns *cs, const char *path, size_t max_bytes,
+		 int ours);
 zmq_pollitem_t *conns_pollset(struct conns *cs, void *router, size_t *n);
 void conns_polled(struct conns *cs);
 int conns_next(struct conns *cs, zmq_msg_t *parts, size_t *n);

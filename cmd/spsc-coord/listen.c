@@ -7,7 +7,8 @@
  *
  *   1. the ipc endpoints, $SPSC_HOME/coord.sock and any --bind ipc://:
  *      plain ZMTP, guarded by file permissions (and beside them the
- *      unix:// socket, $SPSC_HOME/coord.unix, which is not ZeroMQ's);
+ *      unix:// sockets, $SPSC_HOME/coord.unix and any --bind unix://,
+ *      which are not ZeroMQ's: conns.c);
  *   2. with --curve, the socket becomes a CURVE server and the ZAP
  *      handler starts (curve.c);
  *   3. every other endpoint, which is then a CURVE one.
@@ -110,6 +111,11 @@ static int is_ipc(const char *url)
 	return strncmp(url, "ipc://", 6) == 0;
 }
 
+static int is_unix(const char *url)
+{
+	return strncmp(url, "unix://", 7) == 0;
+}
+
 int listen_all(void *zctx, void *router, struct conns *cs, size_t max_request,
 	       const struct serve_opts *o, struct listen_urls *u)
 {
@@ -121,19 +127,26 @@ int listen_all(void *zctx, void *router, struct conns *cs, size_t max_request,
 	if (bind_ipc(router, url, u) < 0)
 		return -1;
 	snprintf(url, sizeof url, "%s/coord.unix", o->home);
-	if (conns_listen(cs, url, max_request) < 0)
+	if (conns_listen(cs, url, max_request, 1) < 0)
 		return -1;
 	snprintf(got, sizeof got, "unix://%.4000s", url);
 	add_url(u, got);
-	for (int i = 0; i < o->nbinds; i++)
-		if (is_ipc(o->binds[i]) && bind_ipc(router, o->binds[i], u) < 0)
+	for (int i = 0; i < o->nbinds; i++) {
+		const char *b = o->binds[i];
+		if (is_unix(b)) {
+			if (conns_listen(cs, b + 7, max_request, 0) < 0)
+				return -1;
+			add_url(u, b);
+		} else if (is_ipc(b) && bind_ipc(router, b, u) < 0) {
 			return -1;
+		}
+	}
 	if (o->curve_key &&
 	    curve_server_start(zctx, router, o->curve_key, o->curve_clients) < 0)
 		return -1;
 	for (int i = 0; i < o->nbinds; i++) {
 		const char *b = o->binds[i];
-		if (is_ipc(b))
+		if (is_ipc(b) || is_unix(b))
 			continue;
 		if (strncmp(b, LOCALHOST, strlen(LOCALHOST)) == 0 ? bind_localhost(router, b, u) < 0
 								  : bind_one(router, b, got, sizeof got, u) < 0)

@@ -50,8 +50,8 @@ static const char usage[] =
 	"Options for serve:\n"
 	"      --home DIR             state directory (default: $SPSC_HOME)\n"
 	"      --bind URL             also listen on URL, e.g. tcp://127.0.0.1:7878\n"
-	"                             (repeatable; loopback or ipc://PATH only without\n"
-	"                             --allow-remote or --curve)\n"
+	"                             (repeatable; loopback, ipc://PATH or unix://PATH\n"
+	"                             only without --allow-remote or --curve)\n"
 	"      --allow-remote         allow --bind on any address, unauthenticated\n"
 	"      --curve KEYFILE        CURVE on every address but ipc, with the secret\n"
 	"                             key in KEYFILE (needs --clients)\n"
@@ -151,6 +151,12 @@ static void check_bind(const char *url, const struct serve_opts *o)
 {
 	const char *host = url + 6;
 
+	if (strncmp(url, "unix://", 7) == 0) {
+		if (url[7] != '/')
+			opt_usage_error("--bind: '%s': unix:// takes an absolute path, e.g. unix:///run/spsc/coord.unix",
+					url);
+		return;
+	}
 	if (strncmp(url, "ipc://", 6) == 0) {
 		if (url[6] != '@')
 			return;
@@ -167,7 +173,7 @@ static void check_bind(const char *url, const struct serve_opts *o)
 	if (o->curve_key)
 		return;
 	if (!o->allow_remote && strncmp(url, "tcp://", 6) != 0)
-		opt_usage_error("--bind: '%s': use tcp://127.0.0.1:PORT or ipc://PATH", url);
+		opt_usage_error("--bind: '%s': use tcp://127.0.0.1:PORT, ipc://PATH or unix://PATH", url);
 	if (!o->allow_remote)
 		opt_usage_error("--bind: '%s' is not a loopback address; add --allow-remote to listen on it, or --curve and --clients to require keys",
 				url);
