@@ -188,7 +188,9 @@ static void give_back_cur(struct endpoint *ep)
 	drop_cur(q);
 }
 
-/* The reply to a GET sent ahead, once it is in, goes back whole. */
+/* The reply to a GET sent ahead goes back whole.  Close has waited for
+ * every answer; one that did not come is not waited for again, and its
+ * atoms come back when their leases end. */
 static void give_back_ahead(struct endpoint *ep)
 {
 	struct equeue *q = EQ(ep);
@@ -196,7 +198,7 @@ static void give_back_ahead(struct endpoint *ep)
 	if (!q->ahead)
 		return;
 	q->ahead = 0;
-	if (qlink_get_wait(q->link) < 0)
+	if (qlink_get_poll(q->link) != 1)
 		return;
 	give_back(ep, q->link->rep, 0);
 	qreply_free(q->link->rep);
