@@ -39,6 +39,9 @@ t_unit_test_log_SOURCES = t/unit/test-log.c t/unit/tap.h
 UNIT_TESTS += t/unit/test-proto
 t_unit_test_proto_SOURCES = t/unit/test-proto.c t/unit/tap.h
 
+UNIT_TESTS += t/unit/test-qlink
+t_unit_test_qlink_SOURCES = t/unit/test-qlink.c t/unit/tap.h
+
 # The frame format checked from both sides: atomtool writes and reads frames
 # through libcommon, t/atomread.py through nothing but spsc-atom(5).
 check_PROGRAMS += t/unit/atomtool
