@@ -33,6 +33,9 @@ struct endpoint_opts {
 	int prefetch;		/* atoms per GET; 0 means 1 */
 	int64_t visibility_ns;	/* lease per GET; 0: the queue's setting */
 	int drain;		/* end of input: nothing ready, nothing in flight */
+	int read_ahead;		/* GET the next atoms before these run out: for
+				 * a reader that takes atoms as they come, not
+				 * one that may sit on them (they stay leased) */
 	/* writers to queues: who produces, for completion (spsc(7)) */
 	uint64_t producer;	/* the stage's id, shared by its replicas;
 				 * 0: anonymous, never completes a queue */

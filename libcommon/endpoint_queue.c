@@ -4,10 +4,11 @@
  * Reading GETs up to 'prefetch' atoms at a time (long-polling while the
  * queue is empty) and hands them out one by one; each stays leased until
  * the program ACKs it (done), NACKs it (failed) or its lease runs out.
- * Once half of a GET's atoms are handed out, and the queue said it had
- * more, the next GET goes ahead of need (without waiting in the
- * coordinator), so that its round trip overlaps the work on the rest;
- * a reader that only looks (wait 0) is not held up by its answer.
+ * A reader that takes atoms as they come (endpoint_opts.read_ahead) sends
+ * its next GET once half of a GET's atoms are handed out, if the queue
+ * said it had more, without waiting in the coordinator, so that its round
+ * trip overlaps the work on the rest; a reader that only looks (wait 0)
+ * is not held up by its answer.
  * Atoms fetched but not yet handed out go back (NACK, no delay) when the
  * endpoint closes, and are fetched afresh once half their lease has passed.
  *
@@ -41,9 +42,11 @@ struct equeue {
 	struct qreply *cur;	/* the GET reply whose atoms are handed out */
 	size_t next;		/* its next part to hand out */
 	int have_cur;
-	int64_t fetched;	/* mono ns its GET was sent */
+	int64_t fetched;	/* mono ns its GET was answered, or sent ahead */
+	int fetched_ahead;	/* that GET went ahead */
 	int ahead;		/* a GET sent ahead: its reply lands in link->rep */
 	int64_t ahead_sent;
+	int read_ahead;		/* endpoint_opts */
 	int prefetch;
 	int drain;
 	int64_t vis_ns;
@@ -76,6 +79,7 @@ static int equeue_open(struct endpoint *ep, const char *url,
 	}
 	q->prefetch = o && o->prefetch > 0 ? o->prefetch : 1;
 	q->drain = o ? o->drain : 0;
+	q->read_ahead = o ? o->read_ahead : 0;
 	q->vis_ns = o ? o->visibility_ns : 0;
 	q->link = qlink_open(ep->name, url, ep->err, sizeof ep->err);
 	if (q->link == NULL) {
@@ -268,7 +272,7 @@ static void read_ahead(struct endpoint *ep)
 {
 	struct equeue *q = EQ(ep);
 
-	if (q->ahead || !q->have_cur || stop_requested ||
+	if (!q->read_ahead || q->ahead || !q->have_cur || stop_requested ||
 	    q->next * 2 < q->cur->nparts ||
 	    proto_get(&q->cur->h, "ready", 0) == 0)
 		return;
@@ -288,7 +292,9 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 {
 	struct equeue *q = EQ(ep);
 	struct qreply *rep;
-	int64_t sent = q->ahead ? q->ahead_sent : mono_ns();
+	/* a GET sent ahead was answered at once: its leases began about
+	 * when it was sent; another may have waited in the coordinator */
+	int64_t sent = q->ahead ? q->ahead_sent : 0;
 
 	if (!q->ahead && send_get(ep, wait_ms) < 0)
 		return -1;
@@ -303,8 +309,9 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 	q->link->rep = q->cur;		/* emptied by drop_cur */
 	q->cur = rep;
 	q->have_cur = 1;
+	q->fetched_ahead = sent != 0;
 	q->next = 0;
-	q->fetched = sent;
+	q->fetched = sent ? sent : mono_ns();
 	q->lease_ns = (int64_t)proto_get(&rep->h, "vis", 0) * NS_PER_MS;
 	note_flow(ep, rep);
 	if (rep->nparts > 0)
@@ -354,8 +361,11 @@ static int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 		if (stop_requested)
 			return 0;
 		/* prefetched atoms whose lease is half gone: not worth
-		 * starting on; back with them, and ask again */
-		if (q->have_cur && q->next < rep->nparts && q->next > 0 &&
+		 * starting on; back with them, and ask again.  The first of a
+		 * GET's is started on, unless the GET went ahead and waited
+		 * here that long. */
+		if (q->have_cur && q->next < rep->nparts &&
+		    (q->next > 0 || q->fetched_ahead) && q->lease_ns > 0 &&
 		    mono_ns() - q->fetched > q->lease_ns / 2)
 			give_back_cur(ep);
 		if (q->have_cur && q->next < rep->nparts) {

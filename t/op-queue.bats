@@ -63,6 +63,22 @@ stop_op() {
 	sort -n got | cmp - <(seq 1 50)
 }
 
+@test "op/queue: a per-atom op leases only the atoms its slots start on" {
+	on_nats && skip "spsc-coord's GETs sent ahead"
+	start_backend
+	numbers 100 n
+	background spsc-op -j 2 -i raw -o done --shell -- 'sleep 2; cat'
+	op=$LAST_PID
+	# nothing fetched ahead waits, leased, while the commands run: the
+	# other eight are there for any other consumer
+	wait_for '[ "$(qstat raw inflight)" -eq 2 ]'
+	sleep 0.5
+	[ "$(qstat raw inflight)" -eq 2 ]
+	[ "$(qstat raw ready)" -eq 8 ]
+	stop_op "$op"
+	[ "$(qstat raw acked)" -eq 2 ]
+}
+
 @test "op/queue: a failure is NACKed; max-receives moves it to NAME.dlq; the rest flow on" {
 	start_backend
 	spsc-coord create raw --max-receives 2

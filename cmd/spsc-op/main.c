@@ -280,6 +280,9 @@ static void open_endpoints(struct op *op, const struct args *a)
 	 * command is not idle for a round trip after each round.  (A slow
 	 * stage takes no more, leaving the rest to competing consumers.) */
 	op->epo.prefetch = op->warm ? WARM_PREFETCH_ROUNDS * op->jobs * WARM_DEPTH : op->jobs;
+	/* A per-atom op takes only what its free slots can start: atoms
+	 * fetched ahead would wait, leased, while long commands run. */
+	op->epo.read_ahead = op->warm;
 	if (endpoint_open(&op->in, a->input, 0, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->in.err);
 	op->epo.producer = producer;

@@ -351,6 +351,7 @@ static void open_endpoints(struct stage *st)
 	st->eo_in.limit = st->eo_out.limit = st->eo_side.limit = o->max_atom;
 	st->eo_in.drain = o->drain;
 	st->eo_in.prefetch = PREFETCH;
+	st->eo_in.read_ahead = 1;
 	if (endpoint_open(&st->in, o->input, 0, &st->eo_in) < 0)
 		die(EXIT_FAIL, "%s", st->in.err);
 	if (endpoint_open(&st->out, o->output, 1, &st->eo_out) < 0)

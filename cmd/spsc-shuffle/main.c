@@ -319,6 +319,7 @@ int main(int argc, char **argv)
 	eo.limit = o.max_atom;
 	eo.drain = o.drain;
 	eo.prefetch = PREFETCH;
+	eo.read_ahead = 1;
 	if (shuffle_init(&s, (uint32_t)o.partitions) < 0)
 		die(EXIT_FAIL, "out of memory");
 	/* of the partitions, not the dead letters */

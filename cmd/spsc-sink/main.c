@@ -234,6 +234,7 @@ int main(int argc, char **argv)
 	eo.limit = o.max_atom;
 	eo.drain = o.drain;
 	eo.prefetch = PREFETCH;
+	eo.read_ahead = 1;
 	dop.fsync = o.fsync;
 	dop.journal = o.journal;
 	stats_init(&stats);
