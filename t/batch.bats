@@ -7,31 +7,44 @@
 
 load nats_helpers
 
-# 100 atoms of 1000 events of 100 bytes (100 KB each) into queue raw.
+# fill_raw [EVENTS]: 100 atoms of EVENTS (default 1000) events of 100
+# bytes into queue raw; in.txt holds the events.
 fill_raw() {
-	seq 1 100000 | awk '{ printf "%06d %093d\n", $1, 0 }' >in.txt
-	spsc-source -n 1000 --name fill -o raw in.txt
+	local n=${1:-1000}
+	seq 1 $((100 * n)) | awk '{ printf "%06d %093d\n", $1, 0 }' >in.txt
+	spsc-source -n "$n" --name fill -o raw in.txt
 }
 
-# A sink whose output nobody reads: it blocks writing its first atom,
-# holding the rest of what its GET brought.  SINK_PID, and fd 8 the other
-# end of its output (bats keeps 3 for itself).
+# stuck_sink 'CONDITION': a sink whose output nobody reads: it blocks once
+# its pipe is full, holding the rest of what it fetched, and CONDITION
+# (on LEASED, what it acked or has in flight) holds.  SINK_PID, and fd 8
+# the other end of its output (bats keeps 3 for itself).
 stuck_sink() {
 	mkfifo out.fifo
 	exec 8<>out.fifo
 	spsc-sink -i raw >out.fifo 2>sink.err &
 	SINK_PID=$!
 	BG_PIDS="$BG_PIDS $SINK_PID"
-	# it fetched 32: some acknowledged (what went into its pipe, where a
-	# backend acks at once), the rest in flight
-	wait_for '[ $(( $(qstat raw inflight) + $(qstat raw acked) )) -eq 32 ]'
+	wait_for 'LEASED=$(( $(qstat raw inflight) + $(qstat raw acked) )); '"$1"
+}
+
+# stop_stuck_sink: SIGTERM, and its pipe read into drained.txt until it
+# has exited.
+stop_stuck_sink() {
+	kill -TERM "$SINK_PID"
+	cat <&8 >drained.txt &
+	BG_PIDS="$BG_PIDS $!"
+	wait "$SINK_PID"
+	exec 8<&-
 }
 
 @test "a consumer killed with a full prefetch buffer: its atoms come back after the lease, and appear once" {
 	start_backend
 	spsc-coord create raw --visibility 2s
 	fill_raw
-	stuck_sink
+	# it fetched 32: some acknowledged (what went into its pipe, where a
+	# backend acks at once), the rest in flight
+	stuck_sink '[ "$LEASED" -eq 32 ]'
 	kill -9 "$SINK_PID"
 	written=$(qstat raw acked)
 	[ "$(qstat raw ready)" -eq 68 ]
@@ -48,12 +61,8 @@ stuck_sink() {
 	start_backend
 	spsc-coord create raw --visibility 60s
 	fill_raw
-	stuck_sink
-	kill -TERM "$SINK_PID"
-	cat <&8 >drained.txt &
-	BG_PIDS="$BG_PIDS $!"
-	wait "$SINK_PID"
-	exec 8<&-
+	stuck_sink '[ "$LEASED" -eq 32 ]'
+	stop_stuck_sink
 	# what it wrote (its pipe took a few atoms before it blocked) is
 	# acknowledged; the rest of what it fetched is back, long before the
 	# 60 s leases would have run out
@@ -77,19 +86,9 @@ stuck_sink() {
 	# 100 atoms of 20 KB: the sink's pipe (grown to 1 MiB) takes about 50
 	# before it blocks, so it hands out more than half of a GET's 32 and
 	# sends the next GET ahead, whose atoms then wait in the endpoint
-	seq 1 20000 | awk '{ printf "%06d %093d\n", $1, 0 }' >in.txt
-	spsc-source -n 200 --name fill -o raw in.txt
-	mkfifo out.fifo
-	exec 8<>out.fifo
-	spsc-sink -i raw >out.fifo 2>sink.err &
-	SINK_PID=$!
-	BG_PIDS="$BG_PIDS $SINK_PID"
-	wait_for '[ $(( $(qstat raw inflight) + $(qstat raw acked) )) -gt 32 ]'
-	kill -TERM "$SINK_PID"
-	cat <&8 >drained.txt &
-	BG_PIDS="$BG_PIDS $!"
-	wait "$SINK_PID"
-	exec 8<&-
+	fill_raw 200
+	stuck_sink '[ "$LEASED" -gt 32 ]'
+	stop_stuck_sink
 	# what it wrote is acknowledged; everything else it leased, fetched
 	# ahead or not, is back at once, long before the 60 s leases end
 	acked=$(qstat raw acked)
