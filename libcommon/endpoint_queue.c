@@ -202,7 +202,7 @@ static void give_back_ahead(struct endpoint *ep)
 	if (!q->ahead)
 		return;
 	q->ahead = 0;
-	if (qlink_get_poll(q->link) != 1)
+	if (q->link->get_reqid || !q->link->got)
 		return;
 	give_back(ep, q->link->rep, 0);
 	qreply_free(q->link->rep);
@@ -292,11 +292,9 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 {
 	struct equeue *q = EQ(ep);
 	struct qreply *rep;
-	/* a GET sent ahead was answered at once: its leases began about
-	 * when it was sent; another may have waited in the coordinator */
-	int64_t sent = q->ahead ? q->ahead_sent : 0;
+	int ahead = q->ahead;
 
-	if (!q->ahead && send_get(ep, wait_ms) < 0)
+	if (!ahead && send_get(ep, wait_ms) < 0)
 		return -1;
 	q->ahead = 0;
 	/* about to wait for input: nothing may wait with us */
@@ -309,9 +307,11 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 	q->link->rep = q->cur;		/* emptied by drop_cur */
 	q->cur = rep;
 	q->have_cur = 1;
-	q->fetched_ahead = sent != 0;
 	q->next = 0;
-	q->fetched = sent ? sent : mono_ns();
+	/* a GET sent ahead was answered at once: its leases began about
+	 * when it was sent; another may have waited in the coordinator */
+	q->fetched_ahead = ahead;
+	q->fetched = ahead ? q->ahead_sent : mono_ns();
 	q->lease_ns = (int64_t)proto_get(&rep->h, "vis", 0) * NS_PER_MS;
 	note_flow(ep, rep);
 	if (rep->nparts > 0)

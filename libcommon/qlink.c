@@ -6,7 +6,6 @@
 #include "grow.h"
 #include "log.h"
 #include "qlink.h"
-#include "units.h"
 
 #define FULL_BACKOFF_MAX_MS 2000
 
@@ -396,18 +395,6 @@ int qlink_get_send(struct queue_link *l, struct proto_header *h,
 	return 0;
 }
 
-/* Settles the answers already here: 1 if the GET's reply is among them
- * (or came before), 0 if it is still on its way, -1 if it failed. */
-int qlink_get_poll(struct queue_link *l)
-{
-	while (l->get_reqid && qclient_poll(&l->qc, l->in) == 1)
-		if (settle(l) < 0)
-			return -1;
-	if (l->get_reqid)
-		return 0;
-	return l->got ? 1 : -1;
-}
-
 int qlink_get_wait(struct queue_link *l)
 {
 	while (l->get_reqid)
@@ -429,6 +416,18 @@ static int take_ready(struct queue_link *l)
 	for (size_t i = 0; i < QLINK_PUT_WINDOW; i++)
 		refused |= l->puts[i].refused;
 	return qclient_overdue(&l->qc) || refused ? qlink_quiet(l) : 0;
+}
+
+/* Settles the answers already here, as any look at the link does: 1 if
+ * the GET's reply is among them (or came before), 0 if it is still on its
+ * way, -1 if it or anything else failed. */
+int qlink_get_poll(struct queue_link *l)
+{
+	if (take_ready(l) < 0)
+		return -1;
+	if (l->get_reqid)
+		return 0;
+	return l->got ? 1 : -1;
 }
 
 /* The seq up to which every PUT batch of the process is stored: below

@@ -21,9 +21,15 @@ int unixconn_is_url(const char *url)
 	return strncmp(url, SCHEME, strlen(SCHEME)) == 0;
 }
 
+/* The socket's path in a unix:// URL. */
+const char *unixconn_path(const char *url)
+{
+	return url + strlen(SCHEME);
+}
+
 int unixconn_open(struct unixconn *u, const char *url, char *err, size_t errlen)
 {
-	const char *path = url + strlen(SCHEME);
+	const char *path = unixconn_path(url);
 
 	memset(u, 0, sizeof *u);
 	u->fd = -1;

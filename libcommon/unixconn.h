@@ -23,6 +23,7 @@ struct unixconn {
 };
 
 int unixconn_is_url(const char *url);
+const char *unixconn_path(const char *url);
 int unixconn_open(struct unixconn *u, const char *url, char *err, size_t errlen);
 void unixconn_close(struct unixconn *u);
 int unixconn_connect(struct unixconn *u);

@@ -24,6 +24,7 @@
 #include "curve.h"
 #include "listen.h"
 #include "log.h"
+#include "unixconn.h"
 
 #define LOCALHOST "tcp://localhost:"
 
@@ -111,11 +112,6 @@ static int is_ipc(const char *url)
 	return strncmp(url, "ipc://", 6) == 0;
 }
 
-static int is_unix(const char *url)
-{
-	return strncmp(url, "unix://", 7) == 0;
-}
-
 int listen_all(void *zctx, void *router, struct conns *cs, size_t max_request,
 	       const struct serve_opts *o, struct listen_urls *u)
 {
@@ -133,8 +129,8 @@ int listen_all(void *zctx, void *router, struct conns *cs, size_t max_request,
 	add_url(u, got);
 	for (int i = 0; i < o->nbinds; i++) {
 		const char *b = o->binds[i];
-		if (is_unix(b)) {
-			if (conns_listen(cs, b + 7, max_request, 0) < 0)
+		if (unixconn_is_url(b)) {
+			if (conns_listen(cs, unixconn_path(b), max_request, 0) < 0)
 				return -1;
 			add_url(u, b);
 		} else if (is_ipc(b) && bind_ipc(router, b, u) < 0) {
@@ -146,7 +142,7 @@ int listen_all(void *zctx, void *router, struct conns *cs, size_t max_request,
 		return -1;
 	for (int i = 0; i < o->nbinds; i++) {
 		const char *b = o->binds[i];
-		if (is_ipc(b) || is_unix(b))
+		if (is_ipc(b) || unixconn_is_url(b))
 			continue;
 		if (strncmp(b, LOCALHOST, strlen(LOCALHOST)) == 0 ? bind_localhost(router, b, u) < 0
 								  : bind_one(router, b, got, sizeof got, u) < 0)

@@ -24,6 +24,7 @@
 #include "home.h"
 #include "log.h"
 #include "opt.h"
+#include "unixconn.h"
 #include "units.h"
 
 static const char usage[] =
@@ -151,8 +152,8 @@ static void check_bind(const char *url, const struct serve_opts *o)
 {
 	const char *host = url + 6;
 
-	if (strncmp(url, "unix://", 7) == 0) {
-		if (url[7] != '/')
+	if (unixconn_is_url(url)) {
+		if (unixconn_path(url)[0] != '/')
 			opt_usage_error("--bind: '%s': unix:// takes an absolute path, e.g. unix:///run/spsc/coord.unix",
 					url);
 		return;
