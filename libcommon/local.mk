@@ -30,6 +30,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/opt.c libcommon/opt.h \
 	libcommon/partition.c libcommon/partition.h \
 	libcommon/plan.c libcommon/plan.h \
+	libcommon/prog.c libcommon/prog.h \
 	libcommon/proto.c libcommon/proto.h \
 	libcommon/qbackend.h \
 	libcommon/qclient.c libcommon/qclient.h \

@@ -24,6 +24,7 @@
 #include "atomid.h"
 #include "crc32c.h"
 #include "harness.h"
+#include "prog.h"
 #include "proto.h"
 #include "qclient.h"
 #include "units.h"
@@ -93,6 +94,9 @@ static void *spsc_open(const struct qb_conf *conf, int consumer)
 	if (c == NULL)
 		return NULL;
 	c->conf = conf;
+	/* The heap as every spsc program keeps it (prog_init); the other
+	 * drivers' libraries run with glibc's defaults, as they would. */
+	prog_keep_heap();
 	atom_codec_init(&c->codec, 0, ATOM_DEFAULT_LIMIT);
 	if (consumer < 0)
 		c->parts = calloc((size_t)conf->window * (size_t)conf->batch,

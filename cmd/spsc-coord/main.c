@@ -23,6 +23,7 @@
 #include "fdio.h"
 #include "home.h"
 #include "log.h"
+#include "prog.h"
 #include "opt.h"
 #include "unixconn.h"
 #include "units.h"
@@ -311,8 +312,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int ch, base;
 
-	log_init(argv[0]);
-	fd_ignore_sigpipe();
+	prog_init(argv[0]);
 	env_defaults(&c.serve.defaults);
 	while ((ch = getopt_long(argc, argv, "+c:", longopts, NULL)) != -1) {
 		if (ch == '?')

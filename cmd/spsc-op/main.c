@@ -13,6 +13,7 @@
 #include "fdio.h"
 #include "hash.h"
 #include "log.h"
+#include "prog.h"
 #include "op.h"
 #include "opt.h"
 #include "plan.h"
@@ -325,8 +326,7 @@ int main(int argc, char **argv)
 	struct args a;
 	int status;
 
-	log_init(argv[0]);
-	fd_ignore_sigpipe();
+	prog_init(argv[0]);
 	defaults(&op, &a);
 	parse_options(argc, argv, &op, &a);
 	setup_command(&op, &a, argc - optind, argv + optind);

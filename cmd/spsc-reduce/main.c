@@ -20,6 +20,7 @@
 #include "fdio.h"
 #include "home.h"
 #include "log.h"
+#include "prog.h"
 #include "opt.h"
 #include "plan.h"
 #include "reduce.h"
@@ -466,8 +467,7 @@ int main(int argc, char **argv)
 	static struct stage st;
 	int status;
 
-	log_init(argv[0]);
-	fd_ignore_sigpipe();
+	prog_init(argv[0]);
 	parse_options(argc, argv, &st.o);
 	setup_reduce(&st);
 	if (stop_on_signals() < 0)

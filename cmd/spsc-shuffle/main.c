@@ -12,6 +12,7 @@
 #include "atomid.h"
 #include "fdio.h"
 #include "log.h"
+#include "prog.h"
 #include "opt.h"
 #include "partition.h"
 #include "plan.h"
@@ -303,8 +304,7 @@ int main(int argc, char **argv)
 	uint64_t producer;
 	int status;
 
-	log_init(argv[0]);
-	fd_ignore_sigpipe();
+	prog_init(argv[0]);
 	parse_options(argc, argv, &o);
 	check_output(o.output);
 	s.mode = o.mode;

@@ -15,6 +15,7 @@
 #include "endpoint.h"
 #include "fdio.h"
 #include "log.h"
+#include "prog.h"
 #include "opt.h"
 #include "plan.h"
 #include "stats.h"
@@ -227,8 +228,7 @@ int main(int argc, char **argv)
 	struct options o;
 	int status;
 
-	log_init(argv[0]);
-	fd_ignore_sigpipe();
+	prog_init(argv[0]);
 	ignore_file_size_signal();
 	parse_options(argc, argv, &o);
 	eo.limit = o.max_atom;

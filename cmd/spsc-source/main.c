@@ -19,6 +19,7 @@
 #include "endpoint.h"
 #include "fdio.h"
 #include "log.h"
+#include "prog.h"
 #include "manifest.h"
 #include "opt.h"
 #include "plan.h"
@@ -327,8 +328,7 @@ int main(int argc, char **argv)
 	struct source src;
 	int first, ninputs;
 
-	log_init(argv[0]);
-	fd_ignore_sigpipe();
+	prog_init(argv[0]);
 	first = parse_options(&cfg, argc, argv);
 	ninputs = argc - first;
 	check_modes(&cfg, argv + first, ninputs);

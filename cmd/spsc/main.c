@@ -14,6 +14,7 @@
 #include "fdio.h"
 #include "graph.h"
 #include "log.h"
+#include "prog.h"
 #include "opt.h"
 #include "spsc.h"
 
@@ -182,8 +183,7 @@ int main(int argc, char **argv)
 	struct spsc_opts o = { .stop_timeout = 30 * 1000000000LL };
 	const char *cmd;
 
-	log_init(argv[0]);
-	fd_ignore_sigpipe();
+	prog_init(argv[0]);
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
 		opt_help(usage);
 	if (argc > 1 && strcmp(argv[1], "--version") == 0)
