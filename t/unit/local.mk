@@ -42,6 +42,9 @@ t_unit_test_proto_SOURCES = t/unit/test-proto.c t/unit/tap.h
 UNIT_TESTS += t/unit/test-qlink
 t_unit_test_qlink_SOURCES = t/unit/test-qlink.c t/unit/tap.h
 
+UNIT_TESTS += t/unit/test-prog
+t_unit_test_prog_SOURCES = t/unit/test-prog.c t/unit/tap.h
+
 # The frame format checked from both sides: atomtool writes and reads frames
 # through libcommon, t/atomread.py through nothing but spsc-atom(5).
 check_PROGRAMS += t/unit/atomtool
