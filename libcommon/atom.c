@@ -160,7 +160,7 @@ int atom_encode(struct atom_codec *c, const struct atom *a,
 	hdr[4] = hlen == ATOM_HEADER_LEN ? 1 : 2;
 	hdr[5] = (uint8_t)codec;
 	le_put16(hdr + 6, (uint16_t)hlen);
-	memcpy(hdr + 8, a->id.b, 16);
+	memcpy(hdr + ATOM_HEADER_ID, a->id.b, 16);
 	le_put64(hdr + 24, (uint64_t)a->created_ns);
 	le_put32(hdr + 32, a->events);
 	le_put32(hdr + 36, a->attempt);

@@ -43,6 +43,7 @@
 #define ATOM_HEADER_V2_LEN 88
 #define ATOM_HEADER_BUF ATOM_HEADER_V2_LEN	/* room for what we write */
 #define ATOM_HEADER_MAX 4096
+#define ATOM_HEADER_ID 8	/* where a frame's 16-byte id lies */
 #define ATOM_DEFAULT_LIMIT ((size_t)64 << 20)
 #define ATOM_LIMIT_MAX ((size_t)1 << 31)
 

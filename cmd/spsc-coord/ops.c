@@ -408,6 +408,17 @@ void waiters_deleted(struct coord *c, const char *name)
 	}
 }
 
+/* Each frame's map slot, on its way into the cache (queue_prefetch).  A
+ * frame too short to hold an id is refused later; its bytes, whatever
+ * they are, only pick a slot to load here. */
+static void prefetch_frames(const struct request *r, const struct queue *q)
+{
+	for (size_t i = 0; q && i < r->nbody; i++)
+		if (zmq_msg_size(&r->body[i]) >= ATOM_HEADER_ID + sizeof(struct atom_id))
+			queue_prefetch(q, (const struct atom_id *)((const uint8_t *)zmq_msg_data(&r->body[i]) +
+								   ATOM_HEADER_ID));
+}
+
 /* q NULL: a queue not made yet, where every frame is fresh. */
 static int check_frames(struct request *r, struct queue *q, uint64_t *fresh,
 			uint64_t *bytes)
@@ -416,6 +427,7 @@ static int check_frames(struct request *r, struct queue *q, uint64_t *fresh,
 	struct atom a;
 
 	*fresh = *bytes = 0;
+	prefetch_frames(r, q);
 	for (size_t i = 0; i < r->nbody; i++) {
 		const uint8_t *p = zmq_msg_data(&r->body[i]);
 		size_t len = zmq_msg_size(&r->body[i]);
@@ -542,6 +554,18 @@ static struct entry *receipt_at(struct request *r, struct queue *q, int i,
 	return queue_find(q, &rc->id);
 }
 
+/* Each receipt's map slot, on its way into the cache (queue_prefetch). */
+static void prefetch_receipts(const struct request *r, const struct queue *q, int n)
+{
+	const uint8_t *p = zmq_msg_data(&r->body[0]);
+
+	for (int i = 0; i < n; i++) {
+		struct receipt rc;
+		receipt_decode(p + (size_t)i * RECEIPT_WIRE, &rc);
+		queue_prefetch(q, &rc.id);
+	}
+}
+
 /* Any delivery's receipt may ACK: the work was done, whoever did it. */
 static void op_ack(struct request *r)
 {
@@ -552,6 +576,7 @@ static void op_ack(struct request *r)
 
 	if (n < 0)
 		return;
+	prefetch_receipts(r, q, n);
 	for (int i = 0; i < n; i++) {
 		struct receipt rc;
 		struct entry *e = receipt_at(r, q, i, &rc);

@@ -86,6 +86,7 @@ struct queue {
 struct queue *queue_new(const char *name, const struct queue_conf *conf);
 void queue_free(struct queue *q);
 struct entry *queue_find(struct queue *q, const struct atom_id *id);
+void queue_prefetch(const struct queue *q, const struct atom_id *id);
 struct entry *queue_put(struct queue *q, const struct atom_id *id,
 			const struct record_pos *pos, uint32_t len,
 			uint32_t events, int64_t put_wall, int64_t tmin);
