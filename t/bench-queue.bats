@@ -65,6 +65,9 @@ load helpers
 	echo "$output" | grep -Eq '^  events/s, 1000-event atoms( +[0-9]+){2,4} +[0-9]+\.[0-9]{2}$'
 	echo "$output" | grep -Eq '^    2000 events/s offered( +[0-9]+\.[0-9]{2} / [0-9]+\.[0-9]{2}){2,4}$'
 	[[ $output == *"  spsc-op -q --warm -i q1 -o q2 -- cat &"* ]]
+	# a latency run's input waits for the programs to start
+	[[ $output == *"# for latency: { sleep 0.5; cat DATA; } | spsc-source --no-progress --rate RATE -n 100 -l 0 -o q1 - &"* ]]
+	[[ $output == *"the input held back 0.5 s so that the programs have started;"* ]]
 	[[ $output == *"  spsc-source --no-progress -n 1000 DATA | spsc-op -q --warm -- cat | spsc-sink --stats=json >/dev/null"* ]]
 	[[ $output != *"raw PUT"* ]]
 	[ -z "$(ls -A "$TMP")" ]
