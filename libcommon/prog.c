@@ -7,13 +7,16 @@
 /*
  * Atoms come and go in blocks of 100 KB and more: a message's parts are
  * allocated when it is read and freed once it is handled.  glibc, left
- * alone, gives the top of its heap back to the kernel whenever 128 KiB
- * of it is free, and serves every block over 128 KiB with a fresh mmap,
- * so each such message faults its pages in again and zeroes them.  With
- * 1000-event atoms that was two thirds of a queue client's CPU
- * (bench/queue, raw 1000-event atoms: 1.2 s against 0.37 s).  So the
- * heap keeps up to HEAP_KEEP free bytes, and serves blocks up to
- * MMAP_ABOVE itself; bigger atoms are rare enough to map.
+ * alone, gives the top of its heap back to the kernel whenever more than
+ * 128 KiB of it is free, so each message of such atoms faults its pages
+ * in again and zeroes them.  (glibc raises that bound itself only after
+ * freeing a block it had mapped, and blocks under 128 KiB never are.)
+ * With 1000-event atoms that was two thirds of a queue client's CPU
+ * (bench/queue, raw 1000-event atoms: 1.2 s against 0.37 s).  So the heap
+ * keeps up to HEAP_KEEP free bytes.  Setting that stops glibc's own
+ * adjustment of the mmap bound too, which would leave every block over
+ * 128 KiB mapped afresh each time: blocks up to MMAP_ABOVE come from the
+ * heap; bigger atoms are rare enough to map.
  */
 #define HEAP_KEEP (64 << 20)
 #define MMAP_ABOVE (16 << 20)
