@@ -21,11 +21,11 @@
 #define HEAP_KEEP (64 << 20)
 #define MMAP_ABOVE (16 << 20)
 
+/* A refusal leaves glibc's defaults: slower, never wrong. */
 void prog_keep_heap(void)
 {
-	if (mallopt(M_TRIM_THRESHOLD, HEAP_KEEP) != 1 ||
-	    mallopt(M_MMAP_THRESHOLD, MMAP_ABOVE) != 1)
-		log_debug("mallopt refused: the heap is tuned as glibc likes");
+	(void)mallopt(M_TRIM_THRESHOLD, HEAP_KEEP);
+	(void)mallopt(M_MMAP_THRESHOLD, MMAP_ABOVE);
 }
 
 /* The log's name, SIGPIPE ignored (a closed pipe is EPIPE, handled where

@@ -20,11 +20,10 @@
 #include "coord.h"
 #include "curve.h"
 #include "fsck.h"
-#include "fdio.h"
 #include "home.h"
 #include "log.h"
-#include "prog.h"
 #include "opt.h"
+#include "prog.h"
 #include "unixconn.h"
 #include "units.h"
 

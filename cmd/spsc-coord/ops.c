@@ -413,10 +413,11 @@ void waiters_deleted(struct coord *c, const char *name)
  * they are, only pick a slot to load here. */
 static void prefetch_frames(const struct request *r, const struct queue *q)
 {
-	for (size_t i = 0; q && i < r->nbody; i++)
+	for (size_t i = 0; q && i < r->nbody; i++) {
+		const uint8_t *p = zmq_msg_data(&r->body[i]);
 		if (zmq_msg_size(&r->body[i]) >= ATOM_HEADER_ID + sizeof(struct atom_id))
-			queue_prefetch(q, (const struct atom_id *)((const uint8_t *)zmq_msg_data(&r->body[i]) +
-								   ATOM_HEADER_ID));
+			queue_prefetch(q, (const struct atom_id *)(p + ATOM_HEADER_ID));
+	}
 }
 
 /* q NULL: a queue not made yet, where every frame is fresh. */

@@ -10,13 +10,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "fdio.h"
 #include "hash.h"
 #include "log.h"
-#include "prog.h"
 #include "op.h"
 #include "opt.h"
 #include "plan.h"
+#include "prog.h"
 #include "stop.h"
 #include "units.h"
 

@@ -10,12 +10,11 @@
 #include <string.h>
 
 #include "atomid.h"
-#include "fdio.h"
 #include "log.h"
-#include "prog.h"
 #include "opt.h"
 #include "partition.h"
 #include "plan.h"
+#include "prog.h"
 #include "shuffle.h"
 #include "stop.h"
 

@@ -13,11 +13,10 @@
 
 #include "dest.h"
 #include "endpoint.h"
-#include "fdio.h"
 #include "log.h"
-#include "prog.h"
 #include "opt.h"
 #include "plan.h"
+#include "prog.h"
 #include "stats.h"
 #include "stop.h"
 

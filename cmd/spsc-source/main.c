@@ -17,12 +17,11 @@
 
 #include "atom.h"
 #include "endpoint.h"
-#include "fdio.h"
 #include "log.h"
-#include "prog.h"
 #include "manifest.h"
 #include "opt.h"
 #include "plan.h"
+#include "prog.h"
 #include "source.h"
 #include "units.h"
 

@@ -11,11 +11,10 @@
 
 #include "check.h"
 #include "dag.h"
-#include "fdio.h"
 #include "graph.h"
 #include "log.h"
-#include "prog.h"
 #include "opt.h"
+#include "prog.h"
 #include "spsc.h"
 
 static const char usage[] =
