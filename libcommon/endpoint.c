@@ -80,6 +80,8 @@ static int open_queue(struct endpoint *ep, const char *spec,
  * and NATS's acks for its PUTs. */
 static const struct queue_backend *const backends[] = { &queue_coord, &queue_nats };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
+/* which backends the last endpoints_progress left something on its way */
+static int progressing[NBACKENDS];
 
 /* nats://... is NATS JetStream; anything else is spsc-coord's, which says
  * what is wrong with a URL it cannot use. */
@@ -272,9 +274,36 @@ int endpoints_progress(char *err, size_t errlen)
 		int p = backends[i]->progress_all(err, errlen);
 		if (p < 0)
 			return -1;
+		progressing[i] = p;
 		pending |= p;
 	}
 	return pending;
+}
+
+/*
+ * After endpoints_progress said 1: the fds to add to the program's own
+ * poll(), readable when an answer it waits for may have come, so that it
+ * need not look every millisecond.  *now is set if one is here already
+ * (poll without waiting).  The count put in p (at most max), or -1 if
+ * something on its way cannot be waited for by fd: then the program
+ * calls endpoints_progress again within a millisecond or so.
+ */
+int endpoints_pollfds(struct pollfd *p, size_t max, int *now)
+{
+	size_t n = 0;
+
+	*now = 0;
+	for (size_t i = 0; i < NBACKENDS; i++) {
+		int here = 0, k;
+		if (!progressing[i])
+			continue;
+		if (backends[i]->pollfds_all == NULL ||
+		    (k = backends[i]->pollfds_all(p + n, max - n, &here)) < 0)
+			return -1;
+		n += (size_t)k;
+		*now |= here;
+	}
+	return (int)n;
 }
 
 int endpoint_fd(const struct endpoint *ep)
@@ -282,11 +311,16 @@ int endpoint_fd(const struct endpoint *ep)
 	return ep->fd;
 }
 
-/* True when a read can make progress without waiting on the fd. */
+/* True when a read can make progress without waiting: bytes buffered from
+ * a pipe or a file; a queue's atoms fetched and not handed out, or the
+ * answer to a GET that went ahead. */
 int endpoint_pending(const struct endpoint *ep)
 {
-	return !ep->writing && ep->kind != ENDPOINT_QUEUE &&
-	       atom_reader_buffered(&ep->rd) > 0;
+	if (ep->writing)
+		return 0;
+	if (ep->kind == ENDPOINT_QUEUE)
+		return ep->qb->pending ? ep->qb->pending(ep) : 0;
+	return atom_reader_buffered(&ep->rd) > 0;
 }
 
 int endpoint_is_queue(const struct endpoint *ep)

@@ -22,6 +22,7 @@
 #include "qname.h"
 
 struct queue_backend;
+struct pollfd;
 
 enum endpoint_kind { ENDPOINT_STDIO, ENDPOINT_PATH, ENDPOINT_QUEUE };
 
@@ -36,6 +37,10 @@ struct endpoint_opts {
 	int read_ahead;		/* GET the next atoms before these run out: for
 				 * a reader that takes atoms as they come, not
 				 * one that may sit on them (they stay leased) */
+	int64_t look_wait_ns;	/* a read that only looks (wait 0) and finds
+				 * nothing leaves a GET waiting this long in
+				 * the coordinator, taken by a later look: for
+				 * a reader that polls endpoints_pollfds */
 	/* writers to queues: who produces, for completion (spsc(7)) */
 	uint64_t producer;	/* the stage's id, shared by its replicas;
 				 * 0: anonymous, never completes a queue */
@@ -83,6 +88,7 @@ int64_t endpoint_lease_ns(const struct endpoint *ep);
 int endpoint_sync(struct endpoint *ep);
 int endpoints_flush(char *err, size_t errlen);
 int endpoints_progress(char *err, size_t errlen);
+int endpoints_pollfds(struct pollfd *p, size_t max, int *now);
 int endpoint_finish(struct endpoint *ep);
 int64_t endpoint_watermark(const struct endpoint *ep);
 int endpoint_input_closed(const struct endpoint *ep);

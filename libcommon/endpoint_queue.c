@@ -8,7 +8,13 @@
  * its next GET once half of a GET's atoms are handed out, if the queue
  * said it had more, without waiting in the coordinator, so that its round
  * trip overlaps the work on the rest; a reader that only looks (wait 0)
- * is not held up by its answer.
+ * is not held up by its answer.  A reader that looks while it polls
+ * other things (endpoint_opts.look_wait_ns: spsc-op, between its
+ * children's output) has each look that finds nothing leave a GET
+ * waiting in the coordinator: the atom that arrives is sent at once,
+ * endpoints_pollfds wakes the reader, and its next look takes it.  So an
+ * atom never waits for the reader's next look; and close waits for the
+ * GET's answer (look_wait_ns at most) and gives its atoms back.
  * Atoms fetched but not yet handed out go back (NACK, no delay) when the
  * endpoint closes, and are fetched afresh once half their lease has passed.
  *
@@ -47,6 +53,7 @@ struct equeue {
 	int ahead;		/* a GET sent ahead: its reply lands in link->rep */
 	int64_t ahead_sent;
 	int read_ahead;		/* endpoint_opts */
+	int64_t look_wait_ms;	/* endpoint_opts.look_wait_ns */
 	int prefetch;
 	int drain;
 	int64_t vis_ns;
@@ -80,6 +87,7 @@ static int equeue_open(struct endpoint *ep, const char *url,
 	q->prefetch = o && o->prefetch > 0 ? o->prefetch : 1;
 	q->drain = o ? o->drain : 0;
 	q->read_ahead = o ? o->read_ahead : 0;
+	q->look_wait_ms = o ? o->look_wait_ns / NS_PER_MS : 0;
 	q->vis_ns = o ? o->visibility_ns : 0;
 	q->link = qlink_open(ep->name, url, ep->err, sizeof ep->err);
 	if (q->link == NULL) {
@@ -262,11 +270,22 @@ static int send_get(struct endpoint *ep, int64_t wait_ms)
 	return qlink_get_send(q->link, &h, wait_ms * NS_PER_MS) < 0 ? failed(ep) : 0;
 }
 
+/* A GET whose reply is read when it is needed, or looked for. */
+static int send_ahead(struct endpoint *ep, int64_t wait_ms)
+{
+	struct equeue *q = EQ(ep);
+
+	q->ahead_sent = mono_ns();
+	if (send_get(ep, wait_ms) < 0)
+		return -1;
+	q->ahead = 1;
+	return 0;
+}
+
 /*
  * Half of what the last GET brought is handed out and the queue had more:
- * the next GET goes now, not waiting in the coordinator, and its reply is
- * read when it is needed (or looked for, by a reader that only looks).
- * A GET that cannot go now is simply not sent ahead.
+ * the next GET goes now, not waiting in the coordinator.  A GET that
+ * cannot go now is simply not sent ahead.
  */
 static void read_ahead(struct endpoint *ep)
 {
@@ -276,9 +295,7 @@ static void read_ahead(struct endpoint *ep)
 	    q->next * 2 < q->cur->nparts ||
 	    proto_get(&q->cur->h, "ready", 0) == 0)
 		return;
-	q->ahead_sent = mono_ns();
-	if (send_get(ep, 0) == 0)
-		q->ahead = 1;
+	(void)send_ahead(ep, 0);
 }
 
 /*
@@ -386,6 +403,10 @@ static int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 			if (in == 0)
 				return ENDPOINT_AGAIN;
 		}
+		/* nor, if it may, for a new one: that waits in the
+		 * coordinator, and its answer wakes the reader's poll */
+		if (!q->ahead && wait_ns == 0 && q->look_wait_ms > 0)
+			return send_ahead(ep, q->look_wait_ms) < 0 ? -1 : ENDPOINT_AGAIN;
 		int64_t left = until - mono_ns();
 		int64_t ms = left <= 0 ? 0 : left / NS_PER_MS;
 		int rc = fetch(ep, ms > LONG_POLL_MS ? LONG_POLL_MS : ms);
@@ -476,6 +497,16 @@ static int equeue_finish(struct endpoint *ep)
 	return q->link->producer ? producer_call(ep, 1) : 0;
 }
 
+/* Atoms to hand out without waiting: fetched, or the GET ahead answered. */
+static int equeue_pending(const struct endpoint *ep)
+{
+	struct equeue *q = EQ(ep);
+
+	if (q->have_cur && q->next < q->cur->nparts)
+		return 1;
+	return q->ahead && qlink_get_poll(q->link) != 0;	/* -1: the read says why */
+}
+
 static int64_t equeue_lease_ns(const struct endpoint *ep)
 {
 	return EQ(ep) ? EQ(ep)->lease_ns : 0;
@@ -497,4 +528,6 @@ const struct queue_backend queue_coord = {
 	.close = equeue_close,
 	.flush_all = equeue_flush_all,
 	.progress_all = equeue_progress_all,
+	.pollfds_all = qlink_pollfds_all,
+	.pending = equeue_pending,
 };

@@ -19,6 +19,8 @@
 
 #include "endpoint.h"
 
+struct pollfd;
+
 struct queue_backend {
 	int (*open)(struct endpoint *ep, const char *url,
 		    const struct endpoint_opts *o);
@@ -34,6 +36,9 @@ struct queue_backend {
 	 * endpoints_progress */
 	int (*flush_all)(char *err, size_t errlen);
 	int (*progress_all)(char *err, size_t errlen);
+	/* optional: endpoints_pollfds, and endpoint_pending for a reader */
+	int (*pollfds_all)(struct pollfd *p, size_t max, int *now);
+	int (*pending)(const struct endpoint *ep);
 };
 
 extern const struct queue_backend queue_coord;

@@ -405,6 +405,34 @@ int qclient_poll(struct qclient *qc, struct qreply *rep)
 	return 0;
 }
 
+/*
+ * For a caller that waits in its own poll() on other things too: the fd
+ * that turns readable when a reply may have come.  *now is set when one
+ * can be read at once, without waiting (poll() would not say so: a
+ * ZeroMQ socket's fd only signals news, and a stream's reply may be in
+ * our buffer already).  -1: no fd to wait on (the connection is being
+ * made again); look again soon instead.
+ */
+int qclient_fd(struct qclient *qc, int *now)
+{
+	int fd = -1, events = 0;
+	size_t len = sizeof fd;
+
+	*now = 0;
+	if (qc->ux) {
+		*now = msgwire_buffered(&qc->ux->in);
+		return qc->ux->fd;
+	}
+	if (zmq_getsockopt(qc->sock, ZMQ_FD, &fd, &len) < 0)
+		return -1;
+	len = sizeof events;
+	/* ZMQ_EVENTS also rearms the fd: asked last, just before the wait */
+	if (zmq_getsockopt(qc->sock, ZMQ_EVENTS, &events, &len) < 0)
+		return -1;
+	*now = (events & ZMQ_POLLIN) != 0;
+	return fd;
+}
+
 /* Has a request gone unanswered for longer than it should? */
 int qclient_overdue(const struct qclient *qc)
 {

@@ -87,6 +87,7 @@ int qclient_send(struct qclient *qc, struct proto_header *req,
 int qclient_recv(struct qclient *qc, struct qreply *rep);
 int qclient_poll(struct qclient *qc, struct qreply *rep);
 int qclient_overdue(const struct qclient *qc);
+int qclient_fd(struct qclient *qc, int *now);
 void qreply_free(struct qreply *rep);
 const char *qreply_message(const struct qreply *rep, char *buf, size_t len);
 

@@ -1,3 +1,4 @@
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,4 +501,27 @@ int qlink_progress_all(char *err, size_t errlen)
 fail:
 	snprintf(err, errlen, "%s", l->err);
 	return -1;
+}
+
+/*
+ * After qlink_progress_all said 1: where to wait for what is on its way,
+ * one fd per link with requests unanswered, into p (at most max).  *now
+ * is set if an answer is here already.  The count, or -1 if some answer
+ * has no fd to wait on: the caller looks again within a millisecond.
+ */
+int qlink_pollfds_all(struct pollfd *p, size_t max, int *now)
+{
+	size_t n = 0;
+
+	*now = 0;
+	for (struct queue_link *l = open_links; l; l = l->next_open) {
+		int here = 0, fd;
+		if (l->qc.nsent == 0)
+			continue;
+		if (n == max || (fd = qclient_fd(&l->qc, &here)) < 0)
+			return -1;
+		*now |= here;
+		p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+	return (int)n;
 }

@@ -37,6 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pollfd;
+
 #include "proto.h"
 #include "qclient.h"
 
@@ -104,5 +106,6 @@ int qlink_quiet(struct queue_link *l);
 int qlink_flush_all(char *err, size_t errlen);
 void qlink_before_acks(int (*fn)(char *err, size_t errlen));
 int qlink_progress_all(char *err, size_t errlen);
+int qlink_pollfds_all(struct pollfd *p, size_t max, int *now);
 
 #endif

@@ -125,3 +125,27 @@ stop_op() {
 	spsc-sink -i done --drain | sort -n > got
 	seq 1 30 | cmp - got
 }
+
+@test "op/queue: an atom that comes while another is worked on is taken at once; a clean stop leaves no GET waiting" {
+	on_nats && skip "spsc-coord's GETs that wait between looks"
+	start_backend
+	spsc-coord create raw --visibility 60s
+	echo slow | spsc-source --name a -o raw
+	background spsc-op -j 2 -i raw -o done --shell -- \
+		'read -r x; [ "$x" = slow ] && sleep 3; echo "$x"'
+	op=$LAST_PID
+	wait_for '[ "$(qstat raw inflight)" -eq 1 ]'
+	# the free slot's look left a GET waiting in the coordinator: the
+	# next atom goes straight to it, while the first still runs
+	echo fast | spsc-source --name b -o raw
+	wait_for '[ "$(qstat done ready)" -eq 1 ]'
+	[ "$(qstat raw inflight)" -eq 1 ]
+	stop_op "$op"
+	[ "$(qstat raw acked)" -eq 2 ]
+	# the stop waited for its last GET's answer: nothing is leased to a
+	# reader that has gone
+	echo late | spsc-source --name c -o raw
+	[ "$(qstat raw ready)" -eq 1 ]
+	[ "$(qstat raw inflight)" -eq 0 ]
+	[ "$(spsc-sink -i done --drain | tr '\n' ' ')" = "fast slow " ]
+}

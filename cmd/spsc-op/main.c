@@ -283,6 +283,7 @@ static void open_endpoints(struct op *op, const struct args *a)
 	/* A per-atom op takes only what its free slots can start: atoms
 	 * fetched ahead would wait, leased, while long commands run. */
 	op->epo.read_ahead = op->warm;
+	op->epo.look_wait_ns = OP_LOOK_WAIT_NS;
 	if (endpoint_open(&op->in, a->input, 0, &op->epo) < 0)
 		die(EXIT_FAIL, "%s", op->in.err);
 	op->epo.producer = producer;

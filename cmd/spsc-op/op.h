@@ -25,6 +25,9 @@
  * it never waits for us between atoms. */
 #define WARM_DEPTH 2
 #define WARM_PREFETCH_ROUNDS 4
+/* With atoms in hand, a look at the input queue that finds nothing leaves
+ * a GET waiting this long (run.c); a clean stop waits for it at most. */
+#define OP_LOOK_WAIT_NS (100 * NS_PER_MS)
 #define MARKER_PREFIX "#spsc-end-"
 #define MARKER_MAX 64
 #define STDERR_LINE_MAX 4096

@@ -23,15 +23,21 @@
 /*
  * With no atom in hand, a GET on an empty queue waits in the coordinator,
  * which answers the moment an atom arrives (idle warm children need no
- * care).  With atoms in hand a GET must not wait: their children's output
- * would wait with it, and each hop through a queue would cost the GET's
- * wait in latency.  Then the GET only looks (wait 0), and the loop polls
- * the children, looking at the queue again every QUEUE_RECHECK_NS.
+ * care).  With atoms in hand the loop must not wait in a GET: their
+ * children's output would wait with it.  Then it only looks: a look that
+ * finds nothing leaves a GET waiting in the coordinator (OP_LOOK_WAIT_NS,
+ * main.c), whose answer wakes the poll below with the rest of the
+ * coordinator's answers (endpoints_pollfds), so an atom that arrives
+ * while others are worked on waits for nothing.  Looks go at most every
+ * QUEUE_RECHECK_NS, unless an answer is in.
  */
 #define QUEUE_LONG_POLL_NS (1000 * NS_PER_MS)
 #define QUEUE_RECHECK_NS (1 * NS_PER_MS)
-/* How soon to look again at the coordinator's answers still to come. */
+/* How soon to look again at answers still to come that have no fd to
+ * wait on (NATS) */
 #define QUEUE_SETTLE_MS 1
+/* the coordinator's connections in the poll: one per queue endpoint */
+#define QUEUE_POLLFDS 8
 
 static volatile sig_atomic_t got_signal;
 
@@ -160,7 +166,7 @@ static int take_input(struct op *op, int64_t now, const sigset_t *while_waiting)
 		return 1;
 	}
 	/* the queue had nothing a moment ago: not worth a request yet */
-	if (now - op->queue_empty_at < QUEUE_RECHECK_NS)
+	if (now - op->queue_empty_at < QUEUE_RECHECK_NS && !endpoint_pending(&op->in))
 		return 0;
 	rc = op_read_input(op, 0);
 	if (rc == 0)
@@ -220,6 +226,28 @@ static int wait_events(struct pollfd *p, int n, int timeout_ms,
 	return 0;
 }
 
+/* Adds the coordinator's answers still to come to the wait. */
+static int wait_answers(struct op *op, struct pollfd *p, int *n, int *timeout)
+{
+	char err[600];
+	int pending = endpoints_progress(err, sizeof err), now, k;
+
+	if (pending < 0) {
+		op_fatal(op, "%s", err);
+		return -1;
+	}
+	if (!pending)
+		return 0;
+	k = endpoints_pollfds(p + *n, QUEUE_POLLFDS, &now);
+	if (now)
+		*timeout = 0;
+	else if (k >= 0)
+		*n += k;
+	else if (*timeout < 0 || *timeout > QUEUE_SETTLE_MS)
+		*timeout = QUEUE_SETTLE_MS;
+	return 0;
+}
+
 static int setup(struct op *op)
 {
 	int depth = op->warm ? WARM_DEPTH : 1;
@@ -276,7 +304,6 @@ static void loop(struct op *op, struct pollfd *p, const sigset_t *while_waiting)
 	for (;;) {
 		int64_t now = mono_ns();
 		int n, pin, no_pidfd, timeout;
-		char err[600];
 
 		schedule(op);
 		if (take_input(op, now, while_waiting)) {
@@ -296,16 +323,9 @@ static void loop(struct op *op, struct pollfd *p, const sigset_t *while_waiting)
 			return;
 		}
 		/* about to wait: batched outputs and acks go first, without
-		 * a round trip; what is still on its way brings us back soon */
-		if (timeout != 0) {
-			int pending = endpoints_progress(err, sizeof err);
-			if (pending < 0) {
-				op_fatal(op, "%s", err);
-				return;
-			}
-			if (pending && (timeout < 0 || timeout > QUEUE_SETTLE_MS))
-				timeout = QUEUE_SETTLE_MS;
-		}
+		 * a round trip; what is still on its way brings us back */
+		if (timeout != 0 && wait_answers(op, p, &n, &timeout) < 0)
+			return;
 		if (wait_events(p, n, timeout, while_waiting) < 0) {
 			op_fatal(op, "poll: %s", strerror(errno));
 			return;
@@ -322,7 +342,7 @@ static void loop(struct op *op, struct pollfd *p, const sigset_t *while_waiting)
 
 int op_run(struct op *op)
 {
-	struct pollfd *p = calloc((size_t)op->jobs * 4 + 1, sizeof *p);
+	struct pollfd *p = calloc((size_t)op->jobs * 4 + 1 + QUEUE_POLLFDS, sizeof *p);
 	sigset_t while_waiting;
 
 	if (p == NULL || setup(op) < 0) {
