@@ -15,11 +15,7 @@ struct admin_opts {
 	long producers;		/* create --producers; -1: leave as is */
 };
 
-struct cJSON;
-
 int admin_main(struct admin_opts *o, const char *cmd, int argc, char **argv);
-int admin_render_status(const struct admin_opts *o, struct cJSON *root, int argc,
-			char **argv);
 int admin_nats_main(const struct admin_opts *o, const char *url, const char *cmd,
 		    int argc, char **argv);
 

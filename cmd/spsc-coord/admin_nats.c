@@ -20,6 +20,7 @@
 #include "natsq.h"
 #include "opt.h"
 #include "qname.h"
+#include "render.h"
 #include "units.h"
 
 static int by_name(const void *a, const void *b)
@@ -155,7 +156,7 @@ static int status(struct natsq *nq, const struct admin_opts *o, int argc,
 {
 	for (;;) {
 		cJSON *root = status_json(nq);
-		int rc = root ? admin_render_status(o, root, argc, argv) : -1;
+		int rc = root ? render_status(root, o->json, argc, argv) : -1;
 		struct timespec ts = { (time_t)(o->watch_ns / NS_PER_SEC),
 				       (long)(o->watch_ns % NS_PER_SEC) };
 		cJSON_Delete(root);

@@ -16,7 +16,6 @@
 #include "coord.h"
 #include "le.h"
 #include "log.h"
-#include "ops.h"
 #include "reply.h"
 
 /* Bytes copied per loop turn at most, so that compaction never stalls

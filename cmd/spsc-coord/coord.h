@@ -1,10 +1,13 @@
 /*
  * coord: the state of a running `spsc-coord serve`, shared by the event
- * loop (server.c), the request handlers (ops.c, manage.c), the replies
- * (reply.c) and the queue settings file (conf.c).
+ * loop (server.c), the request handlers, the replies (reply.c) and the
+ * queue settings file (conf.c).
  *
- * Calls go one way: server.c calls the handlers and reply.c; the handlers
- * call reply.c; reply.c calls neither.
+ * Calls go one way, down: server.c calls the handlers' entry points
+ * below; ops.c dispatches each request to its handler (its own, or
+ * deliver.c's, manage.c's, produce.c's); the handlers call what they
+ * share (request.c, contents.c, frames.c) and reply.c; reply.c calls none
+ * of them.
  */
 #ifndef SPSC_COORD_H
 #define SPSC_COORD_H
@@ -112,7 +115,7 @@ extern volatile sig_atomic_t coord_stopping;
  * the log needs fsck before the coordinator can start */
 int serve(struct serve_opts *o);
 
-/* ops.c, manage.c */
+/* for the loop: ops.c, deliver.c, manage.c */
 void handle_request(struct coord *c, zmq_msg_t *parts, size_t nparts);
 void serve_waiters(struct coord *c, int64_t now);
 void queues_tick(struct coord *c, int64_t now);

@@ -5,7 +5,7 @@
 #include "atom.h"
 #include "frames.h"
 #include "log.h"
-#include "ops.h"
+#include "contents.h"
 
 /* The checks of frames.h (frame_verify, with the payload's CRC only if
  * asked); 0 if the frame may be handed out, with its header's length. */

@@ -3,6 +3,7 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/main.c \
 	cmd/spsc-coord/admin.c cmd/spsc-coord/admin.h \
 	cmd/spsc-coord/admin_nats.c \
+	cmd/spsc-coord/render.c cmd/spsc-coord/render.h \
 	cmd/spsc-coord/compact.c \
 	cmd/spsc-coord/conf.c \
 	cmd/spsc-coord/conns.c cmd/spsc-coord/conns.h \
@@ -13,9 +14,12 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/coord.h \
 	cmd/spsc-coord/curve.c cmd/spsc-coord/curve.h \
 	cmd/spsc-coord/listen.c cmd/spsc-coord/listen.h \
-	cmd/spsc-coord/manage.c \
-	cmd/spsc-coord/ops.c cmd/spsc-coord/ops.h \
-	cmd/spsc-coord/produce.c \
+	cmd/spsc-coord/contents.c cmd/spsc-coord/contents.h \
+	cmd/spsc-coord/deliver.c cmd/spsc-coord/deliver.h \
+	cmd/spsc-coord/manage.c cmd/spsc-coord/manage.h \
+	cmd/spsc-coord/ops.c \
+	cmd/spsc-coord/produce.c cmd/spsc-coord/produce.h \
+	cmd/spsc-coord/request.c cmd/spsc-coord/request.h \
 	cmd/spsc-coord/qtable.c cmd/spsc-coord/qtable.h \
 	cmd/spsc-coord/queue.c cmd/spsc-coord/queue.h \
 	cmd/spsc-coord/replay.c \

@@ -12,35 +12,16 @@
 #include "flowjson.h"
 #include "log.h"
 #include "frames.h"
-#include "ops.h"
+#include "contents.h"
+#include "deliver.h"
+#include "manage.h"
+#include "request.h"
 #include "reply.h"
 #include "units.h"
 
 #define CONSUMER_SEEN_NS (30 * NS_PER_SEC)
 #define PEEK_MAX 1000
 #define PEEK_MAX_BYTES ((size_t)16 << 20)	/* as a GET reply */
-
-/* Takes every atom out of q; with log, writes a PURGE record so a replay
- * drops what came before it.  Returns how many went. */
-uint64_t purge_entries(struct coord *c, struct queue *q, int log)
-{
-	uint64_t n = 0;
-
-	if (log)
-		store_append(&c->store, REC_PURGE, q->name, NULL, 0, NULL, 0, NULL);
-	/* Dropping reshuffles the id map, so restart the scan after each. */
-	for (size_t i = 0; i < q->nslots;) {
-		struct entry *e = q->slots[i].e;
-		if (e == NULL || e->state == E_GONE) {
-			i++;
-			continue;
-		}
-		store_unref(&c->store, e->pos.seq, e->len);
-		queue_drop(q, e);
-		n++;
-	}
-	return n;
-}
 
 static void expire_retention(struct coord *c, struct queue *q, int64_t now)
 {

@@ -11,7 +11,8 @@
 #include <errno.h>
 
 #include "coord.h"
-#include "ops.h"
+#include "produce.h"
+#include "request.h"
 #include "reply.h"
 
 /* The flow keys a request may carry: producer=ID [wm=NS] [done=1]. */

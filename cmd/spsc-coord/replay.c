@@ -8,7 +8,7 @@
 
 #include "coord.h"
 #include "le.h"
-#include "ops.h"
+#include "contents.h"
 #include "units.h"
 
 /* Was this record written after queues.json saved the totals?  Then the
