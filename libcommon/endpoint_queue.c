@@ -414,6 +414,10 @@ static int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 			return -1;
 		if (rc == 2)
 			return 0;
+		/* A look whose waiting GET came back empty leaves the next
+		 * one waiting, above, so that there is never a gap. */
+		if (rc == 0 && wait_ns == 0 && q->look_wait_ms > 0 && !ep->closed)
+			continue;
 		/* A bounded wait also ends when the input closes: a reader
 		 * holding atoms back learns it has all it will get. */
 		if (rc == 0 && (mono_ns() >= until || (wait_ns >= 0 && ep->closed)))
