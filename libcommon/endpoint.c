@@ -323,6 +323,15 @@ int endpoint_pending(const struct endpoint *ep)
 	return atom_reader_buffered(&ep->rd) > 0;
 }
 
+/* Does a look (endpoint_read_wait, wait 0) that finds nothing leave a GET
+ * waiting, whose answer endpoints_pollfds will wake the reader for?  Only
+ * if endpoint_opts.look_wait_ns asked for it, and the backend can. */
+int endpoint_looks_wait(const struct endpoint *ep)
+{
+	return ep->kind == ENDPOINT_QUEUE && ep->qb->looks_wait &&
+	       ep->qb->looks_wait(ep);
+}
+
 int endpoint_is_queue(const struct endpoint *ep)
 {
 	return ep->kind == ENDPOINT_QUEUE;

@@ -96,5 +96,6 @@ int endpoint_close(struct endpoint *ep);
 int endpoint_fd(const struct endpoint *ep);
 int endpoint_pending(const struct endpoint *ep);
 int endpoint_is_queue(const struct endpoint *ep);
+int endpoint_looks_wait(const struct endpoint *ep);
 
 #endif

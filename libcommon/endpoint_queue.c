@@ -416,7 +416,7 @@ static int equeue_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 			return 0;
 		/* A look whose waiting GET came back empty leaves the next
 		 * one waiting, above, so that there is never a gap. */
-		if (rc == 0 && wait_ns == 0 && q->look_wait_ms > 0 && !ep->closed)
+		if (rc == 0 && wait_ns == 0 && q->look_wait_ms > 0)
 			continue;
 		/* A bounded wait also ends when the input closes: a reader
 		 * holding atoms back learns it has all it will get. */
@@ -511,6 +511,11 @@ static int equeue_pending(const struct endpoint *ep)
 	return q->ahead && qlink_get_poll(q->link) != 0;	/* -1: the read says why */
 }
 
+static int equeue_looks_wait(const struct endpoint *ep)
+{
+	return EQ(ep)->look_wait_ms > 0;
+}
+
 static int64_t equeue_lease_ns(const struct endpoint *ep)
 {
 	return EQ(ep) ? EQ(ep)->lease_ns : 0;
@@ -534,4 +539,5 @@ const struct queue_backend queue_coord = {
 	.progress_all = equeue_progress_all,
 	.pollfds_all = qlink_pollfds_all,
 	.pending = equeue_pending,
+	.looks_wait = equeue_looks_wait,
 };

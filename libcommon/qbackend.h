@@ -36,9 +36,11 @@ struct queue_backend {
 	 * endpoints_progress */
 	int (*flush_all)(char *err, size_t errlen);
 	int (*progress_all)(char *err, size_t errlen);
-	/* optional: endpoints_pollfds, and endpoint_pending for a reader */
+	/* optional: endpoints_pollfds; endpoint_pending and
+	 * endpoint_looks_wait for a reader */
 	int (*pollfds_all)(struct pollfd *p, size_t max, int *now);
 	int (*pending)(const struct endpoint *ep);
+	int (*looks_wait)(const struct endpoint *ep);
 };
 
 extern const struct queue_backend queue_coord;

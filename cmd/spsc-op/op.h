@@ -115,6 +115,7 @@ struct op {
 	int input_done;
 	int draining;		/* SIGTERM or SIGINT: finish, then exit */
 	int queue_in;		/* input is a queue: ack, nack, touch */
+	int looks_wait;		/* its empty looks leave a GET waiting */
 	int64_t queue_empty_at;	/* mono ns of the last GET that found
 					 * nothing, with atoms in hand */
 	int fatal;		/* output or dead-letter failure: stop */

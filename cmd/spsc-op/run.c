@@ -29,7 +29,8 @@
  * main.c), whose answer wakes the poll below with the rest of the
  * coordinator's answers (endpoints_pollfds), so an atom that arrives
  * while others are worked on waits for nothing.  Looks go at most every
- * QUEUE_RECHECK_NS, unless an answer is in.
+ * QUEUE_RECHECK_NS, unless an answer is in; a backend whose looks leave
+ * no GET waiting (NATS) is looked at again that often.
  */
 #define QUEUE_LONG_POLL_NS (1000 * NS_PER_MS)
 #define QUEUE_RECHECK_NS (1 * NS_PER_MS)
@@ -202,8 +203,9 @@ static int wait_ms(struct op *op, int64_t now, int no_pidfd)
 		if (t < next)
 			next = t;
 	}
-	/* A queue that had nothing is asked again soon: see above. */
-	if (op->queue_in && op_want_input(op) &&
+	/* A queue that had nothing is asked again soon, unless the look
+	 * left a GET waiting, whose answer wakes us: see above. */
+	if (op->queue_in && !op->looks_wait && op_want_input(op) &&
 	    op->queue_empty_at + QUEUE_RECHECK_NS < next)
 		next = op->queue_empty_at + QUEUE_RECHECK_NS;
 	if (no_pidfd && now + NO_PIDFD_POLL_NS < next)
@@ -253,6 +255,7 @@ static int setup(struct op *op)
 	int depth = op->warm ? WARM_DEPTH : 1;
 
 	op->queue_in = endpoint_is_queue(&op->in);
+	op->looks_wait = endpoint_looks_wait(&op->in);
 	op->ntasks = (size_t)op->jobs * (size_t)depth * (op->ordered ? 2 : 1);
 	op->tasks = calloc(op->ntasks, sizeof *op->tasks);
 	op->slots = calloc((size_t)op->jobs, sizeof *op->slots);
@@ -316,16 +319,16 @@ static void loop(struct op *op, struct pollfd *p, const sigset_t *while_waiting)
 			return;
 		pin = gather(op, p, &n, &no_pidfd);
 		timeout = wait_ms(op, now, no_pidfd);
+		/* about to wait: batched outputs and acks go first, without
+		 * a round trip; what is still on its way brings us back */
+		if (timeout != 0 && wait_answers(op, p, &n, &timeout) < 0)
+			return;
 		if (n == 0 && timeout < 0) {
 			/* Every task waits on something, and nothing can wake
 			 * us: a bug, reported rather than hung on. */
 			op_fatal(op, "internal error: nothing to wait for");
 			return;
 		}
-		/* about to wait: batched outputs and acks go first, without
-		 * a round trip; what is still on its way brings us back */
-		if (timeout != 0 && wait_answers(op, p, &n, &timeout) < 0)
-			return;
 		if (wait_events(p, n, timeout, while_waiting) < 0) {
 			op_fatal(op, "poll: %s", strerror(errno));
 			return;
