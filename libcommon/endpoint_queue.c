@@ -145,8 +145,8 @@ static int send_receipts(struct endpoint *ep, struct proto_header *h,
 
 	if (n == 0)
 		return 0;
-	if (call(ep, h, &part, 1, 0, &rep) < 0)
-		return -1;
+	if (qlink_request(EQ(ep)->link, h, &part, 1, &rep) < 0)
+		return failed(ep);
 	stale = rep.h.code == ST_STALE;
 	qreply_free(&rep);
 	return stale;

@@ -119,13 +119,34 @@ static int lost(struct queue_link *l)
 	return -1;
 }
 
+/* Moves a reply, header and parts, into another. */
+static void reply_move(struct qreply *to, struct qreply *from)
+{
+	to->h = from->h;
+	to->nparts = from->nparts;
+	for (size_t i = 0; i < from->nparts; i++) {
+		zmq_msg_init(&to->parts[i]);
+		zmq_msg_move(&to->parts[i], &from->parts[i]);
+		zmq_msg_close(&from->parts[i]);
+	}
+	from->nparts = 0;
+}
+
 /* Settles the request l->in answers: a GET's reply becomes l->rep; an
- * ACK batch is done; a PUT batch is done, or refused for want of room. */
+ * ACK batch is done; a PUT batch is done, or refused for want of room;
+ * qlink_request's reply goes to its caller. */
 static int settle(struct queue_link *l)
 {
 	struct qreply *r = l->in;
 	uint64_t id = r->h.reqid;
-	int rc = late_put(l, r) ? 0 : reply_ok(l, r);
+	int rc;
+
+	if (id != 0 && id == l->call_reqid) {
+		reply_move(l->call_rep, r);
+		l->call_reqid = 0;
+		return 0;
+	}
+	rc = late_put(l, r) ? 0 : reply_ok(l, r);
 
 	if (id == l->get_reqid) {
 		l->in = l->rep;		/* emptied before the GET was sent */
@@ -252,6 +273,40 @@ int qlink_call(struct queue_link *l, struct proto_header *h,
 	if (qlink_quiet(l) < 0)
 		return -1;
 	return call_now(l, h, parts, n, wait_ns, rep);
+}
+
+/*
+ * One request (NACK, TOUCH) answered before it returns, without waiting
+ * for the others on their way: a GET left waiting in the coordinator by
+ * a reader that only looks would hold it up for as long.  Their answers
+ * are settled as they come.  Ours is waited for even when one of theirs
+ * fails, since a resend would send its parts again.
+ */
+int qlink_request(struct queue_link *l, struct proto_header *h,
+		  const struct qpart *parts, size_t n, struct qreply *rep)
+{
+	int rc = 0;
+
+	snprintf(h->queue, sizeof h->queue, "%.200s", l->name);
+	while (l->qc.nsent >= QCLIENT_WINDOW)
+		if (take_reply(l) < 0)
+			return -1;
+	if (qclient_send(&l->qc, h, parts, n, 0) < 0)
+		return lost(l);
+	l->call_reqid = h->reqid;
+	l->call_rep = rep;
+	while (l->call_reqid) {
+		if (qclient_recv(&l->qc, l->in) < 0) {
+			l->call_reqid = 0;
+			return lost(l);
+		}
+		if (settle(l) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && reply_ok(l, rep) == 0)
+		return 0;
+	qreply_free(rep);
+	return -1;
 }
 
 /* Sends the open PUT batch without waiting; the next batch to fill must

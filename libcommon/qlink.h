@@ -86,6 +86,9 @@ struct queue_link {
 	int got;		/* a GET's reply came in */
 	struct qreply *rep;	/* the atoms handed out in turn */
 	struct qreply *in;	/* where the next reply lands */
+	/* a request qlink_request waits for, and where its reply goes */
+	uint64_t call_reqid;
+	struct qreply *call_rep;
 	struct queue_link *next_open;	/* every open link, for the flush */
 };
 
@@ -95,6 +98,8 @@ void qlink_close(struct queue_link *l);
 int qlink_call(struct queue_link *l, struct proto_header *h,
 	       const struct qpart *parts, size_t n, int64_t wait_ns,
 	       struct qreply *rep);
+int qlink_request(struct queue_link *l, struct proto_header *h,
+		  const struct qpart *parts, size_t n, struct qreply *rep);
 int qlink_get_send(struct queue_link *l, struct proto_header *h,
 		   int64_t wait_ns);
 int qlink_get_poll(struct queue_link *l);
