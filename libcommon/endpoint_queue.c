@@ -112,14 +112,6 @@ static int failed(struct endpoint *ep)
 	return -1;
 }
 
-/* One request, answered before it returns. */
-static int call(struct endpoint *ep, struct proto_header *h,
-		const struct qpart *parts, size_t n, int64_t wait_ns,
-		struct qreply *rep)
-{
-	return qlink_call(EQ(ep)->link, h, parts, n, wait_ns, rep) < 0 ? failed(ep) : 0;
-}
-
 static int equeue_flush_all(char *err, size_t errlen)
 {
 	return qlink_flush_all(err, errlen);
@@ -484,8 +476,8 @@ static int producer_call(struct endpoint *ep, int done)
 		proto_set(&h, "expect", l->producers);
 	if (done)
 		proto_set(&h, "done", 1);
-	if (call(ep, &h, NULL, 0, 0, &rep) < 0)
-		return -1;
+	if (qlink_call(l, &h, NULL, 0, &rep) < 0)
+		return failed(ep);
 	qreply_free(&rep);
 	return 0;
 }

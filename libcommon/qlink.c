@@ -185,21 +185,6 @@ static int take_reply(struct queue_link *l)
 	return settle(l);
 }
 
-/* One request, answered before it returns; the link must be quiet. */
-static int call_now(struct queue_link *l, struct proto_header *h,
-		    const struct qpart *parts, size_t n, int64_t wait_ns,
-		    struct qreply *rep)
-{
-	snprintf(h->queue, sizeof h->queue, "%.200s", l->name);
-	if (qclient_call(&l->qc, h, parts, n, wait_ns, rep) < 0)
-		return lost(l);
-	if (!late_put(l, rep) && reply_ok(l, rep) < 0) {
-		qreply_free(rep);
-		return -1;
-	}
-	return 0;
-}
-
 static void put_header(const struct queue_link *l, struct proto_header *h,
 		       int64_t wm)
 {
@@ -225,7 +210,7 @@ static int put_waiting(struct queue_link *l, const struct qpart *part, int64_t w
 		struct proto_header h;
 		struct qreply rep;
 		put_header(l, &h, wm);
-		if (call_now(l, &h, part, 1, 0, &rep) < 0)
+		if (qlink_request(l, &h, part, 1, &rep) < 0)
 			return -1;
 		code = rep.h.code;	/* FINISHED here is late_put's: done */
 		qreply_free(&rep);
@@ -266,19 +251,10 @@ int qlink_quiet(struct queue_link *l)
 	return resend_refused(l);
 }
 
-int qlink_call(struct queue_link *l, struct proto_header *h,
-	       const struct qpart *parts, size_t n, int64_t wait_ns,
-	       struct qreply *rep)
-{
-	if (qlink_quiet(l) < 0)
-		return -1;
-	return call_now(l, h, parts, n, wait_ns, rep);
-}
-
 /*
- * One request (NACK, TOUCH) answered before it returns, without waiting
- * for the others on their way: a GET left waiting in the coordinator by
- * a reader that only looks would hold it up for as long.  Their answers
+ * One request answered before it returns, without waiting for the others
+ * on their way: a GET left waiting in the coordinator by a reader that
+ * only looks would hold up a NACK or a TOUCH for as long.  Their answers
  * are settled as they come.  Ours is waited for even when one of theirs
  * fails, since a resend would send its parts again.
  */
@@ -303,10 +279,19 @@ int qlink_request(struct queue_link *l, struct proto_header *h,
 		if (settle(l) < 0)
 			rc = -1;
 	}
-	if (rc == 0 && reply_ok(l, rep) == 0)
+	if (rc == 0 && (late_put(l, rep) || reply_ok(l, rep) == 0))
 		return 0;
 	qreply_free(rep);
 	return -1;
+}
+
+/* One request, once everything before it is answered (and stored). */
+int qlink_call(struct queue_link *l, struct proto_header *h,
+	       const struct qpart *parts, size_t n, struct qreply *rep)
+{
+	if (qlink_quiet(l) < 0)
+		return -1;
+	return qlink_request(l, h, parts, n, rep);
 }
 
 /* Sends the open PUT batch without waiting; the next batch to fill must

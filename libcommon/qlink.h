@@ -96,8 +96,7 @@ struct queue_link *qlink_open(const char *queue, const char *url,
 			      char *err, size_t errlen);
 void qlink_close(struct queue_link *l);
 int qlink_call(struct queue_link *l, struct proto_header *h,
-	       const struct qpart *parts, size_t n, int64_t wait_ns,
-	       struct qreply *rep);
+	       const struct qpart *parts, size_t n, struct qreply *rep);
 int qlink_request(struct queue_link *l, struct proto_header *h,
 		  const struct qpart *parts, size_t n, struct qreply *rep);
 int qlink_get_send(struct queue_link *l, struct proto_header *h,
