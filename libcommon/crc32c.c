@@ -1,4 +1,10 @@
+#include "config.h"
+
 #include <string.h>
+
+#ifdef HAVE_ISAL
+#include <isa-l/crc.h>
+#endif
 
 #include "crc32c.h"
 
@@ -6,7 +12,7 @@
 
 static uint32_t table[8][256];
 
-/* Slicing-by-8 tables for machines without the instruction. */
+/* Slicing-by-8 tables, for builds without ISA-L. */
 __attribute__((constructor)) static void crc32c_init(void)
 {
 	for (uint32_t i = 0; i < 256; i++) {
@@ -21,7 +27,7 @@ __attribute__((constructor)) static void crc32c_init(void)
 				      table[0][table[s - 1][i] & 0xff];
 }
 
-static uint32_t crc32c_soft(uint32_t c, const unsigned char *p, size_t n)
+static uint32_t slice8(uint32_t c, const unsigned char *p, size_t n)
 {
 	while (n >= 8) {
 		uint64_t w;
@@ -39,88 +45,34 @@ static uint32_t crc32c_soft(uint32_t c, const unsigned char *p, size_t n)
 	return c;
 }
 
-#if defined(__x86_64__)
-__attribute__((target("sse4.2")))
-static uint32_t crc32c_hw_serial(uint32_t c, const unsigned char *p, size_t n)
+uint32_t crc32c_portable(uint32_t crc, const void *buf, size_t len)
 {
-	uint64_t c64 = c;
-
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		c64 = __builtin_ia32_crc32di(c64, w);
-		p += 8;
-		n -= 8;
-	}
-	c = (uint32_t)c64;
-	while (n--)
-		c = __builtin_ia32_crc32qi(c, *p++);
-	return c;
+	return ~slice8(~crc, buf, len);
 }
 
-/*
- * The crc32 instruction takes three cycles and can start one a cycle, so
- * one running CRC uses a third of it.  Long buffers run as three CRCs
- * over three consecutive STRIDE-byte blocks at once, which are then
- * joined: a CRC (without its inversions) is linear in its starting value,
- * so CRC(c, A B C) = shift(shift(CRC(c, A)) ^ CRC(0, B)) ^ CRC(0, C),
- * where shift() advances a CRC over STRIDE zero bytes.  shift() is linear
- * too, and so a lookup of its four bytes in tables made once.
- */
-#define STRIDE 1024
-
-static uint32_t shift_table[4][256];
-
-/* At start-up, like the tables above: a megabyte of CRC, about 0.1 ms. */
-__attribute__((constructor, target("sse4.2")))
-static void shift_init(void)
-{
-	static const unsigned char zeros[STRIDE];
-
-	if (!__builtin_cpu_supports("sse4.2"))
-		return;
-	for (int k = 0; k < 4; k++)
-		for (uint32_t i = 0; i < 256; i++)
-			shift_table[k][i] = crc32c_hw_serial(i << (8 * k), zeros, STRIDE);
-}
-
-static uint32_t shift(uint32_t c)
-{
-	return shift_table[0][c & 0xff] ^ shift_table[1][(c >> 8) & 0xff] ^
-	       shift_table[2][(c >> 16) & 0xff] ^ shift_table[3][c >> 24];
-}
-
-__attribute__((target("sse4.2")))
-static uint32_t crc32c_hw(uint32_t c, const unsigned char *p, size_t n)
-{
-	while (n >= 3 * STRIDE) {
-		uint64_t a = c, b = 0, d = 0, w0, w1, w2;
-		for (size_t i = 0; i < STRIDE; i += 8) {
-			memcpy(&w0, p + i, 8);
-			memcpy(&w1, p + STRIDE + i, 8);
-			memcpy(&w2, p + 2 * STRIDE + i, 8);
-			a = __builtin_ia32_crc32di(a, w0);
-			b = __builtin_ia32_crc32di(b, w1);
-			d = __builtin_ia32_crc32di(d, w2);
-		}
-		c = shift(shift((uint32_t)a) ^ (uint32_t)b) ^ (uint32_t)d;
-		p += 3 * STRIDE;
-		n -= 3 * STRIDE;
-	}
-	return crc32c_hw_serial(c, p, n);
-}
-#endif
+#ifdef HAVE_ISAL
+/* ISA-L takes an int length; larger buffers go through in pieces. */
+#define ISAL_PIECE ((size_t)1 << 30)
 
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 {
+	unsigned char *p = (unsigned char *)buf;	/* ISA-L only reads it */
 	uint32_t c = ~crc;
 
-#if defined(__x86_64__)
-	if (__builtin_cpu_supports("sse4.2"))
-		return ~crc32c_hw(c, buf, len);
-#endif
-	return ~crc32c_soft(c, buf, len);
+	while (len > 0) {
+		size_t n = len < ISAL_PIECE ? len : ISAL_PIECE;
+		c = crc32_iscsi(p, (int)n, c);
+		p += n;
+		len -= n;
+	}
+	return ~c;
 }
+#else
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	return crc32c_portable(crc, buf, len);
+}
+#endif
 
 /*
  * CRC arithmetic is over polynomials with coefficients in GF(2), modulo

@@ -162,6 +162,16 @@ man_example() {
 	events out.atoms | cmp - big.txt
 }
 
+@test "warm: lines like the marker, or holding it, are output, not an end" {
+	printf '%s\n' '#' '#spsc-end-' '##spsc-end-0123456789abcdef' \
+		'#spsc-end-0123456789abcdef' 'x#spsc-end-0123456789abcdef' \
+		'#spsc-end-0123456789abcdefx' '##' > in.txt
+	atoms -n 3 < in.txt > in.atoms
+	spsc-op --warm -- cat < in.atoms > out.atoms
+	[ "$(headers out.atoms | field events | tr '\n' ' ')" = "3 3 1 " ]
+	events out.atoms | cmp - in.txt
+}
+
 @test "warm: -j 2 --ordered over many atoms keeps every event, in order" {
 	seq 1 20000 > in.txt
 	atoms -n 500 < in.txt > in.atoms

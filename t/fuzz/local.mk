@@ -28,10 +28,10 @@ FUZZ_PROGS = t/fuzz/fuzz-atom-decode t/fuzz/fuzz-atom-stream \
 	t/fuzz/fuzz-msgwire
 FUZZ_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/libcommon \
 	-I$(top_srcdir)/cmd/spsc-coord -I$(top_builddir) \
-	$(ZMQ_CFLAGS) $(ARCHIVE_CFLAGS) $(ZSTD_CFLAGS) $(CJSON_CFLAGS)
+	$(ZMQ_CFLAGS) $(ARCHIVE_CFLAGS) $(ZSTD_CFLAGS) $(CJSON_CFLAGS) $(ISAL_CFLAGS)
 FUZZ_CFLAGS = -std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIBS = $(ZMQ_LIBS) $(ARCHIVE_LIBS) $(ZSTD_LIBS) $(CJSON_LIBS) $(NATS_LIBS)
+FUZZ_LIBS = $(ZMQ_LIBS) $(ARCHIVE_LIBS) $(ZSTD_LIBS) $(CJSON_LIBS) $(NATS_LIBS) $(ISAL_LIBS)
 FUZZ_CC = $(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS)
 FUZZ_LINK = $(FUZZ_CC) -fsanitize=fuzzer
 FUZZ_LIBCOMMON = t/fuzz/libcommon-fuzz.a
