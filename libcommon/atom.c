@@ -53,6 +53,27 @@ int atom_append(struct atom *a, const void *buf, size_t len)
 }
 
 /*
+ * A payload is read by several checks on its way (the frame's CRC, a
+ * source's atom id, a sink's journal): noting its CRC once lets the others
+ * skip a pass over the bytes.  The note names the buffer and length it was
+ * taken over, so that an atom whose data was replaced or appended to is
+ * summed again rather than trusted.
+ */
+void atom_note_crc(struct atom *a, uint32_t crc)
+{
+	a->sum.data = a->data;
+	a->sum.len = a->len;
+	a->sum.crc = crc;
+}
+
+uint32_t atom_data_crc(const struct atom *a)
+{
+	if (a->sum.data == a->data && a->sum.len == a->len && a->data != NULL)
+		return a->sum.crc;
+	return crc32c(0, a->data, a->len);
+}
+
+/*
  * The watermark a stage may pass on downstream: its input's, held back by
  * the least event time of the atoms it still has in hand (held; NONE:
  * none with times), whose outputs are yet to come.  *promised is what it
@@ -168,7 +189,8 @@ int atom_encode(struct atom_codec *c, const struct atom *a,
 	le_put32(hdr + 44, (uint32_t)a->len);
 	hdr[48] = a->fail_kind;
 	le_put32(hdr + 52, (uint32_t)a->fail_code);
-	le_put32(hdr + 56, crc32c(0, *payload, *stored));
+	le_put32(hdr + 56, codec == ATOM_CODEC_RAW ? atom_data_crc(a)
+						 : crc32c(0, *payload, *stored));
 	if (hlen == ATOM_HEADER_V2_LEN) {
 		le_put64(hdr + 60, (uint64_t)a->tmin);
 		le_put64(hdr + 68, (uint64_t)a->tmax);
@@ -284,6 +306,7 @@ int atom_load_payload(struct atom_codec *c, const struct atom_frame *f,
 		      const void *stored, struct atom *a, char *why,
 		      size_t whylen)
 {
+	a->sum.data = NULL;	/* until these bytes are checked */
 	if (crc32c(0, stored, f->stored) != f->payload_crc) {
 		snprintf(why, whylen, "payload CRC mismatch");
 		return -1;
@@ -316,6 +339,8 @@ int atom_load_payload(struct atom_codec *c, const struct atom_frame *f,
 		snprintf(why, whylen, "payload does not end with a newline");
 		return -1;
 	}
+	if (f->codec == ATOM_CODEC_RAW)
+		atom_note_crc(a, f->payload_crc);
 	return 0;
 }
 

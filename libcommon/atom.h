@@ -79,6 +79,15 @@ struct atom {
 	char *data;	/* raw events; len bytes, each event ends in '\n' */
 	size_t len;
 	size_t cap;
+	/* The CRC-32C of data[0..len) when someone already computed it (a
+	 * decoder that checked it, a source that hashed the bytes): see
+	 * atom_data_crc.  It speaks for those bytes only while data and len
+	 * are what they were when it was noted. */
+	struct {
+		const char *data;
+		size_t len;
+		uint32_t crc;
+	} sum;
 };
 
 void atom_init(struct atom *a);
@@ -86,6 +95,8 @@ void atom_free(struct atom *a);
 void atom_reset(struct atom *a);
 int atom_reserve(struct atom *a, size_t len);
 int atom_append(struct atom *a, const void *buf, size_t len);
+void atom_note_crc(struct atom *a, uint32_t crc);
+uint32_t atom_data_crc(const struct atom *a);
 const char *atom_fail_name(int kind);
 int64_t atom_wm_pass(int64_t *promised, int64_t in_wm, int64_t held);
 

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crc32c.h"
 #include "dest.h"
 #include "fdio.h"
 #include "log.h"
@@ -188,7 +187,7 @@ static int stream_or_file_write(struct dest *d, const struct atom *a)
 	}
 	if (d->journaled) {
 		if (file && a->len > 0)
-			crc = crc32c(0, a->data, a->len);
+			crc = atom_data_crc(a);
 		if (journal_append(&d->journal, &a->id, d->offset, a->len, crc,
 				   d->err, sizeof d->err) < 0) {
 			/* Unrecorded bytes go now, not at the next start. */

@@ -80,14 +80,15 @@ static int emit(struct batcher *b, const char *data, size_t len,
 {
 	struct source *src = b->src;
 	struct atom a;
+	uint32_t crc = crc32c(0, data, len);
 
 	atom_init(&a);
 	a.data = (char *)data;	/* only read: atom_write takes it const */
 	a.len = len;
+	atom_note_crc(&a, crc);	/* the frame's CRC is the same sum */
 	a.events = count;
 	a.created_ns = b->first_wall;
-	a.id = atomid_source(src->cfg->name, b->label, b->ordinal,
-			     crc32c(0, data, len), len);
+	a.id = atomid_source(src->cfg->name, b->label, b->ordinal, crc, len);
 	stamp_atom(&src->stamp, &a);
 	if (endpoint_write(&src->out, &a) < 0) {
 		log_error("%s", src->out.err);

@@ -6,6 +6,7 @@
 
 #include "atom.h"
 #include "crc32c.h"
+#include "le.h"
 #include "tap.h"
 
 static void fill_atom(struct atom *a, const char *text)
@@ -98,6 +99,41 @@ static void test_roundtrip(int level)
 	ok(atomid_equal(&a.id, &b.id) && b.created_ns == a.created_ns &&
 		   b.events == 100 && b.attempt == 2,
 	   "header fields survive");
+	atom_free(&a);
+	atom_free(&b);
+	atom_codec_free(&c);
+}
+
+/* A noted payload CRC saves a pass, and is never trusted for other bytes. */
+static void test_noted_crc(void)
+{
+	static uint8_t plain[256], noted[256];
+	struct atom_codec c;
+	struct atom a, b;
+	char why[256] = "";
+	size_t n;
+
+	atom_codec_init(&c, 0, 0);
+	atom_init(&a);
+	atom_init(&b);
+	fill_atom(&a, "one\ntwo\n");
+	n = encode(&c, &a, plain);
+	atom_note_crc(&a, crc32c(0, a.data, a.len));
+	ok(encode(&c, &a, noted) == n && memcmp(plain, noted, n) == 0,
+	   "a frame made with the noted CRC is the frame made without");
+	atom_note_crc(&a, 0xdeadbeef);
+	atom_append(&a, "three\n", 6);
+	ok(atom_data_crc(&a) == crc32c(0, a.data, a.len),
+	   "after an append the note no longer speaks for the bytes");
+	ok(atom_decode(&c, plain, n, &b, why, sizeof why) == 0 &&
+		   b.sum.data == b.data && b.sum.crc == crc32c(0, b.data, b.len),
+	   "decoding a raw frame notes the CRC it checked %s", why);
+	plain[n - 1] = 'x';	/* the payload no longer ends with a newline */
+	le_put32(plain + 56, crc32c(0, plain + ATOM_HEADER_LEN, b.len));
+	le_put32(plain + ATOM_HEADER_LEN - 4, crc32c(0, plain, ATOM_HEADER_LEN - 4));
+	ok(atom_decode(&c, plain, n, &b, why, sizeof why) < 0 &&
+		   atom_data_crc(&b) == crc32c(0, b.data, b.len),
+	   "a frame that fails to decode leaves no note behind");
 	atom_free(&a);
 	atom_free(&b);
 	atom_codec_free(&c);
@@ -255,6 +291,7 @@ int main(void)
 	test_crc();
 	test_roundtrip(0);
 	test_roundtrip(3);
+	test_noted_crc();
 	test_times();
 	test_parts();
 	test_bad_frames();
