@@ -25,6 +25,10 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN_FLAGS) $(CPPFLAGS)
 
 HARNESS := $(SRC)/harness.c $(SRC)/harness.h
 
+# libcommon's CRC-32C comes from ISA-L when that tree was configured with it.
+ISAL_LIBS := $(shell grep -qs '^\#define HAVE_ISAL 1' $(SPSC_BUILD)/config.h && \
+	pkg-config --libs libisal)
+
 .PHONY: all
 all: $(OUT)/qb-spsc $(OUT)/qb-beanstalkd $(OUT)/qb-redis $(OUT)/qb-nats
 
@@ -33,7 +37,7 @@ qb-%: $(OUT)/qb-% ;
 $(OUT)/qb-spsc: $(SRC)/drv-spsc.c $(HARNESS) $(SPSC_BUILD)/libcommon/libcommon.a
 	$(CC) $(ALL_CFLAGS) -I$(TOP)/libcommon -I$(SPSC_BUILD) -o $@ \
 		$(SRC)/harness.c $(SRC)/drv-spsc.c $(SPSC_BUILD)/libcommon/libcommon.a \
-		$$(pkg-config --libs libzmq libzstd)
+		$$(pkg-config --libs libzmq libzstd) $(ISAL_LIBS)
 
 $(OUT)/qb-beanstalkd: $(SRC)/drv-beanstalkd.c $(HARNESS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(SRC)/harness.c $(SRC)/drv-beanstalkd.c
