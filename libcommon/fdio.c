@@ -57,6 +57,23 @@ int fd_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Skips the iovecs that went out whole and trims the one cut short. */
+static void skip_written(struct iovec **iovp, int *iovcnt, size_t n)
+{
+	struct iovec *iov = *iovp;
+
+	while (*iovcnt > 0 && n >= iov->iov_len) {
+		n -= iov->iov_len;
+		iov++;
+		(*iovcnt)--;
+	}
+	if (*iovcnt > 0) {
+		iov->iov_base = (char *)iov->iov_base + n;
+		iov->iov_len -= n;
+	}
+	*iovp = iov;
+}
+
 int fd_writev_all(int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {
@@ -67,16 +84,25 @@ int fd_writev_all(int fd, struct iovec *iov, int iovcnt)
 				continue;
 			return -1;
 		}
-		/* Skip the iovecs that went out whole, trim the one cut short. */
-		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			iovcnt--;
+		skip_written(&iov, &iovcnt, (size_t)n);
+	}
+	return 0;
+}
+
+/* fd_writev_all at offset off, for a file written where its data ends
+ * rather than at its end. */
+int fd_pwritev_all(int fd, struct iovec *iov, int iovcnt, off_t off)
+{
+	while (iovcnt > 0) {
+		int cnt = iovcnt < IOV_MAX ? iovcnt : IOV_MAX;
+		ssize_t n = pwritev(fd, iov, cnt, off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
 		}
-		if (iovcnt > 0) {
-			iov->iov_base = (char *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
+		off += n;
+		skip_written(&iov, &iovcnt, (size_t)n);
 	}
 	return 0;
 }

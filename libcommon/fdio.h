@@ -16,6 +16,7 @@ ssize_t fd_read(int fd, void *buf, size_t len);
 int fd_read_full(int fd, void *buf, size_t len, size_t *got);
 int fd_write_all(int fd, const void *buf, size_t len);
 int fd_writev_all(int fd, struct iovec *iov, int iovcnt);
+int fd_pwritev_all(int fd, struct iovec *iov, int iovcnt, off_t off);
 int fd_set_nonblock(int fd, int on);
 int fd_set_cloexec(int fd);
 void fd_grow_pipe(int fd);

@@ -155,14 +155,17 @@ present() {
 	[ "$types" = "1 PUT, 2 ACK, 3 RECV, 4 PURGE, 5 MOVE" ]
 	reasons=$(grep -oE 'ACK_[A-Z]+ = [0-9]+' "$src/segment.h" | grep -oE '[0-9]+$' | paste -sd' ')
 	[ "$reasons" = "0 1 2 3 4" ]
-	grep -q '^#define RECORD_HEAD 12$' "$src/segment.h"
+	grep -q '^#define RECORD_HEAD 16' "$src/segment.h"
+	grep -q '^#define RECORD_HEAD_V2 12' "$src/segment.h"
 	grep -q '^#define SEGMENT_HEAD 16$' "$src/segment.h"
 	grep -q '^#define RECORD_MARK 0xA75Cu$' "$src/segment.h"
-	grep -q '^#define SEGMENT_MAGIC "SPSCLOG2"$' "$src/segment.h"
+	grep -q '^#define SEGMENT_MAGIC "SPSCLOG3"$' "$src/segment.h"
+	grep -q '^#define SEGMENT_MAGIC_V2 "SPSCLOG2"$' "$src/segment.h"
 	grep -q '^#define SEGMENT_MAGIC_V1 "SPSCLOG1"$' "$src/segment.h"
 	grep -q '"%s/%020" PRIu64 ".seg"' "$src/store.c"
-	present "$PROTO" "type: $types" 'magic: "SPSCLOG2" (or "SPSCLOG1")' \
-		'record mark: 0xA75C, the bytes 5C A7' 'these 12 bytes included' \
+	grep -q '"%s/reuse"' "$src/store.c"
+	present "$PROTO" "type: $types" 'magic: "SPSCLOG3" (or "SPSCLOG2", "SPSCLOG1")' \
+		'record mark: 0xA75C, the bytes 5C A7' 'these 16 bytes included' \
 		'16-byte header' 'sequence number in 20' '00000000000000000001.seg'
 	# One entry per ACK reason in the ACK body.
 	acks=$(sed -n '/^\.B 2 ACK$/,/^\.B 3 RECV$/p' "$PROTO" | grep -cE '^\.B [0-9]$')

@@ -141,7 +141,7 @@ logread() { python3 "$SPSC_SRCDIR/t/logread.py" "$@"; }
 	block = page[start:page.index("\n.fi\n", start)].splitlines()[1:]
 	open("page.od", "w").write("\n".join(block) + "\n")
 	data = bytes(int(b, 16) for line in block for b in line.split()[1:])
-	open("demo.atom", "wb").write(data[29:97])
+	open("demo.atom", "wb").write(data[33:101])
 	EOF
 	[ "$(stat -c %s demo.atom)" -eq 68 ]
 	start_coord
@@ -155,7 +155,7 @@ logread() { python3 "$SPSC_SRCDIR/t/logread.py" "$@"; }
 	python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert (d["log_segment"], d["log_offset"]) == (1, 160), d
+assert (d["log_segment"], d["log_offset"]) == (1, 172), d
 assert (d["queues"][0]["put"], d["queues"][0]["acked"]) == (1, 1), d' "$SPSC_HOME/queues.json"
 }
 

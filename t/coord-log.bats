@@ -24,9 +24,31 @@ atom_id() { python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.argv[1].enc
 # header).
 last_seg() {
 	for f in $(ls -r "$SPSC_HOME"/log/*.seg); do
-		[ "$(stat -c %s "$f")" -gt 16 ] && { echo "$f"; return 0; }
+		[ -n "$(records "$f")" ] && { echo "$f"; return 0; }
 	done
 	return 1
+}
+
+# records_end SEGMENT: where the segment's own records end.
+records_end() { records "$1" | awk 'BEGIN { n = 16 } { n = $1 + $2 } END { print n }'; }
+
+# A log whose newest segment is a reclaimed file used again, its 30 atoms
+# (raw, 200 events each) followed by records of its earlier life, the
+# coordinator killed: prints that segment's path.
+reused_segment() {
+	start_coord --segment-size 64k
+	mk -n 100 -e 200 | spsc-coord put raw
+	spsc-sink -i raw --drain > /dev/null
+	[ -f "$SPSC_HOME/log/reuse" ]
+	ino=$(stat -c %i "$SPSC_HOME/log/reuse")
+	stop_coord
+	start_coord --segment-size 64k	# its spare is the reused file
+	mk -n 30 -e 200 --first 100 | spsc-coord put raw
+	crash_coord
+	seg=$(find "$SPSC_HOME/log" -name '*.seg' -inum "$ino")
+	[ -n "$seg" ] && [ -n "$(records "$seg")" ]
+	[ "$(stat -c %s "$seg")" -gt "$(records_end "$seg")" ]
+	echo "$seg"
 }
 
 first_seg() { ls "$SPSC_HOME"/log/*.seg | head -n 1; }
@@ -169,6 +191,32 @@ several_segments() {
 	run spsc-coord fsck
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"$seg: bytes $off.."*": unreadable: atoms put there are lost"* ]]
+}
+
+@test "a reclaimed segment's file is used again, and its earlier records are never served" {
+	seg=$(reused_segment)
+	run spsc-coord fsck
+	[ "$status" -eq 0 ]
+	[[ "$output" == *", 0 damaged runs;"* ]]
+	[ "$(python3 "$SPSC_SRCDIR/t/logread.py" "$SPSC_HOME/log" 2>&1 | wc -l)" -eq 30 ]
+	start_coord --segment-size 64k
+	! grep -q "torn write" "$TMP/coord.log"
+	[ "$(qstat raw ready)" -eq 30 ]
+	# The start cut the file back to its own records.
+	[ "$(stat -c %s "$seg")" -eq "$(records_end "$seg")" ]
+	run spsc-sink -i raw --drain
+	[ "${#lines[@]}" -eq 6000 ]
+	[ "$(printf '%s\n' "${lines[@]}" | awk '{print $2}' | sort -un | head -1)" -eq 100 ]
+}
+
+@test "a torn write over a reused file's earlier records is cut as a torn tail" {
+	seg=$(reused_segment)
+	end=$(records_end "$seg")
+	head -c 300 /dev/urandom | dd of="$seg" bs=1 seek="$end" conv=notrunc status=none
+	start_coord --segment-size 64k
+	grep -q "$seg: byte $end: .*; a torn write at the end of the log: cutting" "$TMP/coord.log"
+	[ "$(qstat raw ready)" -eq 30 ]
+	[ "$(stat -c %s "$seg")" -eq "$end" ]
 }
 
 @test "put and acked stay consistent across kill -9" {

@@ -183,10 +183,13 @@ load coord_helpers
 @test "fully acked segments are reclaimed" {
 	start_coord --segment-size 8k
 	mk -n 300 -e 20 | spsc-coord put raw
-	[ "$(ls "$SPSC_HOME"/log | wc -l)" -gt 5 ]
+	[ "$(ls "$SPSC_HOME"/log/*.seg | wc -l)" -gt 5 ]
 	spsc-sink -i raw --drain > out.txt
 	[ "$(wc -l < out.txt)" -eq 6000 ]
-	[ "$(ls "$SPSC_HOME"/log | wc -l)" -le 2 ]
+	[ "$(ls "$SPSC_HOME"/log/*.seg | wc -l)" -le 2 ]
+	# One reclaimed file is kept to be the next segment.
+	[ "$(ls "$SPSC_HOME"/log | grep -vc '\.seg$')" -eq 1 ]
+	[ -f "$SPSC_HOME/log/reuse" ]
 }
 
 @test "SIGTERM stops the coordinator cleanly with status 0" {

@@ -64,6 +64,11 @@ crash_coord() {
 	wait "$COORD_PID" 2>/dev/null || true
 }
 
+stop_coord() {
+	kill -TERM "$COORD_PID"
+	wait "$COORD_PID"
+}
+
 # background CMD...: runs a command in the background, remembered for
 # teardown.
 background() {

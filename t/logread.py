@@ -10,15 +10,18 @@ from spsc-atom(5).
                              restart, in queue order: "QUEUE ID DELIVERIES EVENTS"
   logread.py --records DIR   every record: "SEQ OFFSET TYPE QUEUE DETAIL"
 
-DIR is the log directory ($SPSC_HOME/log).  Segments "SPSCLOG2" (records
-with the mark 5C A7) and "SPSCLOG1" (mark 00 00) are both read.  Bytes that
-are not a whole, intact record are a damaged run: it is reported on stderr
-as "logread: PATH: byte OFFSET: REASON", and reading goes on at the next
-offset where the mark is present and an intact record begins.  A bad segment
-header is a damaged run at byte 0, after which the segment is read as a
-"SPSCLOG2" one; a file shorter than a segment header is reported as damage
-only when a later segment holds records.  Damage is not an error: the exit
-status is 0 unless DIR cannot be read.
+DIR is the log directory ($SPSC_HOME/log).  Segments "SPSCLOG3" (16-byte
+record heads that name the segment), "SPSCLOG2" (12-byte heads with the
+mark 5C A7) and "SPSCLOG1" (mark 00 00) are all read.  Bytes that are not
+a whole, intact record are a damaged run: it is reported on stderr as
+"logread: PATH: byte OFFSET: REASON", and reading goes on at the next
+offset where the mark is present and an intact record begins.  In a
+"SPSCLOG3" segment, an intact record that names another segment is left
+from the file's earlier life: the segment's records end there.  A bad
+segment header is a damaged run at byte 0, after which the segment is
+read as a "SPSCLOG3" one; a file shorter than a segment header is
+reported as damage only when a later segment holds records.  Damage is
+not an error: the exit status is 0 unless DIR cannot be read.
 """
 
 import os
@@ -29,9 +32,11 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from atomread import crc32c  # noqa: E402
 
-MARKS = {b"SPSCLOG2": b"\x5c\xa7", b"SPSCLOG1": b"\x00\x00"}
+# magic: (record mark, record head length)
+FORMATS = {b"SPSCLOG3": (b"\x5c\xa7", 16), b"SPSCLOG2": (b"\x5c\xa7", 12),
+           b"SPSCLOG1": (b"\x00\x00", 12)}
 SEGMENT_HEAD = 16
-RECORD_HEAD = 12
+EARLIER = "a record of the file's earlier life"
 TYPES = {1: "PUT", 2: "ACK", 3: "RECV", 4: "PURGE", 5: "MOVE"}
 REASONS = {0: "consumed", 1: "dead-lettered", 2: "expired", 3: "corrupt",
            4: "redriven"}
@@ -44,36 +49,48 @@ def segments(directory):
     return sorted(names, key=lambda n: int(n[:20]))
 
 
-def check(data, o, mark):
-    """Why the bytes at o are not a whole, intact record, or None."""
+class Segment:
+    """How to read one segment's records: its format and its number."""
+    def __init__(self, data, seq):
+        self.mark, self.head = FORMATS.get(data[:8], FORMATS[b"SPSCLOG3"])
+        self.v3 = data[:8] not in (b"SPSCLOG2", b"SPSCLOG1")
+        self.seq = seq
+
+
+def check(data, o, seg):
+    """Why the bytes at o are not a whole, intact record of this segment
+    (EARLIER for one of the file's earlier life), or None."""
     left = len(data) - o
-    if left < RECORD_HEAD:
+    if left < seg.head:
         return "torn record head (%d bytes)" % left
     length, crc = struct.unpack_from("<II", data, o)
-    if data[o + 10:o + 12] != mark:
+    if data[o + 10:o + 12] != seg.mark:
         return "no record mark"
-    if length < RECORD_HEAD or length > left:
+    if length < seg.head or length > left:
         return "record length %d runs past the end (%d bytes left)" % (length, left)
     if crc32c(data[o + 8:o + length]) != crc:
         return "record CRC mismatch"
     rtype, qlen = data[o + 8], data[o + 9]
-    if qlen == 0 or RECORD_HEAD + qlen > length or rtype not in TYPES:
+    if qlen == 0 or qlen > 200 or seg.head + qlen > length or rtype not in TYPES:
         return "malformed record (type %d)" % rtype
+    if seg.v3 and struct.unpack_from("<I", data, o + 12)[0] != seg.seq & 0xFFFFFFFF:
+        return EARLIER
     return None
 
 
-def resync(data, off, mark):
+def resync(data, off, seg):
     """The next offset after off where the mark is present and an intact
-    record begins; the size of the segment if there is none."""
+    record begins (of this segment or of an earlier life); the size of the
+    segment if there is none."""
     at = off + 1
-    while at + RECORD_HEAD <= len(data):
-        at = data.find(mark, at + 10)  # the mark is at bytes 10 and 11
+    while at + seg.head <= len(data):
+        at = data.find(seg.mark, at + 10)  # the mark is at bytes 10 and 11
         if at < 0:
             break
         at -= 10
-        if at + RECORD_HEAD > len(data):
+        if at + seg.head > len(data):
             break
-        if check(data, at, mark) is None:
+        if check(data, at, seg) in (None, EARLIER):
             return at
         at += 1
     return len(data)
@@ -83,27 +100,33 @@ def damage(path, off, why):
     print("logread: %s: byte %d: %s" % (path, off, why), file=sys.stderr)
 
 
-def records(path, data):
+def records(path, data, seq):
     """Yields (offset, type, queue, body) for each intact record, reporting
     each damaged run and going on after it."""
     if len(data) < SEGMENT_HEAD:
         return
-    mark = MARKS.get(data[:8])
-    if mark is None:
+    seg = Segment(data, seq)
+    if data[:8] not in FORMATS or (seg.v3 and struct.unpack_from("<Q", data, 8)[0] != seq):
         damage(path, 0, "bad segment header")
-        mark = MARKS[b"SPSCLOG2"]
     off = SEGMENT_HEAD
     while off < len(data):
-        why = check(data, off, mark)
+        why = check(data, off, seg)
+        if why == EARLIER:
+            return
         if why:
             damage(path, off, why)
-            off = resync(data, off, mark)
+            off = resync(data, off, seg)
             continue
         length = struct.unpack_from("<I", data, off)[0]
         rtype, qlen = data[off + 8], data[off + 9]
-        queue = data[off + 12:off + 12 + qlen].decode(errors="replace")
-        yield off, rtype, queue, data[off + 12 + qlen:off + length]
+        queue = data[off + seg.head:off + seg.head + qlen].decode(errors="replace")
+        yield off, rtype, queue, data[off + seg.head + qlen:off + length]
         off += length
+
+
+def holds_records(data, seq):
+    """Does the segment begin with anything but the end of its records?"""
+    return len(data) > SEGMENT_HEAD and check(data, SEGMENT_HEAD, Segment(data, seq)) != EARLIER
 
 
 class Atom:
@@ -182,9 +205,9 @@ def main(argv):
         sys.exit("logread: %s" % e)
     for i, (name, data) in enumerate(files):
         path = os.path.join(args[0], name)
-        if len(data) < SEGMENT_HEAD and any(len(d) > SEGMENT_HEAD for _, d in files[i + 1:]):
+        if len(data) < SEGMENT_HEAD and any(holds_records(d, int(n[:20])) for n, d in files[i + 1:]):
             damage(path, 0, "%d bytes, shorter than a segment header" % len(data))
-        for off, rtype, queue, body in records(path, data):
+        for off, rtype, queue, body in records(path, data, int(name[:20])):
             if show_records:
                 print(int(name[:20]), off, TYPES[rtype], queue, detail(rtype, body))
             replay(queues, rtype, queue, body)

@@ -80,7 +80,7 @@ struct mapped {
 	struct segment_map m;
 };
 
-static int map_segment(const char *path, struct mapped *mp)
+static int map_segment(const char *path, uint64_t seq, struct mapped *mp)
 {
 	struct stat st;
 
@@ -93,12 +93,27 @@ static int map_segment(const char *path, struct mapped *mp)
 				      mp->fd, 0)) == MAP_FAILED)
 		return -1;
 	segment_map_init(&mp->m, mp->p, mp->size);
-	/* A damaged header: read on, in the format the first record has. */
+	/* A damaged header: read on, in the format the first record has (a
+	 * LOG3 record names the segment at byte 12). */
 	if (mp->m.version == 0 && mp->size >= SEGMENT_HEAD + RECORD_HEAD)
-		mp->m.version = le_get16(mp->p + SEGMENT_HEAD + 10) == 0 ? 1 : 2;
+		segment_map_version(&mp->m,
+			le_get16(mp->p + SEGMENT_HEAD + 10) == 0 ? 1 :
+			le_get32(mp->p + SEGMENT_HEAD + 12) == (uint32_t)seq ? 3 : 2);
 	else if (mp->m.version == 0 && mp->size >= SEGMENT_HEAD)
-		mp->m.version = 2;
+		segment_map_version(&mp->m, 3);
+	mp->m.seq = seq;	/* the name is what records are checked against */
 	return 0;
+}
+
+/* Is the header that of segment seq, in a format this reader knows? */
+static int header_ok(const struct mapped *mp, uint64_t seq)
+{
+	if (mp->size < SEGMENT_HEAD)
+		return 0;
+	if (memcmp(mp->p, SEGMENT_MAGIC, 8) == 0)
+		return le_get64(mp->p + 8) == seq;
+	return memcmp(mp->p, SEGMENT_MAGIC_V2, 8) == 0 ||
+	       memcmp(mp->p, SEGMENT_MAGIC_V1, 8) == 0;
 }
 
 static void unmap_segment(struct mapped *mp)
@@ -137,8 +152,8 @@ static int note_seen(struct fsck *f, const struct log_record *rec,
 }
 
 /* One record head read inside a damaged run: remember its atom. */
-static int suspect(struct fsck *f, const uint8_t *p, size_t at, uint64_t seq,
-		   const char *path)
+static int suspect(struct fsck *f, const uint8_t *p, size_t head, size_t at,
+		   uint64_t seq, const char *path)
 {
 	struct suspect *su;
 	uint32_t len = le_get32(p);
@@ -148,12 +163,12 @@ static int suspect(struct fsck *f, const uint8_t *p, size_t at, uint64_t seq,
 	su = &f->sus[f->nsus];
 	memset(su, 0, sizeof *su);
 	if (p[8] != REC_PURGE &&
-	    body_id(p[8], p + RECORD_HEAD + p[9], len - RECORD_HEAD - p[9], su->rec.id) < 0)
+	    body_id(p[8], p + head + p[9], len - head - p[9], su->rec.id) < 0)
 		return 0;
 	su->rec.type = p[8];
 	su->rec.seq = seq;
 	su->rec.off = at;
-	memcpy(su->queue, p + RECORD_HEAD, p[9] < 200 ? p[9] : 200);
+	memcpy(su->queue, p + head, p[9] < 200 ? p[9] : 200);
 	su->rec.queue = hash64(su->queue, strlen(su->queue), 0);
 	snprintf(su->path, sizeof su->path, "%s", path);
 	f->nsus++;
@@ -164,15 +179,15 @@ static int suspect(struct fsck *f, const uint8_t *p, size_t at, uint64_t seq,
 static int salvage(struct fsck *f, const struct mapped *mp, uint64_t seq,
 		   const struct log_damage *d, const char *path)
 {
-	size_t at = d->off, end = d->off + d->len;
+	size_t at = d->off, end = d->off + d->len, head = mp->m.head;
 
-	while (at + RECORD_HEAD <= end) {
+	while (at + head <= end) {
 		const uint8_t *p = mp->p + at;
 		uint32_t len = le_get32(p);
-		if (len < RECORD_HEAD + (size_t)p[9] || len > end - at || p[9] == 0 ||
+		if (len < head + (size_t)p[9] || len > end - at || p[9] == 0 ||
 		    p[8] < REC_PUT || p[8] > REC_TYPE_MAX)
 			break;
-		if (suspect(f, p, at, seq, path) < 0)
+		if (suspect(f, p, head, at, seq, path) < 0)
 			return -1;
 		at += len;
 	}
@@ -305,8 +320,8 @@ static int rewrite(const char *path, const struct mapped *mp, uint64_t seq)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		return -1;
 	segment_header(head, seq);
-	if (mp->m.version == 1)
-		memcpy(head, SEGMENT_MAGIC_V1, 8);	/* its records have no mark */
+	if (mp->m.version < 3)		/* its records keep their format */
+		memcpy(head, mp->m.version == 1 ? SEGMENT_MAGIC_V1 : SEGMENT_MAGIC_V2, 8);
 	rc = fd_write_all(fd, head, sizeof head);
 	while (rc == 0 && (step = segment_next(&mp->m, &off, &rec, &d)) != SCAN_END)
 		if (step == SCAN_RECORD)
@@ -345,7 +360,7 @@ static int check_segment(struct fsck *f, uint64_t seq)
 
 	snprintf(path, sizeof path, "%.4096s/%020" PRIu64 ".seg", f->dir, seq);
 	f->segments++;
-	if (map_segment(path, &mp) < 0) {
+	if (map_segment(path, seq, &mp) < 0) {
 		log_error("%s: %s", path, strerror(errno));
 		unmap_segment(&mp);
 		return -1;
@@ -353,7 +368,7 @@ static int check_segment(struct fsck *f, uint64_t seq)
 	if (mp.size < SEGMENT_HEAD) {
 		printf("%s: %zu bytes, shorter than a segment header\n", path, mp.size);
 		f->runs++;
-	} else if (memcmp(mp.p, SEGMENT_MAGIC, 8) && memcmp(mp.p, SEGMENT_MAGIC_V1, 8)) {
+	} else if (!header_ok(&mp, seq)) {
 		printf("%s: byte 0: bad segment header\n", path);
 		f->runs++;
 	}

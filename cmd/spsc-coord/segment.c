@@ -12,24 +12,34 @@ void segment_header(uint8_t head[SEGMENT_HEAD], uint64_t seq)
 	le_put64(head + 8, seq);
 }
 
+/* How to read the records: for fsck, which may have to guess it for a
+ * segment whose header is damaged. */
+void segment_map_version(struct segment_map *m, int version)
+{
+	m->version = version;
+	m->head = version >= 3 ? RECORD_HEAD : RECORD_HEAD_V2;
+}
+
 void segment_map_init(struct segment_map *m, const uint8_t *p, size_t size)
 {
 	m->p = p;
 	m->size = size;
-	m->version = 0;
+	segment_map_version(m, 0);
 	m->seq = 0;
 	if (size < SEGMENT_HEAD)
 		return;
 	if (memcmp(p, SEGMENT_MAGIC, 8) == 0)
-		m->version = 2;
+		segment_map_version(m, 3);
+	else if (memcmp(p, SEGMENT_MAGIC_V2, 8) == 0)
+		segment_map_version(m, 2);
 	else if (memcmp(p, SEGMENT_MAGIC_V1, 8) == 0)
-		m->version = 1;
+		segment_map_version(m, 1);
 	m->seq = le_get64(p + 8);
 }
 
-/* The record head without its CRC; returns its length (12 + Q). */
+/* The record head without its CRC; returns its length (16 + Q). */
 size_t record_head(uint8_t *head, int type, const char *queue,
-		   uint32_t total)
+		   uint32_t total, uint64_t seq)
 {
 	size_t qlen = strlen(queue);
 
@@ -38,6 +48,7 @@ size_t record_head(uint8_t *head, int type, const char *queue,
 	head[8] = (uint8_t)type;
 	head[9] = (uint8_t)qlen;
 	le_put16(head + 10, RECORD_MARK);
+	le_put32(head + 12, (uint32_t)seq);
 	memcpy(head + RECORD_HEAD, queue, qlen);
 	return RECORD_HEAD + qlen;
 }
@@ -49,57 +60,71 @@ const char *record_type_name(int type)
 	return type >= 1 && type <= REC_TYPE_MAX ? names[type] : "?";
 }
 
+enum check { CHECK_DAMAGE, CHECK_RECORD, CHECK_EARLIER };
+
 /*
- * Checks the record at p; returns its length, or 0 with why set if the
- * bytes there are not a whole, intact record.
+ * Checks the record at p: CHECK_RECORD with *len set, CHECK_DAMAGE with
+ * why set if the bytes there are not a whole, intact record, or
+ * CHECK_EARLIER for an intact record of the file's earlier life.
  */
-static size_t record_check(const struct segment_map *m, const uint8_t *p,
-			   size_t avail, char *why, size_t whylen)
+static enum check record_check(const struct segment_map *m, const uint8_t *p,
+			       size_t avail, size_t *len, char *why,
+			       size_t whylen)
 {
 	uint16_t mark = m->version >= 2 ? RECORD_MARK : 0;
-	uint32_t len;
+	uint32_t n;
 
-	if (avail < RECORD_HEAD) {
+	if (avail < m->head) {
 		snprintf(why, whylen, "torn record head (%zu bytes)", avail);
-		return 0;
+		return CHECK_DAMAGE;
 	}
-	len = le_get32(p);
+	n = le_get32(p);
 	if (le_get16(p + 10) != mark) {
 		snprintf(why, whylen, "no record mark");
-		return 0;
+		return CHECK_DAMAGE;
 	}
-	if (len < RECORD_HEAD || len > avail) {
+	if (n < m->head || n > avail) {
 		snprintf(why, whylen, "record length %" PRIu32 " runs past the end (%zu bytes left)",
-			 len, avail);
-		return 0;
+			 n, avail);
+		return CHECK_DAMAGE;
 	}
-	if (crc32c(0, p + 8, len - 8) != le_get32(p + 4)) {
+	if (crc32c(0, p + 8, n - 8) != le_get32(p + 4)) {
 		snprintf(why, whylen, "record CRC mismatch");
-		return 0;
+		return CHECK_DAMAGE;
 	}
-	if (RECORD_HEAD + (size_t)p[9] > len || p[9] == 0 || p[9] > 200 ||
+	if (m->head + (size_t)p[9] > n || p[9] == 0 || p[9] > 200 ||
 	    p[8] < REC_PUT || p[8] > REC_TYPE_MAX) {
 		snprintf(why, whylen, "malformed record (type %u)", p[8]);
-		return 0;
+		return CHECK_DAMAGE;
 	}
-	return len;
+	if (m->version >= 3 && le_get32(p + 12) != (uint32_t)m->seq)
+		return CHECK_EARLIER;
+	*len = n;
+	return CHECK_RECORD;
 }
 
-/* The first offset after off where a whole, intact record begins; the
- * size of the segment if there is none. */
-static size_t resync(const struct segment_map *m, size_t off)
+/* The first offset after off where an intact record begins, of this
+ * segment or of an earlier life; the size of the segment if there is
+ * none.  *earlier says which. */
+static size_t resync(const struct segment_map *m, size_t off, int *earlier)
 {
 	char why[160];
 	uint8_t lo = RECORD_MARK & 0xff, hi = RECORD_MARK >> 8;
+	size_t len;
 
-	for (size_t at = off + 1; at + RECORD_HEAD <= m->size; at++) {
+	*earlier = 0;
+	for (size_t at = off + 1; at + m->head <= m->size; at++) {
 		const uint8_t *p = m->p + at;
+		enum check c;
 		if (m->version >= 2 && (p[10] != lo || p[11] != hi))
 			continue;
 		if (m->version < 2 && (p[10] != 0 || p[11] != 0))
 			continue;
-		if (record_check(m, p, m->size - at, why, sizeof why))
+		c = record_check(m, p, m->size - at, &len, why, sizeof why);
+		if (c != CHECK_DAMAGE) {
+			*earlier = c == CHECK_EARLIER;
 			return at;
+		}
 	}
 	return m->size;
 }
@@ -107,33 +132,51 @@ static size_t resync(const struct segment_map *m, size_t off)
 /*
  * One step of a walk over a segment, from *off (start at SEGMENT_HEAD):
  * a record, a run of damaged bytes (the walk goes on at the next intact
- * record), or the end.
+ * record), or the end of the segment's records, where *off stays: the
+ * end of the file, or a record of the file's earlier life.
  */
 enum scan_step segment_next(const struct segment_map *m, size_t *off,
 			    struct log_record *rec, struct log_damage *dmg)
 {
 	const uint8_t *p = m->p + *off;
-	size_t len, next;
+	size_t len = 0, next;
+	int earlier;
 
 	if (*off >= m->size)
 		return SCAN_END;
-	len = record_check(m, p, m->size - *off, dmg->why, sizeof dmg->why);
-	if (len == 0) {
-		next = resync(m, *off);
+	switch (record_check(m, p, m->size - *off, &len, dmg->why, sizeof dmg->why)) {
+	case CHECK_EARLIER:
+		return SCAN_END;
+	case CHECK_DAMAGE:
+		next = resync(m, *off, &earlier);
 		dmg->off = *off;
 		dmg->len = next - *off;
-		dmg->at_end = next == m->size;
+		dmg->at_end = next == m->size || earlier;
 		*off = next;
 		return SCAN_DAMAGE;
+	case CHECK_RECORD:
+		break;
 	}
 	rec->off = *off;
 	rec->len = (uint32_t)len;
 	rec->type = p[8];
-	memcpy(rec->queue, p + RECORD_HEAD, p[9]);
+	memcpy(rec->queue, p + m->head, p[9]);
 	rec->queue[p[9]] = '\0';
-	rec->body_off = *off + RECORD_HEAD + p[9];
+	rec->body_off = *off + m->head + p[9];
 	rec->body = m->p + rec->body_off;
 	rec->body_len = *off + len - rec->body_off;
 	*off += len;
 	return SCAN_RECORD;
+}
+
+/* Does the segment hold any record of its own (or damage)? */
+int segment_holds_records(const struct segment_map *m)
+{
+	struct log_record rec;
+	struct log_damage dmg;
+	size_t off = SEGMENT_HEAD;
+
+	if (m->version == 0)	/* not a segment: whatever it is, it is there */
+		return m->size > SEGMENT_HEAD;
+	return segment_next(m, &off, &rec, &dmg) != SCAN_END;
 }

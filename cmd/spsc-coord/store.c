@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ static int segment_make(struct store *s, uint64_t seq, uint64_t bytes,
 	int fd;
 
 	segment_path(s, seq, path, sizeof path);
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fail(s, "create", path);
 	*out = (struct segment){ .seq = seq, .fd = fd, .size = SEGMENT_HEAD };
@@ -108,6 +109,45 @@ static int segment_make(struct store *s, uint64_t seq, uint64_t bytes,
 	return s->fsync == FSYNC_NEVER ? 0 : sync_dir(s);
 }
 
+static void reuse_path(const struct store *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/reuse", s->dir);
+}
+
+/*
+ * Makes segment seq from the reclaimed file kept for it: the new header
+ * is written (and synced) before the rename, so that a segment file never
+ * bears a number its header does not.  Its old records stay, told apart
+ * by the number each carries.  -1: make a new file instead.
+ */
+static int segment_reuse(struct store *s, uint64_t seq, struct segment *out)
+{
+	uint8_t head[SEGMENT_HEAD];
+	char from[4200], to[4200];
+	int fd = s->reuse_fd;
+
+	if (fd < 0)
+		return -1;
+	s->reuse_fd = -1;
+	reuse_path(s, from, sizeof from);
+	segment_path(s, seq, to, sizeof to);
+	*out = (struct segment){ .seq = seq, .fd = fd, .size = SEGMENT_HEAD };
+	segment_header(head, seq);
+	if (pwrite(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
+	    (s->fsync != FSYNC_NEVER && fdatasync(fd) < 0) ||
+	    reserve(s, out, s->segment_max) < 0 || rename(from, to) < 0) {
+		log_warn("%s: cannot use again (%s); making a new segment",
+			 from, strerror(errno));
+		close(fd);
+		(void)unlink(from);
+		out->fd = -1;
+		return -1;
+	}
+	if (!s->prealloc)
+		out->reserved = UINT64_MAX;
+	return s->fsync == FSYNC_NEVER ? 0 : sync_dir(s);
+}
+
 /* Keeps one empty segment ready, so that the next switch needs no new
  * space.  Failing to make it is how a full disk is first noticed. */
 static void make_spare(struct store *s)
@@ -115,7 +155,8 @@ static void make_spare(struct store *s)
 	if (s->spare.fd >= 0)
 		return;
 	s->space_tried = mono_ns();
-	if (segment_make(s, current(s)->seq + 1, s->segment_max, &s->spare) == 0) {
+	if (segment_reuse(s, current(s)->seq + 1, &s->spare) == 0 ||
+	    segment_make(s, current(s)->seq + 1, s->segment_max, &s->spare) == 0) {
 		if (s->nospace)
 			log_info("%s: disk space is back; taking PUTs again", s->dir);
 		s->nospace = 0;
@@ -237,15 +278,6 @@ int store_room(struct store *s, uint64_t bytes, int is_put)
 /* Walks one segment, handing each record to fn.  *damage is set to the
  * first damaged run, if any (the walk goes on past it to count what is
  * at stake, but the caller decides whether that is acceptable). */
-/* Gives back the blocks allocated ahead past a segment's last record: a
- * crash leaves them behind in the segment it was writing. */
-static void release_tail(struct segment *seg)
-{
-	if (seg->size >= SEGMENT_HEAD)
-		(void)fallocate(seg->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				(off_t)seg->size, (off_t)1 << 40);
-}
-
 static int segment_replay(struct store *s, struct segment *seg,
 			  const char *path, replay_fn fn, void *ctx,
 			  struct log_damage *damage, size_t *after)
@@ -269,11 +301,12 @@ static int segment_replay(struct store *s, struct segment *seg,
 	if (map == MAP_FAILED)
 		return fail(s, "mmap", path);
 	segment_map_init(&m, map, (size_t)st.st_size);
-	if (m.version == 0) {
+	if (m.version == 0 || (m.version >= 3 && m.seq != seg->seq)) {
 		munmap(map, (size_t)st.st_size);
 		s->damaged = 1;
 		errno = EINVAL;
-		return fail(s, "not a segment file (bad magic); run 'spsc-coord fsck'", path);
+		return fail(s, m.version == 0 ? "not a segment file (bad magic); run 'spsc-coord fsck'"
+				: "the header names another segment; run 'spsc-coord fsck'", path);
 	}
 	while ((step = segment_next(&m, &off, &rec, &dmg)) != SCAN_END) {
 		struct record_pos pos = { seg->seq, rec.body_off };
@@ -288,7 +321,57 @@ static int segment_replay(struct store *s, struct segment *seg,
 		}
 		fn(ctx, rec.type, rec.queue, rec.body, rec.body_len, &pos);
 	}
+	seg->size = off;	/* a file used again goes on past its records */
 	munmap(map, (size_t)st.st_size);
+	return 0;
+}
+
+/*
+ * What a segment file holds for is_tail: its length, or just a header when
+ * none of its records are its own (a file made ready for use again, whose
+ * earlier life is all it holds).
+ */
+static uint64_t replay_size(int fd, uint64_t len)
+{
+	struct segment_map m;
+	void *map;
+	int holds;
+
+	if (len <= SEGMENT_HEAD)
+		return len;
+	map = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return len;	/* the replay says why */
+	segment_map_init(&m, map, (size_t)len);
+	holds = segment_holds_records(&m);
+	munmap(map, (size_t)len);
+	return holds ? len : SEGMENT_HEAD;
+}
+
+/*
+ * Once the whole log has been read: each file is cut where its records
+ * end (a torn tail, or a file's earlier life: nothing any segment will be
+ * read for again, since writing goes on in a new segment), and the blocks
+ * allocated ahead past that are given back.
+ */
+static int trim_all(struct store *s)
+{
+	char path[4200];
+
+	for (size_t i = 0; i < s->nsegs; i++) {
+		struct segment *seg = &s->segs[i];
+		struct stat st;
+		segment_path(s, seg->seq, path, sizeof path);
+		if (fstat(seg->fd, &st) < 0)
+			return fail(s, "stat", path);
+		if (seg->size < SEGMENT_HEAD)
+			continue;	/* unborn: drop_unborn removes it */
+		if ((uint64_t)st.st_size > seg->size &&
+		    ftruncate(seg->fd, (off_t)seg->size) < 0)
+			return fail(s, "truncate", path);
+		(void)fallocate(seg->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				(off_t)seg->size, (off_t)1 << 40);
+	}
 	return 0;
 }
 
@@ -381,10 +464,10 @@ static int replay_all(struct store *s, replay_fn fn, void *ctx)
 		struct stat st;
 		int fd;
 		segment_path(s, seqs[i], path, sizeof path);
-		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 ||
 		    segment_push(s, (struct segment){ .seq = seqs[i], .fd = fd,
-				 .size = (uint64_t)st.st_size }) == NULL) {
+				 .size = replay_size(fd, (uint64_t)st.st_size) }) == NULL) {
 			rc = fail(s, "open", path);
 			if (fd >= 0)
 				close(fd);
@@ -404,19 +487,14 @@ static int replay_all(struct store *s, replay_fn fn, void *ctx)
 			break;
 		}
 		rc = segment_replay(s, &s->segs[i], path, fn, ctx, &d, &after);
-		release_tail(&s->segs[i]);
 		if (rc == 0 && d.len && judge_damage(s, i, &d, after, &cut) < 0)
 			rc = -1;
 		if (rc == 0 && d.len)
 			tail = i;
 	}
-	if (rc == 0 && cut) {
-		segment_path(s, s->segs[tail].seq, path, sizeof path);
-		if (ftruncate(s->segs[tail].fd, (off_t)cut) < 0)
-			return fail(s, "truncate", path);
+	if (rc == 0 && cut)
 		s->segs[tail].size = cut;
-	}
-	return rc;
+	return rc == 0 ? trim_all(s) : rc;
 }
 
 /* A segment shorter than its header was being made when a crash came;
@@ -434,6 +512,16 @@ static void drop_unborn(struct store *s)
 	}
 }
 
+/* A file kept for reuse when the coordinator last stopped is used as
+ * such now; it is not part of the log. */
+static void adopt_reuse(struct store *s)
+{
+	char path[4200];
+
+	reuse_path(s, path, sizeof path);
+	s->reuse_fd = open(path, O_RDWR | O_CLOEXEC);
+}
+
 int store_open(struct store *s, const char *dir, uint64_t segment_max,
 	       enum fsync_policy fsync, int64_t interval_ns, replay_fn fn,
 	       void *ctx)
@@ -448,8 +536,10 @@ int store_open(struct store *s, const char *dir, uint64_t segment_max,
 	s->last_sync_ns = mono_ns();
 	s->prealloc = 1;
 	s->spare.fd = -1;
+	s->reuse_fd = -1;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return fail(s, "mkdir", dir);
+	adopt_reuse(s);
 	if (fsync == FSYNC_INTERVAL && syncer_start(&s->syncer) < 0)
 		log_warn("%s: no sync thread (%s): syncs wait in the loop", dir, strerror(errno));
 	s->replaying = 1;
@@ -515,7 +605,7 @@ static int append(struct store *s, int type, const char *queue,
 		s->failed = 1;
 		return -1;
 	}
-	hlen = record_head(head, type, queue, (uint32_t)total);
+	hlen = record_head(head, type, queue, (uint32_t)total, current(s)->seq);
 	crc = crc32c(0, head + 8, hlen - 8);
 	crc = crc32c(crc, body, len);
 	/* the join costs about what 4 KiB of CRC does: below, read them */
@@ -565,7 +655,9 @@ int store_append_frame(struct store *s, const char *queue, const uint8_t *frame,
 		      &payload_crc, pos);
 }
 
-/* Writes everything buffered with one writev (per IOV_MAX), then syncs if
+/* Writes everything buffered with one pwritev (per IOV_MAX) where the
+ * segment's records end, which in a file used again is not its end; then
+ * syncs if
  * the policy says so.  A failure here is fatal to the caller: the records
  * may be half written, and only a replay knows what survived. */
 int store_flush(struct store *s)
@@ -585,7 +677,8 @@ int store_flush(struct store *s)
 		s->iov[i].iov_base = pc->ptr ? (void *)pc->ptr : s->hbuf + pc->off;
 		s->iov[i].iov_len = pc->len;
 	}
-	if (fd_writev_all(current(s)->fd, s->iov, (int)s->npieces) < 0) {
+	if (fd_pwritev_all(current(s)->fd, s->iov, (int)s->npieces,
+			   (off_t)current(s)->size) < 0) {
 		segment_path(s, current(s)->seq, path, sizeof path);
 		return fail(s, "write", path);
 	}
@@ -722,6 +815,26 @@ int store_reclaimable(const struct store *s)
 	return !s->replaying && s->nsegs > 1 && s->segs[0].live == 0;
 }
 
+/*
+ * Takes a reclaimed segment's file out of the log to be the next spare,
+ * unless one is kept already or a payload sent from its mapping may still
+ * be on its way: the file is written over once it is used again.
+ */
+static int keep_for_reuse(struct store *s, const struct segment *seg,
+			  const char *path)
+{
+	char to[4200];
+
+	if (s->reuse_fd >= 0 || seg->size <= SEGMENT_HEAD ||
+	    (seg->view && atomic_load(&seg->view->refs) > 1))
+		return -1;
+	reuse_path(s, to, sizeof to);
+	if (rename(path, to) < 0)
+		return -1;
+	s->reuse_fd = seg->fd;
+	return 0;
+}
+
 /* Deletes, oldest first, every segment left with no live atom (never the
  * one being written, and nothing before a replay is whole). */
 void store_reclaim(struct store *s)
@@ -732,11 +845,14 @@ void store_reclaim(struct store *s)
 	if (s->replaying)
 		return;
 	while (drop + 1 < s->nsegs && s->segs[drop].live == 0) {
-		segment_path(s, s->segs[drop].seq, path, sizeof path);
-		if (unlink(path) < 0)
-			log_warn("%s: cannot remove: %s", path, strerror(errno));
-		close(s->segs[drop].fd);
-		segview_drop(s->segs[drop].view);	/* unmapped once sent */
+		struct segment *seg = &s->segs[drop];
+		segment_path(s, seg->seq, path, sizeof path);
+		if (keep_for_reuse(s, seg, path) < 0) {
+			if (unlink(path) < 0)
+				log_warn("%s: cannot remove: %s", path, strerror(errno));
+			close(seg->fd);
+		}
+		segview_drop(seg->view);	/* unmapped once sent */
 		drop++;
 	}
 	if (drop) {
@@ -795,6 +911,8 @@ void store_close(struct store *s)
 		close(s->spare.fd);
 		(void)unlink(path);
 	}
+	if (s->reuse_fd >= 0)
+		close(s->reuse_fd);	/* kept: the next start uses it */
 	free(s->segs);
 	free(s->pieces);
 	free(s->hbuf);

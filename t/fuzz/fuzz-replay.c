@@ -87,14 +87,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void fix_records(uint8_t *p, size_t len)
 {
 	size_t off = SEGMENT_HEAD;
+	size_t head = len >= 8 && memcmp(p, SEGMENT_MAGIC, 8) == 0 ? RECORD_HEAD
+								    : RECORD_HEAD_V2;
 
-	while (off < len && len - off >= RECORD_HEAD) {
+	while (off < len && len - off >= head) {
 		uint32_t rlen = le_get32(p + off);
 		size_t body;
 
-		if (rlen < RECORD_HEAD || rlen > len - off)
+		if (rlen < head || rlen > len - off)
 			return;
-		body = RECORD_HEAD + (size_t)p[off + 9];
+		body = head + (size_t)p[off + 9];
 		if (p[off + 8] == REC_PUT && body < rlen)
 			fix_frames(p + off + body, rlen - body);
 		le_put32(p + off + 4, crc32c(0, p + off + 8, rlen - 8));
@@ -116,7 +118,7 @@ static void touch(void *ctx, int type, const char *queue, const uint8_t *body,
 		if (run->segs[i].seq == pos->seq)
 			seg = &run->segs[i];
 	fuzz_assert(seg != NULL);
-	fuzz_assert(pos->off >= SEGMENT_HEAD + RECORD_HEAD);
+	fuzz_assert(pos->off >= SEGMENT_HEAD + RECORD_HEAD_V2);
 	fuzz_assert(pos->off <= seg->size && len <= seg->size - pos->off);
 	fuzz_assert(strlen(queue) < 256);
 	/* A copy of the exact size: the consumer's reads are then checked. */
