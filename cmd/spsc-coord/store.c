@@ -82,6 +82,19 @@ static int reserve(struct store *s, struct segment *seg, uint64_t bytes)
 	return -1;
 }
 
+/* A new segment's name is made durable with the directory; if that
+ * fails the segment is given up, so that no file is left to stand in the
+ * way of the next try. */
+static int settle(struct store *s, struct segment *seg, const char *path)
+{
+	if (s->fsync == FSYNC_NEVER || sync_dir(s) == 0)
+		return 0;
+	close(seg->fd);
+	(void)unlink(path);
+	seg->fd = -1;
+	return -1;
+}
+
 /* Makes segment seq with room for bytes; ENOSPC leaves no file behind. */
 static int segment_make(struct store *s, uint64_t seq, uint64_t bytes,
 			struct segment *out)
@@ -106,7 +119,7 @@ static int segment_make(struct store *s, uint64_t seq, uint64_t bytes,
 	}
 	if (!s->prealloc)
 		out->reserved = UINT64_MAX;
-	return s->fsync == FSYNC_NEVER ? 0 : sync_dir(s);
+	return settle(s, out, path);
 }
 
 static void reuse_path(const struct store *s, char *buf, size_t len)
@@ -145,7 +158,7 @@ static int segment_reuse(struct store *s, uint64_t seq, struct segment *out)
 	}
 	if (!s->prealloc)
 		out->reserved = UINT64_MAX;
-	return s->fsync == FSYNC_NEVER ? 0 : sync_dir(s);
+	return settle(s, out, to);
 }
 
 /* Keeps one empty segment ready, so that the next switch needs no new

@@ -246,12 +246,34 @@ static void test_flags(void)
 	close(fds[1]);
 }
 
+/* pwritev lands where it is told, over the old bytes, whatever the file's
+ * length: how spsc-coord writes into a segment file used again. */
+static void test_pwritev(void)
+{
+	char tmpl[] = "/tmp/test-fdio.XXXXXX", got[32];
+	struct iovec iov[3] = { { "new", 3 }, { "", 0 }, { "BYTES", 5 } };
+	int fd = mkstemp(tmpl);
+
+	ok(fd >= 0 && fd_write_all(fd, "0123456789abcdefghij", 20) == 0,
+	   "a file of 20 old bytes");
+	ok(fd_pwritev_all(fd, iov, 3, 4) == 0, "fd_pwritev_all at byte 4");
+	ok(pread(fd, got, sizeof got, 0) == 20 &&
+		   memcmp(got, "0123newBYTEScdefghij", 20) == 0,
+	   "the bytes went over the old ones, the length stayed 20");
+	ok(fd_pwritev_all(-1, iov, 3, 0) < 0 && errno == EBADF,
+	   "a bad fd is an error");
+	if (fd >= 0)
+		close(fd);
+	unlink(tmpl);
+}
+
 int main(void)
 {
 	test_short_writes();
 	test_epipe();
 	test_reads();
 	test_writev_edges();
+	test_pwritev();
 	test_flags();
 	return tap_done();
 }
