@@ -669,10 +669,9 @@ int store_append_frame(struct store *s, const char *queue, const uint8_t *frame,
 }
 
 /* Writes everything buffered with one pwritev (per IOV_MAX) where the
- * segment's records end, which in a file used again is not its end; then
- * syncs if
- * the policy says so.  A failure here is fatal to the caller: the records
- * may be half written, and only a replay knows what survived. */
+ * segment's records end (in a file used again, not the file's end), then
+ * syncs if the policy says so.  A failure here is fatal to the caller: the
+ * records may be half written, and only a replay knows what survived. */
 int store_flush(struct store *s)
 {
 	char path[4200];
