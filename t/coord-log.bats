@@ -219,6 +219,43 @@ several_segments() {
 	[ "$(stat -c %s "$seg")" -eq "$end" ]
 }
 
+# to_log2 SEGMENT: rewrites a segment in the older SPSCLOG2 format, as a
+# coordinator before SPSCLOG3 wrote it: 12-byte record heads.
+to_log2() {
+	python3 - "$1" <<-'EOF'
+	import os, struct, sys
+	sys.path.insert(0, os.path.join(os.environ["SPSC_SRCDIR"], "t"))
+	from atomread import crc32c
+	path = sys.argv[1]
+	data = open(path, "rb").read()
+	out, off = bytearray(b"SPSCLOG2" + data[8:16]), 16
+	while off + 16 <= len(data):
+	    n = struct.unpack_from("<I", data, off)[0]
+	    rec = bytearray(data[off:off + 12] + data[off + 16:off + n])
+	    struct.pack_into("<II", rec, 0, n - 4, crc32c(bytes(rec[8:])))
+	    out += rec
+	    off += n
+	open(path, "wb").write(out)
+	EOF
+}
+
+@test "a log written in the older SPSCLOG2 format is still read, by the coordinator and by fsck" {
+	start_coord
+	mk -n 20 -e 5 | spsc-coord put raw
+	stop_coord
+	for seg in "$SPSC_HOME"/log/*.seg; do to_log2 "$seg"; done
+	[ "$(head -c 8 "$(first_seg)")" = SPSCLOG2 ]
+	run spsc-coord fsck
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"segments, 20 intact records, 0 damaged runs;"* ]]
+	start_coord
+	[ "$(qstat raw ready)" -eq 20 ]
+	crash_coord
+	start_coord	# a SPSCLOG2 segment before a SPSCLOG3 one
+	run spsc-sink -i raw --drain
+	[ "${#lines[@]}" -eq 100 ]
+}
+
 @test "put and acked stay consistent across kill -9" {
 	start_coord
 	for i in 0 1 2 3 4; do
