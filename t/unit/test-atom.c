@@ -35,20 +35,26 @@ static size_t encode(struct atom_codec *c, const struct atom *a, uint8_t *out)
 	return (size_t)hlen + stored;
 }
 
-/* A codec and two atoms, one to encode and one to decode into. */
-static void setup(struct atom_codec *c, int level, struct atom *a,
-		  struct atom *b)
+/* A codec, an atom to encode, one to decode into, and room for why. */
+struct fixture {
+	struct atom_codec c;
+	struct atom a, b;
+	char why[256];
+};
+
+static void setup(struct fixture *f, int level)
 {
-	atom_codec_init(c, level, 0);
-	atom_init(a);
-	atom_init(b);
+	atom_codec_init(&f->c, level, 0);
+	atom_init(&f->a);
+	atom_init(&f->b);
+	f->why[0] = '\0';
 }
 
-static void teardown(struct atom_codec *c, struct atom *a, struct atom *b)
+static void teardown(struct fixture *f)
 {
-	atom_free(a);
-	atom_free(b);
-	atom_codec_free(c);
+	atom_free(&f->a);
+	atom_free(&f->b);
+	atom_codec_free(&f->c);
 }
 
 /* Bit by bit, straight from the polynomial: the reference for crc32c and
@@ -93,59 +99,56 @@ static void test_crc(void)
 static void test_roundtrip(int level)
 {
 	static uint8_t buf[1 << 16];
-	struct atom_codec c;
-	struct atom a, b;
-	char why[256] = "";
+	struct fixture f;
 	char text[4000] = "";
 	size_t n;
 
 	for (int i = 0; i < 100; i++)
 		strcat(text, "the same line again and again\n");
-	setup(&c, level, &a, &b);
-	fill_atom(&a, text);
-	n = encode(&c, &a, buf);
+	setup(&f, level);
+	fill_atom(&f.a, text);
+	n = encode(&f.c, &f.a, buf);
 	ok(n > 0, "encode at level %d", level);
-	ok(level == 0 ? n == ATOM_HEADER_LEN + a.len : n < a.len,
-	   "level %d stores %zu bytes for %zu", level, n, a.len);
-	ok(atom_decode(&c, buf, n, &b, why, sizeof why) == 0,
-	   "decode at level %d %s", level, why);
-	ok(b.len == a.len && memcmp(a.data, b.data, a.len) == 0,
+	ok(level == 0 ? n == ATOM_HEADER_LEN + f.a.len : n < f.a.len,
+	   "level %d stores %zu bytes for %zu", level, n, f.a.len);
+	ok(atom_decode(&f.c, buf, n, &f.b, f.why, sizeof f.why) == 0,
+	   "decode at level %d %s", level, f.why);
+	ok(f.b.len == f.a.len && memcmp(f.a.data, f.b.data, f.a.len) == 0,
 	   "payload survives");
-	ok(atomid_equal(&a.id, &b.id) && b.created_ns == a.created_ns &&
-		   b.events == 100 && b.attempt == 2,
+	ok(atomid_equal(&f.a.id, &f.b.id) && f.b.created_ns == f.a.created_ns &&
+		   f.b.events == 100 && f.b.attempt == 2,
 	   "header fields survive");
-	teardown(&c, &a, &b);
+	teardown(&f);
 }
 
 /* A noted payload CRC saves a pass, and is never trusted for other bytes. */
 static void test_noted_crc(void)
 {
 	static uint8_t plain[256], noted[256];
-	struct atom_codec c;
-	struct atom a, b;
-	char why[256] = "";
+	struct fixture f;
 	size_t n;
 
-	setup(&c, 0, &a, &b);
-	fill_atom(&a, "one\ntwo\n");
-	n = encode(&c, &a, plain);
-	atom_note_crc(&a, crc32c(0, a.data, a.len));
-	ok(encode(&c, &a, noted) == n && memcmp(plain, noted, n) == 0,
+	setup(&f, 0);
+	fill_atom(&f.a, "one\ntwo\n");
+	n = encode(&f.c, &f.a, plain);
+	atom_note_crc(&f.a, crc32c(0, f.a.data, f.a.len));
+	ok(encode(&f.c, &f.a, noted) == n && memcmp(plain, noted, n) == 0,
 	   "a frame made with the noted CRC is the frame made without");
-	atom_note_crc(&a, 0xdeadbeef);
-	atom_append(&a, "three\n", 6);
-	ok(atom_data_crc(&a) == crc32c(0, a.data, a.len),
+	atom_note_crc(&f.a, 0xdeadbeef);
+	atom_append(&f.a, "three\n", 6);
+	ok(atom_data_crc(&f.a) == crc32c(0, f.a.data, f.a.len),
 	   "after an append the note no longer speaks for the bytes");
-	ok(atom_decode(&c, plain, n, &b, why, sizeof why) == 0 &&
-		   b.sum.data == b.data && b.sum.crc == crc32c(0, b.data, b.len),
-	   "decoding a raw frame notes the CRC it checked %s", why);
+	ok(atom_decode(&f.c, plain, n, &f.b, f.why, sizeof f.why) == 0 &&
+		   f.b.sum.data == f.b.data &&
+		   f.b.sum.crc == crc32c(0, f.b.data, f.b.len),
+	   "decoding a raw frame notes the CRC it checked %s", f.why);
 	plain[n - 1] = 'x';	/* the payload no longer ends with a newline */
-	le_put32(plain + 56, crc32c(0, plain + ATOM_HEADER_LEN, b.len));
+	le_put32(plain + 56, crc32c(0, plain + ATOM_HEADER_LEN, f.b.len));
 	le_put32(plain + ATOM_HEADER_LEN - 4, crc32c(0, plain, ATOM_HEADER_LEN - 4));
-	ok(atom_decode(&c, plain, n, &b, why, sizeof why) < 0 &&
-		   atom_data_crc(&b) == crc32c(0, b.data, b.len),
+	ok(atom_decode(&f.c, plain, n, &f.b, f.why, sizeof f.why) < 0 &&
+		   atom_data_crc(&f.b) == crc32c(0, f.b.data, f.b.len),
 	   "a frame that fails to decode leaves no note behind");
-	teardown(&c, &a, &b);
+	teardown(&f);
 }
 
 /* Event times make a version 2 header; without them the frame is the
@@ -153,24 +156,22 @@ static void test_noted_crc(void)
 static void test_times(void)
 {
 	static uint8_t buf[1 << 12];
-	struct atom_codec c;
-	struct atom a, b;
-	char why[256] = "";
+	struct fixture f;
 	size_t n;
 
-	setup(&c, 0, &a, &b);
-	fill_atom(&a, "x\n");
-	n = encode(&c, &a, buf);
+	setup(&f, 0);
+	fill_atom(&f.a, "x\n");
+	n = encode(&f.c, &f.a, buf);
 	ok(n == ATOM_HEADER_LEN + 2 && buf[4] == 1, "untimed atom: version 1");
-	a.tmin = -5;
-	a.tmax = 1700000000000000000;
-	a.wm = ATOM_TIME_END;
-	n = encode(&c, &a, buf);
+	f.a.tmin = -5;
+	f.a.tmax = 1700000000000000000;
+	f.a.wm = ATOM_TIME_END;
+	n = encode(&f.c, &f.a, buf);
 	ok(n == ATOM_HEADER_V2_LEN + 2 && buf[4] == 2, "timed atom: version 2");
-	ok(atom_decode(&c, buf, n, &b, why, sizeof why) == 0 && b.tmin == -5 &&
-		   b.tmax == a.tmax && b.wm == ATOM_TIME_END && b.events == a.events,
-	   "event times survive %s", why);
-	teardown(&c, &a, &b);
+	ok(atom_decode(&f.c, buf, n, &f.b, f.why, sizeof f.why) == 0 && f.b.tmin == -5 &&
+		   f.b.tmax == f.a.tmax && f.b.wm == ATOM_TIME_END && f.b.events == f.a.events,
+	   "event times survive %s", f.why);
+	teardown(&f);
 }
 
 /* A frame served in two parts (its header, then its payload) decodes as
@@ -178,29 +179,27 @@ static void test_times(void)
 static void test_parts(void)
 {
 	static uint8_t buf[1 << 12];
-	struct atom_codec c;
-	struct atom a, b;
-	char why[256] = "";
+	struct fixture f;
 	size_t n;
 
-	setup(&c, 0, &a, &b);
-	fill_atom(&a, "one\ntwo\n");
-	n = encode(&c, &a, buf);
+	setup(&f, 0);
+	fill_atom(&f.a, "one\ntwo\n");
+	n = encode(&f.c, &f.a, buf);
 	ok(atom_frame_is_head(buf, ATOM_HEADER_LEN) && !atom_frame_is_head(buf, n),
 	   "a header alone is a head; the whole frame is not");
-	ok(atom_decode_parts(&c, buf, ATOM_HEADER_LEN, buf + ATOM_HEADER_LEN,
-			     n - ATOM_HEADER_LEN, &b, why, sizeof why) == 0 &&
-		   b.len == a.len && memcmp(a.data, b.data, a.len) == 0,
-	   "header and payload apart decode as one frame %s", why);
-	ok(atom_decode_parts(&c, buf, ATOM_HEADER_LEN, buf + ATOM_HEADER_LEN,
-			     n - ATOM_HEADER_LEN - 1, &b, why, sizeof why) < 0 &&
-		   strstr(why, "frame length") != NULL,
-	   "a payload part short of the header's length is refused: %s", why);
-	ok(atom_decode_parts(&c, buf, ATOM_HEADER_LEN + 1, buf + ATOM_HEADER_LEN + 1,
-			     n - ATOM_HEADER_LEN - 1, &b, why, sizeof why) < 0 &&
-		   strstr(why, "header part") != NULL,
-	   "a header part longer than the header is refused: %s", why);
-	teardown(&c, &a, &b);
+	ok(atom_decode_parts(&f.c, buf, ATOM_HEADER_LEN, buf + ATOM_HEADER_LEN,
+			     n - ATOM_HEADER_LEN, &f.b, f.why, sizeof f.why) == 0 &&
+		   f.b.len == f.a.len && memcmp(f.a.data, f.b.data, f.a.len) == 0,
+	   "header and payload apart decode as one frame %s", f.why);
+	ok(atom_decode_parts(&f.c, buf, ATOM_HEADER_LEN, buf + ATOM_HEADER_LEN,
+			     n - ATOM_HEADER_LEN - 1, &f.b, f.why, sizeof f.why) < 0 &&
+		   strstr(f.why, "frame length") != NULL,
+	   "a payload part short of the header's length is refused: %s", f.why);
+	ok(atom_decode_parts(&f.c, buf, ATOM_HEADER_LEN + 1, buf + ATOM_HEADER_LEN + 1,
+			     n - ATOM_HEADER_LEN - 1, &f.b, f.why, sizeof f.why) < 0 &&
+		   strstr(f.why, "header part") != NULL,
+	   "a header part longer than the header is refused: %s", f.why);
+	teardown(&f);
 }
 
 static int decode_fails(uint8_t *buf, size_t n, size_t limit, const char *want)
