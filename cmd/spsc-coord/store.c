@@ -829,8 +829,10 @@ int store_reclaimable(const struct store *s)
 
 /*
  * Takes a reclaimed segment's file out of the log to be the next spare,
- * unless one is kept already or a payload sent from its mapping may still
- * be on its way: the file is written over once it is used again.
+ * unless one is kept already, the file is empty or outsized (a record
+ * larger than a segment had it to itself: its disk is better given
+ * back), or a payload sent from its mapping may still be on its way: the
+ * file is written over once it is used again.
  */
 static int keep_for_reuse(struct store *s, const struct segment *seg,
 			  const char *path)
@@ -838,6 +840,7 @@ static int keep_for_reuse(struct store *s, const struct segment *seg,
 	char to[4200];
 
 	if (s->reuse_fd >= 0 || seg->size <= SEGMENT_HEAD ||
+	    seg->size > s->segment_max ||
 	    (seg->view && atomic_load(&seg->view->refs) > 1))
 		return -1;
 	reuse_path(s, to, sizeof to);
