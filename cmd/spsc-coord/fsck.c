@@ -78,6 +78,7 @@ struct mapped {
 	uint8_t *p;
 	size_t size;
 	struct segment_map m;
+	int header_ok;		/* as written, before any guess below */
 };
 
 static int map_segment(const char *path, uint64_t seq, struct mapped *mp)
@@ -93,6 +94,7 @@ static int map_segment(const char *path, uint64_t seq, struct mapped *mp)
 				      mp->fd, 0)) == MAP_FAILED)
 		return -1;
 	segment_map_init(&mp->m, mp->p, mp->size);
+	mp->header_ok = segment_header_ok(&mp->m, seq);
 	/* A damaged header: read on, in the format the first record has (a
 	 * LOG3 record names the segment at byte 12). */
 	if (mp->m.version == 0 && mp->size >= SEGMENT_HEAD + RECORD_HEAD)
@@ -103,17 +105,6 @@ static int map_segment(const char *path, uint64_t seq, struct mapped *mp)
 		segment_map_version(&mp->m, 3);
 	mp->m.seq = seq;	/* the name is what records are checked against */
 	return 0;
-}
-
-/* Is the header that of segment seq, in a format this reader knows? */
-static int header_ok(const struct mapped *mp, uint64_t seq)
-{
-	if (mp->size < SEGMENT_HEAD)
-		return 0;
-	if (memcmp(mp->p, SEGMENT_MAGIC, 8) == 0)
-		return le_get64(mp->p + 8) == seq;
-	return memcmp(mp->p, SEGMENT_MAGIC_V2, 8) == 0 ||
-	       memcmp(mp->p, SEGMENT_MAGIC_V1, 8) == 0;
 }
 
 static void unmap_segment(struct mapped *mp)
@@ -368,7 +359,7 @@ static int check_segment(struct fsck *f, uint64_t seq)
 	if (mp.size < SEGMENT_HEAD) {
 		printf("%s: %zu bytes, shorter than a segment header\n", path, mp.size);
 		f->runs++;
-	} else if (!header_ok(&mp, seq)) {
+	} else if (!mp.header_ok) {
 		printf("%s: byte 0: bad segment header\n", path);
 		f->runs++;
 	}

@@ -37,6 +37,16 @@ void segment_map_init(struct segment_map *m, const uint8_t *p, size_t size)
 	m->seq = le_get64(p + 8);
 }
 
+/*
+ * Is this the header of segment seq, in a format this reader knows?  A
+ * SPSCLOG3 header must also bear the file's number, which its records are
+ * checked against; older formats did not rely on it.
+ */
+int segment_header_ok(const struct segment_map *m, uint64_t seq)
+{
+	return m->version != 0 && (m->version < 3 || m->seq == seq);
+}
+
 /* The record head without its CRC; returns its length (16 + Q). */
 size_t record_head(uint8_t *head, int type, const char *queue,
 		   uint32_t total, uint64_t seq)

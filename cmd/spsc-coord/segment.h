@@ -90,6 +90,7 @@ enum scan_step { SCAN_END, SCAN_RECORD, SCAN_DAMAGE };
 void segment_header(uint8_t head[SEGMENT_HEAD], uint64_t seq);
 void segment_map_init(struct segment_map *m, const uint8_t *p, size_t size);
 void segment_map_version(struct segment_map *m, int version);
+int segment_header_ok(const struct segment_map *m, uint64_t seq);
 enum scan_step segment_next(const struct segment_map *m, size_t *off,
 			    struct log_record *rec, struct log_damage *dmg);
 int segment_holds_records(const struct segment_map *m);

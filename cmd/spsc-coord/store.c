@@ -314,7 +314,7 @@ static int segment_replay(struct store *s, struct segment *seg,
 	if (map == MAP_FAILED)
 		return fail(s, "mmap", path);
 	segment_map_init(&m, map, (size_t)st.st_size);
-	if (m.version == 0 || (m.version >= 3 && m.seq != seg->seq)) {
+	if (!segment_header_ok(&m, seg->seq)) {
 		munmap(map, (size_t)st.st_size);
 		s->damaged = 1;
 		errno = EINVAL;
