@@ -124,6 +124,27 @@ man_example() {
 	[ "$took" -lt 5000 ]
 }
 
+# A child that answers only every Nth atom: it needs N atoms in its pipe.
+answers_every() {
+	printf '{ buf = buf $0 "\\n" } $0 == ENVIRON["SPSC_MARKER"] && ++n %% %d == 0 { printf "%%s", buf; fflush(); buf = "" }' "$1"
+}
+
+@test "warm: small atoms go to the child many at a time" {
+	printf '%s\n' a b c d e f g h | atoms -n 1 > in.atoms
+	spsc-op --warm -t 5s -- awk "$(answers_every 4)" < in.atoms > out.atoms
+	[ "$(events out.atoms | tr '\n' ' ')" = "a b c d e f g h " ]
+	[ "$(headers out.atoms | wc -l)" -eq 8 ]
+}
+
+@test "warm: atoms of more than 1 MiB in all go to the child two at a time" {
+	seq -f '%099g' 1 21000 | atoms -n 7000 > in.atoms
+	run spsc-op --warm -t 300ms --grace 100ms -r 1 --dlq ./dead.atoms \
+		-- awk "$(answers_every 3)" < in.atoms
+	[ "$status" -eq 3 ]
+	[ "$(headers dead.atoms | field fail | sort -u)" = "timeout:0" ]
+	[ "$(headers dead.atoms | wc -l)" -eq 3 ]
+}
+
 @test "warm: a child that exits before the marker breaks the protocol" {
 	six_atoms > in.atoms
 	run spsc-op --warm -r 2 --dlq ./dead.atoms -- head -n 1 < in.atoms

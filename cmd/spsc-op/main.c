@@ -279,7 +279,7 @@ static void open_endpoints(struct op *op, const struct args *a)
 	 * stage, fast per atom, takes several rounds' worth, so that its
 	 * command is not idle for a round trip after each round.  (A slow
 	 * stage takes no more, leaving the rest to competing consumers.) */
-	op->epo.prefetch = op->warm ? WARM_PREFETCH_ROUNDS * op->jobs * WARM_DEPTH : op->jobs;
+	op->epo.prefetch = op->warm ? WARM_PREFETCH_ROUNDS * op->jobs * WARM_DEPTH_MIN : op->jobs;
 	/* A per-atom op takes only what its free slots can start: atoms
 	 * fetched ahead would wait, leased, while long commands run. */
 	op->epo.read_ahead = op->warm;

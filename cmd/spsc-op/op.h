@@ -21,9 +21,16 @@
 #include "endpoint.h"
 #include "hold.h"
 
-/* A warm child is sent the next atom while it still works on this one, so
- * it never waits for us between atoms. */
-#define WARM_DEPTH 2
+/*
+ * A warm child is sent the next atom while it still works on this one, so
+ * it never waits for us between atoms.  Small atoms go on being sent while
+ * less than WARM_FILL bytes are in its fifo: at a high rate of one-event
+ * atoms, two per round trip through the child is too few, and the input
+ * would queue up behind a child that could take far more.
+ */
+#define WARM_DEPTH_MIN 2
+#define WARM_DEPTH 16
+#define WARM_FILL ((size_t)1 << 20)
 #define WARM_PREFETCH_ROUNDS 4
 /* With atoms in hand, a look at the input queue that finds nothing leaves
  * a GET waiting this long (run.c); a clean stop waits for it at most. */

@@ -29,6 +29,15 @@ void slot_init(struct slot *s, int index)
 	s->pin = s->pout = s->perr = s->ppid = -1;
 }
 
+static size_t fifo_bytes(const struct slot *s)
+{
+	size_t bytes = 0;
+
+	for (int i = 0; i < s->count; i++)
+		bytes += s->fifo[i]->in.len;
+	return bytes;
+}
+
 /* A slot takes an atom when it has room and its child is not on its way
  * out; a per-atom slot takes one at a time. */
 int slot_accepts(const struct op *op, const struct slot *s)
@@ -37,7 +46,9 @@ int slot_accepts(const struct op *op, const struct slot *s)
 		return 0;
 	if (!op->warm)
 		return !s->live && s->count == 0;
-	return s->count < WARM_DEPTH;
+	if (s->count < WARM_DEPTH_MIN)
+		return 1;
+	return s->count < WARM_DEPTH && fifo_bytes(s) < WARM_FILL;
 }
 
 /* Warm atoms go to an idle child before a busy one. */
@@ -180,8 +191,12 @@ void slot_assign(struct op *op, struct slot *s, struct task *t)
 	}
 	if (s->count == 1)
 		become_head(op, s, now);
-	/* Most atoms fit in the pipe: send now rather than after a poll. */
-	write_input(op, s, now);
+	/* Most atoms fit in the pipe: send now rather than after a poll,
+	 * unless more are in hand to go with it in one write, which wakes
+	 * the child once for all of them. */
+	if (!(op->warm && slot_accepts(op, s) && op_want_input(op) &&
+	      endpoint_pending(&op->in)))
+		write_input(op, s, now);
 }
 
 /* ---- input: the atom's events (and, warm, the end marker) ---- */
@@ -203,20 +218,33 @@ static size_t input_total(const struct op *op, const struct task *t)
  */
 static int splice_works = 1;
 
-static ssize_t write_task(const struct op *op, int fd, const struct task *t)
+/* The unsent input of the fifo, from the atom being written on, as one
+ * gather list, so that atoms waiting together go in one write. */
+static int fifo_iov(const struct op *op, const struct slot *s,
+		    struct iovec *iov)
 {
-	struct iovec iov[2];
 	int n = 0;
+
+	for (int i = s->writing; i < s->count; i++) {
+		const struct task *t = s->fifo[i];
+		if (t->sent < t->in.len)
+			iov[n++] = (struct iovec){ t->in.data + t->sent,
+						   t->in.len - t->sent };
+		if (op->warm) {
+			size_t m = t->sent > t->in.len ? t->sent - t->in.len : 0;
+			iov[n++] = (struct iovec){ (char *)op->marker + 1 + m,
+						   op->marker_len - 1 - m };
+		}
+	}
+	return n;
+}
+
+static ssize_t write_fifo(const struct op *op, int fd, const struct slot *s)
+{
+	struct iovec iov[2 * WARM_DEPTH];
+	int n = fifo_iov(op, s, iov);
 	ssize_t w;
 
-	if (t->sent < t->in.len)
-		iov[n++] = (struct iovec){ t->in.data + t->sent,
-					   t->in.len - t->sent };
-	if (op->warm) {
-		size_t m = t->sent > t->in.len ? t->sent - t->in.len : 0;
-		iov[n++] = (struct iovec){ (char *)op->marker + 1 + m,
-					   op->marker_len - 1 - m };
-	}
 	for (;;) {
 		int spliced = op->warm && splice_works;
 
@@ -233,6 +261,19 @@ static ssize_t write_task(const struct op *op, int fd, const struct task *t)
 	}
 }
 
+/* Counts n bytes written against the atoms they came from, in order. */
+static void spread_written(const struct op *op, struct slot *s, size_t n)
+{
+	for (int i = s->writing; n > 0 && i < s->count; i++) {
+		struct task *t = s->fifo[i];
+		size_t left = input_total(op, t) - t->sent;
+		size_t k = n < left ? n : left;
+
+		t->sent += k;
+		n -= k;
+	}
+}
+
 /*
  * Feeds the child until its pipe is full.  A per-atom child that stops
  * reading (head -1, grep -q) is no failure: we stop writing and its exit
@@ -245,8 +286,8 @@ static void write_input(struct op *op, struct slot *s, int64_t now)
 		ssize_t n;
 
 		if (t->sent < input_total(op, t)) {
-			if ((n = write_task(op, s->child.in, t)) >= 0) {
-				t->sent += (size_t)n;
+			if ((n = write_fifo(op, s->child.in, s)) >= 0) {
+				spread_written(op, s, (size_t)n);
 				continue;
 			}
 			if (errno == EAGAIN)
