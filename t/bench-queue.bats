@@ -63,7 +63,10 @@ load helpers
 	# a figure for every transport (queues, nats and nats3 where
 	# nats-server is installed, pipes), then queues / pipes
 	echo "$output" | grep -Eq '^  events/s, 1000-event atoms( +[0-9]+){2,4} +[0-9]+\.[0-9]{2}$'
-	echo "$output" | grep -Eq '^    2000 events/s offered( +[0-9]+\.[0-9]{2} / [0-9]+\.[0-9]{2}){2,4}$'
+	# ... and the machine's own floor beside the latency
+	echo "$output" | grep -Eq '^  latency p50 / p99 ms at +queues( +[a-z0-9]+)* +cat floor$'
+	echo "$output" | grep -Eq '^    2000 events/s offered( +[0-9]+\.[0-9]{2} / [0-9]+\.[0-9]{2}){3,5}$'
+	[[ $output == *"  { sleep 0.5; latprobe send RATE EVENTS; } | cat | cat | cat | latprobe recv"* ]]
 	[[ $output == *"  spsc-op -q --warm -i q1 -o q2 -- cat &"* ]]
 	# a latency run's input waits for the programs to start
 	[[ $output == *"# for latency: { sleep 0.5; cat DATA; } | spsc-source --no-progress --rate RATE -n 100 -l 0 -o q1 - &"* ]]

@@ -3,7 +3,7 @@
 # (hence not named Makefile, which configure owns):
 #
 #   make -f bench/queue.d/clients.mk OUT=DIR SPSC_BUILD=BUILDDIR \
-#        qb-spsc qb-beanstalkd ...
+#        qb-spsc qb-beanstalkd ... latprobe
 #
 # OUT is where the programs go (never the source tree); SPSC_BUILD is a
 # configured and built spsc tree holding libcommon/libcommon.a, needed only
@@ -30,9 +30,11 @@ ISAL_LIBS := $(shell grep -qs '^\#define HAVE_ISAL 1' $(SPSC_BUILD)/config.h && 
 	pkg-config --libs libisal)
 
 .PHONY: all
-all: $(OUT)/qb-spsc $(OUT)/qb-beanstalkd $(OUT)/qb-redis $(OUT)/qb-nats
+all: $(OUT)/qb-spsc $(OUT)/qb-beanstalkd $(OUT)/qb-redis $(OUT)/qb-nats \
+	$(OUT)/latprobe
 
 qb-%: $(OUT)/qb-% ;
+latprobe: $(OUT)/latprobe ;
 
 $(OUT)/qb-spsc: $(SRC)/drv-spsc.c $(HARNESS) $(SPSC_BUILD)/libcommon/libcommon.a
 	$(CC) $(ALL_CFLAGS) -I$(TOP)/libcommon -I$(SPSC_BUILD) -o $@ \
@@ -48,3 +50,7 @@ $(OUT)/qb-redis: $(SRC)/drv-redis.c $(HARNESS)
 
 $(OUT)/qb-nats: $(SRC)/drv-nats.c $(HARNESS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(SRC)/harness.c $(SRC)/drv-nats.c -lnats
+
+# Not a client: the latency floor of plain pipes (see latprobe.c).
+$(OUT)/latprobe: $(SRC)/latprobe.c
+	$(CC) $(ALL_CFLAGS) -o $@ $(SRC)/latprobe.c
