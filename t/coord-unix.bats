@@ -162,3 +162,55 @@ s.close()'
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unix:// takes an absolute path"* ]]
 }
+
+@test "a hundred connections at once, a third of them cut: every other one is answered" {
+	start_coord
+	spsc-coord create raw
+	run raw '
+conns = []
+for i in range(100):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(10)
+    c.connect(os.environ["SPSC_HOME"] + "/coord.unix")
+    conns.append(c)
+for i, c in enumerate(conns):
+    c.sendall(frame([b"SPSC/1 STATUS %d" % (1000 + i)]))
+for i, c in enumerate(conns):
+    if i % 3 == 0:
+        c.close()
+ok = 0
+for i, c in enumerate(conns):
+    if i % 3 == 0:
+        continue
+    s = c
+    r = recv()
+    if r is not None and r[0].decode().split()[:3] == ["SPSC/1", "OK", str(1000 + i)]:
+        ok += 1
+print(ok)'
+	[ "$status" -eq 0 ]
+	[ "$output" = "66" ]
+	kill -0 "$COORD_PID"
+}
+
+@test "a reply larger than the socket takes goes out as the client reads, and others are served meanwhile" {
+	start_coord
+	mk -n 4 -e 50000 | spsc-coord put raw
+	run raw '
+import time
+s.sendall(frame([b"SPSC/1 GET 5 raw max=4"]))
+time.sleep(0.5)		# the reply fills the socket and waits
+other = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+other.settimeout(10)
+other.connect(os.environ["SPSC_HOME"] + "/coord.unix")
+other.sendall(frame([b"SPSC/1 STATUS 6"]))
+mine = s
+s = other
+print(recv()[0].decode().split()[:3])
+time.sleep(0.3)		# the rest goes out as it is read
+s = mine
+r = recv()
+print(r[0].decode().split()[:4], len(r) - 1, sum(len(p) for p in r[1:]) > 1900000)'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "['SPSC/1', 'OK', '6']" ]
+	[ "${lines[1]}" = "['SPSC/1', 'OK', '5', 'n=4'] 4 True" ]
+}

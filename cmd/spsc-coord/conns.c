@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,10 +22,43 @@
 /* A routing id ZeroMQ never makes (its own are 5 bytes): a zero byte,
  * 'u', and the connection's number. */
 #define ID_LEN 6
+/* Events taken from epoll per wait; more stay for the next. */
+#define WAIT_EVENTS 64
+
+/*
+ * What an epoll event is about: its kind in the top two bits; for a
+ * connection its number and its index in v, for a listener its index.  An
+ * index can be stale (a drop moves the last connection into the hole) and
+ * is then looked up by number.
+ */
+enum { EV_ROUTER = 1, EV_LISTENER, EV_CONN };
+
+static uint64_t tag(unsigned kind, size_t index, uint32_t id)
+{
+	return (uint64_t)kind << 62 | (uint64_t)(index & 0x3fffffff) << 32 | id;
+}
 
 void conns_init(struct conns *cs)
 {
 	memset(cs, 0, sizeof *cs);
+	cs->ep = -1;
+}
+
+/*
+ * Puts connection i's fd in the epoll set (EPOLL_CTL_ADD) or updates it
+ * (EPOLL_CTL_MOD).  It always waits to be readable; writable only while
+ * replies wait for room, since a client reading its replies would
+ * otherwise wake the loop each time.
+ */
+static int watch(struct conns *cs, size_t i, int op)
+{
+	struct conn *k = &cs->v[i];
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLRDHUP | (k->want_out ? EPOLLOUT : 0),
+		.data.u64 = tag(EV_CONN, i, k->id),
+	};
+
+	return epoll_ctl(cs->ep, op, k->fd, &ev);
 }
 
 /*
@@ -88,11 +122,8 @@ int conns_listen(struct conns *cs, const char *path, size_t max_bytes,
 	}
 	memcpy(a.sun_path, path, strlen(path) + 1);
 	cs->max_bytes = max_bytes;
-	/* every connection there can be, made once: the loop never has to
-	 * grow it, nor fail to */
-	if (cs->items == NULL &&
-	    (cs->items = calloc(1 + CONNS_LISTEN_MAX + CONNS_MAX, sizeof *cs->items)) == NULL) {
-		log_error("unix://%s: out of memory", path);
+	if (cs->ep < 0 && (cs->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		log_error("unix://%s: epoll: %s", path, strerror(errno));
 		return -1;
 	}
 	if (ours)
@@ -110,6 +141,14 @@ int conns_listen(struct conns *cs, const char *path, size_t max_bytes,
 	if (rc < 0 || listen(l->fd, 128) < 0) {
 		log_error("bind unix://%s: %s", path, strerror(errno));
 		close(l->fd);
+		return -1;
+	}
+	struct epoll_event ev = { .events = EPOLLIN,
+				  .data.u64 = tag(EV_LISTENER, cs->nl, 0) };
+	if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, l->fd, &ev) < 0) {
+		log_error("unix://%s: epoll: %s", path, strerror(errno));
+		close(l->fd);
+		(void)unlink(path);
 		return -1;
 	}
 	snprintf(l->path, sizeof l->path, "%s", path);
@@ -131,8 +170,10 @@ static void conn_free(struct conn *k)
 static void drop(struct conns *cs, size_t i, const char *why)
 {
 	log_debug("unix connection %u closed: %s", cs->v[i].id, why);
-	conn_free(&cs->v[i]);
+	conn_free(&cs->v[i]);	/* its close takes it out of the epoll set */
 	cs->v[i] = cs->v[--cs->n];
+	if (i < cs->n && watch(cs, i, EPOLL_CTL_MOD) < 0)
+		log_warn("unix connection %u: epoll: %s", cs->v[i].id, strerror(errno));
 }
 
 static void accept_one(struct conns *cs, const char *path, int fd)
@@ -160,27 +201,14 @@ static void accept_one(struct conns *cs, const char *path, int fd)
 		close(fd);
 		return;
 	}
+	if (watch(cs, cs->n, EPOLL_CTL_ADD) < 0) {
+		log_warn("unix://%s: epoll: %s: refusing a connection", path,
+			 strerror(errno));
+		conn_free(k);
+		return;
+	}
 	cs->n++;
 	log_debug("unix connection %u opened", k->id);
-}
-
-/* What the loop waits on: the ROUTER, then each listener and each
- * connection, if listening. */
-zmq_pollitem_t *conns_pollset(struct conns *cs, void *router, size_t *n)
-{
-	*n = 1;
-	if (cs->nl == 0) {
-		cs->router_item = (zmq_pollitem_t){ .socket = router, .events = ZMQ_POLLIN };
-		return &cs->router_item;
-	}
-	cs->items[0] = (zmq_pollitem_t){ .socket = router, .events = ZMQ_POLLIN };
-	for (size_t j = 0; j < cs->nl; j++)
-		cs->items[(*n)++] = (zmq_pollitem_t){ .fd = cs->l[j].fd, .events = ZMQ_POLLIN };
-	for (size_t i = 0; i < cs->n; i++)
-		cs->items[(*n)++] = (zmq_pollitem_t){
-			.fd = cs->v[i].fd,
-			.events = (short)(ZMQ_POLLIN | (msgwire_pending(&cs->v[i].out) ? ZMQ_POLLOUT : 0)) };
-	return cs->items;
 }
 
 /* Takes in every connection waiting on listener l. */
@@ -199,26 +227,123 @@ static void accept_all(struct conns *cs, const struct listener *l)
 	}
 }
 
-/* After zmq_poll on conns_pollset's items: notes which connections have
- * something to read, writes to those that can take more, and takes in new
- * ones.  Backwards, so that a dropped connection's place (taken by the
- * last one) has been seen already. */
-void conns_polled(struct conns *cs)
+/* Writes what connection i is owed, as far as its socket takes it now,
+ * and has epoll say when it can take the rest.  -1: it was dropped. */
+static int write_out(struct conns *cs, size_t i)
 {
-	const zmq_pollitem_t *conn_items = cs->items + 1 + cs->nl;
+	struct conn *k = &cs->v[i];
+	int want;
 
-	if (cs->nl == 0)
-		return;
-	for (size_t i = cs->n; i-- > 0;) {
-		short re = conn_items[i].revents;
-		if (re & (ZMQ_POLLIN | ZMQ_POLLERR))
-			cs->v[i].readable = 1;
-		if ((re & ZMQ_POLLOUT) && msgwire_write(&cs->v[i].out, cs->v[i].fd) < 0)
-			drop(cs, i, strerror(errno));
+	if (msgwire_write(&k->out, k->fd) < 0) {
+		drop(cs, i, strerror(errno));
+		return -1;
 	}
-	for (size_t j = 0; j < cs->nl; j++)
-		if (cs->items[1 + j].revents & ZMQ_POLLIN)
-			accept_all(cs, &cs->l[j]);
+	want = msgwire_pending(&k->out) > 0;
+	if (want != k->want_out) {
+		k->want_out = want;
+		if (watch(cs, i, EPOLL_CTL_MOD) < 0) {
+			drop(cs, i, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The connection an event is about, or NULL if it was dropped since. */
+static struct conn *event_conn(struct conns *cs, uint64_t t, size_t *at)
+{
+	size_t i = (size_t)(t >> 32 & 0x3fffffff);
+	uint32_t id = (uint32_t)t;
+
+	if (i < cs->n && cs->v[i].id == id) {
+		*at = i;
+		return &cs->v[i];
+	}
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].id == id) {
+			*at = i;
+			return &cs->v[i];
+		}
+	return NULL;
+}
+
+static void handle_event(struct conns *cs, const struct epoll_event *e)
+{
+	struct conn *k;
+	size_t i;
+
+	switch (e->data.u64 >> 62) {
+	case EV_LISTENER:
+		accept_all(cs, &cs->l[e->data.u64 >> 32 & 0x3fffffff]);
+		break;
+	case EV_CONN:
+		if ((k = event_conn(cs, e->data.u64, &i)) == NULL)
+			break;
+		if (e->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			k->readable = 1;
+		if (e->events & EPOLLOUT)
+			(void)write_out(cs, i);
+		break;
+	default:
+		break;	/* the ROUTER: it is asked with ZMQ_EVENTS */
+	}
+}
+
+/* Has the ROUTER a request to take?  What libzmq says, not its fd,
+ * which only says that this may have changed. */
+static int router_ready(void *router)
+{
+	int events = 0;
+	size_t len = sizeof events;
+
+	return zmq_getsockopt(router, ZMQ_EVENTS, &events, &len) == 0 &&
+	       (events & ZMQ_POLLIN);
+}
+
+static int watch_router(struct conns *cs, void *router)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag(EV_ROUTER, 0, 0) };
+	int fd;
+	size_t len = sizeof fd;
+
+	if (cs->router == router)
+		return 0;
+	if (zmq_getsockopt(router, ZMQ_FD, &fd, &len) < 0 ||
+	    epoll_ctl(cs->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -1;
+	cs->router = router;
+	return 0;
+}
+
+/*
+ * Waits up to timeout_ms (0: not at all) for work: a request on the ROUTER
+ * or on a connection, a connection that can take more of its replies, a
+ * new connection.  Notes the readable connections for conns_next, writes
+ * to those that can take more, and takes in new ones.  epoll, not poll:
+ * the set stays put between turns, where poll(2) would hook and unhook
+ * every fd's wait queue on every turn.  -1 on an error; a signal is not.
+ */
+int conns_wait(struct conns *cs, void *router, long timeout_ms)
+{
+	struct epoll_event ev[WAIT_EVENTS];
+	int n;
+
+	if (cs->nl == 0) {
+		zmq_pollitem_t item = { .socket = router, .events = ZMQ_POLLIN };
+		n = zmq_poll(&item, 1, timeout_ms);
+		return n < 0 && errno != EINTR ? -1 : 0;
+	}
+	if (watch_router(cs, router) < 0)
+		return -1;
+	if (timeout_ms != 0 && router_ready(router))
+		timeout_ms = 0;
+	n = epoll_wait(cs->ep, ev, WAIT_EVENTS,
+		       timeout_ms > INT32_MAX ? INT32_MAX : (int)timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -1;
+	for (int i = 0; i < n; i++)
+		handle_event(cs, &ev[i]);
+	return 0;
 }
 
 static struct conn *find(struct conns *cs, const zmq_msg_t *identity, size_t *at)
@@ -320,12 +445,14 @@ void conns_send(struct conns *cs, zmq_msg_t *parts, size_t n)
 	zmq_msg_close(&parts[0]);
 }
 
-/* Writes the queued replies, as far as each socket takes them now. */
+/* Writes the queued replies, as far as each socket takes them now.
+ * Backwards, so that a dropped connection's place (taken by the last
+ * one) has been seen already. */
 void conns_flush(struct conns *cs)
 {
 	for (size_t i = cs->n; i-- > 0;)
-		if (msgwire_pending(&cs->v[i].out) && msgwire_write(&cs->v[i].out, cs->v[i].fd) < 0)
-			drop(cs, i, strerror(errno));
+		if (msgwire_pending(&cs->v[i].out))
+			(void)write_out(cs, i);
 }
 
 void conns_close(struct conns *cs)
@@ -333,7 +460,8 @@ void conns_close(struct conns *cs)
 	while (cs->n > 0)
 		drop(cs, cs->n - 1, "stopping");
 	free(cs->v);
-	free(cs->items);
+	if (cs->ep >= 0)
+		close(cs->ep);
 	for (size_t j = 0; j < cs->nl; j++) {
 		close(cs->l[j].fd);
 		(void)unlink(cs->l[j].path);

@@ -22,6 +22,7 @@ struct conn {
 	int fd;
 	uint32_t id;
 	int readable;		/* polled readable, not yet drained */
+	int want_out;		/* epoll says when it can take more */
 	struct msgwire_in in;
 	struct msgwire_out out;
 	zmq_msg_t *parts;	/* the request msgwire_in puts together */
@@ -43,15 +44,14 @@ struct conns {
 	uint32_t next_id;
 	size_t next;		/* where conns_next looks first */
 	size_t max_bytes;	/* of one request */
-	zmq_pollitem_t *items;	/* the ROUTER, each listener, each conn */
-	zmq_pollitem_t router_item;	/* the ROUTER alone, not listening */
+	int ep;			/* epoll: the ROUTER, listeners, connections */
+	void *router;		/* the ROUTER whose ZMQ_FD is in ep */
 };
 
 void conns_init(struct conns *cs);
 int conns_listen(struct conns *cs, const char *path, size_t max_bytes,
 		 int ours);
-zmq_pollitem_t *conns_pollset(struct conns *cs, void *router, size_t *n);
-void conns_polled(struct conns *cs);
+int conns_wait(struct conns *cs, void *router, long timeout_ms);
 int conns_next(struct conns *cs, zmq_msg_t *parts, size_t *n);
 int conns_busy(const struct conns *cs);
 int conns_owns(const zmq_msg_t *identity);

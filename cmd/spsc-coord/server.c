@@ -3,7 +3,8 @@
  *
  * One thread, one ROUTER socket.  Each turn of the loop:
  *
- *   1. waits (zmq_poll) for requests or the next timer;
+ *   1. waits (conns_wait: epoll, or zmq_poll on the ROUTER alone) for
+ *      requests or the next timer;
  *   2. handles every request already queued, up to a batch: handlers
  *      change the queues in memory, buffer log records and build replies,
  *      but send nothing;
@@ -191,18 +192,15 @@ static int next_request(struct coord *c, zmq_msg_t *parts, size_t *n, int *turn_
 static int turn(struct coord *c, zmq_msg_t *parts)
 {
 	int64_t now = mono_ns();
-	size_t n, nitems;
-	zmq_pollitem_t *items = conns_pollset(&c->conns, c->router, &nitems);
+	size_t n;
 	int conns_first = 0;
-	int rc = zmq_poll(items, (int)nitems,
-			  conns_busy(&c->conns) ? 0 : (long)next_timeout_ms(c, now));
+	int rc = conns_wait(&c->conns, c->router,
+			    conns_busy(&c->conns) ? 0 : (long)next_timeout_ms(c, now));
 
-	if (rc < 0 && errno != EINTR) {
-		log_error("zmq_poll: %s", zmq_strerror(errno));
+	if (rc < 0) {
+		log_error("wait for requests: %s", zmq_strerror(errno));
 		return -1;
 	}
-	if (rc > 0)
-		conns_polled(&c->conns);
 	for (int i = 0; i < BATCH && !coord_stopping && replies_bytes(c) < TURN_BYTES; i++) {
 		rc = next_request(c, parts, &n, &conns_first);
 		if (rc < 0) {
