@@ -12,6 +12,9 @@
 #include "grow.h"
 
 #define READ_BUF (256 * 1024)
+/* A payload this big is read straight into its atom, not through the
+ * buffer: one more read(2) costs less than copying it out again. */
+#define READ_DIRECT (32 * 1024)
 
 void atom_init(struct atom *a)
 {
@@ -423,7 +426,12 @@ static int fill(struct atom_reader *r, size_t want)
 		r->start = 0;
 	}
 	while (r->end < want) {
-		ssize_t n = fd_read(r->fd, r->buf + r->end, r->cap - r->end);
+		size_t room = r->cap - r->end;
+		/* After a big payload the next is likely big too: take about a
+		 * header, and let read_payload read the rest in place. */
+		if (r->big && room > ATOM_HEADER_BUF && want - r->end <= ATOM_HEADER_BUF)
+			room = ATOM_HEADER_BUF;
+		ssize_t n = fd_read(r->fd, r->buf + r->end, room);
 		if (n < 0)
 			return -1;
 		if (n == 0)
@@ -513,6 +521,7 @@ int atom_read(struct atom_reader *r, struct atom *a)
 	}
 	if (read_payload(r, dst, f.stored) < 0)
 		return -1;
+	r->big = f.stored >= READ_DIRECT;
 	if (atom_load_payload(r->codec, &f, dst, a, why, sizeof why) < 0)
 		return reader_fail(r, why);
 	r->offset += f.header_len + f.stored;

@@ -153,6 +153,7 @@ struct atom_reader {
 	struct atom_codec *codec;
 	uint8_t *buf;
 	size_t start, end, cap;
+	int big;		/* the last payload was big: read headers alone */
 	int failed;
 	char err[512];
 };

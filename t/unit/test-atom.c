@@ -1,6 +1,7 @@
 /* The atom codec: round trips, compression, and every way a frame can be
  * wrong. */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -286,6 +287,60 @@ static void test_reader(void)
 	atom_codec_free(&c);
 }
 
+/* A text of n bytes of 10-byte lines, made from seed. */
+static void lines_of(char *text, size_t n, char seed)
+{
+	for (size_t i = 0; i < n; i++)
+		text[i] = i % 10 == 9 ? '\n' : (char)('a' + (seed + i / 10) % 26);
+	text[n] = '\0';
+}
+
+/*
+ * Big payloads are read straight into their atom, with only about a
+ * header read ahead; small ones through the buffer, many at a time.  A
+ * stream that switches between the two, either way, reads back whole.
+ */
+static void test_reader_sizes(void)
+{
+	static const size_t sizes[] = { 40000, 10, 20, 100000, 200000, 30, 65540, 50 };
+	static char text[200001];
+	static uint8_t frame[200001 + ATOM_HEADER_BUF];
+	struct atom_codec c;
+	struct atom_reader r;
+	struct atom a;
+	size_t i, n, good = 0;
+	FILE *f = tmpfile();
+
+	atom_codec_init(&c, 0, 0);
+	atom_init(&a);
+	for (i = 0; f && i < sizeof sizes / sizeof sizes[0]; i++) {
+		lines_of(text, sizes[i], (char)i);
+		fill_atom(&a, text);
+		n = encode(&c, &a, frame);
+		if (fwrite(frame, 1, n, f) != n)
+			break;
+	}
+	ok(f && fflush(f) == 0 && i == sizeof sizes / sizeof sizes[0],
+	   "frames of big and small payloads written");
+	if (f == NULL)
+		return;
+	rewind(f);
+	atom_reader_init(&r, fileno(f), "mixed", &c);
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		lines_of(text, sizes[i], (char)i);
+		if (atom_read(&r, &a) == 1 && a.len == sizes[i] &&
+		    memcmp(a.data, text, a.len) == 0)
+			good++;
+	}
+	ok(good == i, "every frame read back whole (%zu of %zu)", good, i);
+	ok(atom_read(&r, &a) == 0 && atom_reader_buffered(&r) == 0,
+	   "then the clean end");
+	atom_reader_free(&r);
+	fclose(f);
+	atom_free(&a);
+	atom_codec_free(&c);
+}
+
 int main(void)
 {
 	test_crc();
@@ -296,5 +351,6 @@ int main(void)
 	test_parts();
 	test_bad_frames();
 	test_reader();
+	test_reader_sizes();
 	return tap_done();
 }
