@@ -61,6 +61,8 @@
 
 #define LONG_POLL_MS 1000
 #define FETCH_MIN_MS 5		/* a shorter fetch may end before its reply */
+/* How long after a fetch ended unfilled its answers may still come. */
+#define LATE_ANSWERS_NS (2 * NS_PER_SEC)
 /* Room left in a message for its headers (Nats-Msg-Id, Spsc-Chunks). */
 #define HEADER_ROOM 4096
 #define FULL_BACKOFF_MAX_MS 2000
@@ -109,6 +111,7 @@ struct enats {
 	int prefetch;
 	int drain;
 	int64_t lost_since;	/* mono ns the connection went; 0: up */
+	int64_t short_at;	/* mono ns a fetch last ended unfilled; 0: none */
 	struct held *held;
 	size_t nheld, held_cap;
 	struct held *acks;	/* acknowledged, sent at the next flush */
@@ -887,6 +890,27 @@ static int connection_lost(struct endpoint *ep, natsStatus s, jsErrCode jerr)
 	return -1;
 }
 
+/*
+ * How many messages to fetch.  libnats up to 3.7 (Debian 12 has 3.4)
+ * writes past the list it makes when a fetch of N finds K messages
+ * already waiting (late answers to an earlier fetch that timed out) with
+ * 2K + 1 > N: it asks the server for N - K more, then counts up to N - K
+ * from K, never meets it, and every message that comes on for another
+ * request still open lands past the end.  A fetch of 1 cannot be hit (K
+ * is 0, or 1 and nothing is asked for), so while messages wait, or a
+ * fetch that ended unfilled may still have answers on the way, one is
+ * asked for at a time.  Those waiting cost no round trip.
+ */
+static int fetch_size(struct enats *q)
+{
+	int waiting = 0;
+
+	if (natsSubscription_GetPending(q->sub, &waiting, NULL) != NATS_OK ||
+	    waiting > 0 || (q->short_at && mono_ns() - q->short_at < LATE_ANSWERS_NS))
+		return 1;
+	return q->prefetch;
+}
+
 /* 1: messages in q->batch; 0: none came; -1: an error. */
 static int fetch(struct endpoint *ep, int64_t ms)
 {
@@ -894,11 +918,14 @@ static int fetch(struct endpoint *ep, int64_t ms)
 	jsErrCode jerr = 0;
 	natsStatus s;
 	char why[300];
+	int n = fetch_size(q);
 
 	natsMsgList_Destroy(&q->batch);
 	q->batch = (natsMsgList){ 0 };
 	q->next = 0;
-	s = natsSubscription_Fetch(&q->batch, q->sub, q->prefetch, ms, &jerr);
+	s = natsSubscription_Fetch(&q->batch, q->sub, n, ms, &jerr);
+	if (s != NATS_OK || q->batch.Count < n)
+		q->short_at = mono_ns();
 	if (s == NATS_OK) {
 		q->lost_since = 0;
 		return 1;
