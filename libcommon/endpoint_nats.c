@@ -61,8 +61,6 @@
 
 #define LONG_POLL_MS 1000
 #define FETCH_MIN_MS 5		/* a shorter fetch may end before its reply */
-/* How long after a fetch ended unfilled its answers may still come. */
-#define LATE_ANSWERS_NS (2 * NS_PER_SEC)
 /* Room left in a message for its headers (Nats-Msg-Id, Spsc-Chunks). */
 #define HEADER_ROOM 4096
 #define FULL_BACKOFF_MAX_MS 2000
@@ -111,7 +109,6 @@ struct enats {
 	int prefetch;
 	int drain;
 	int64_t lost_since;	/* mono ns the connection went; 0: up */
-	int64_t short_at;	/* mono ns a fetch last ended unfilled; 0: none */
 	struct held *held;
 	size_t nheld, held_cap;
 	struct held *acks;	/* acknowledged, sent at the next flush */
@@ -891,22 +888,30 @@ static int connection_lost(struct endpoint *ep, natsStatus s, jsErrCode jerr)
 }
 
 /*
- * How many messages to fetch.  libnats up to 3.7 (Debian 12 has 3.4)
+ * How many messages to fetch.  libnats before 3.8.3 (Debian 12 has 3.4)
  * writes past the list it makes when a fetch of N finds K messages
  * already waiting (late answers to an earlier fetch that timed out) with
  * 2K + 1 > N: it asks the server for N - K more, then counts up to N - K
- * from K, never meets it, and every message that comes on for another
- * request still open lands past the end.  A fetch of 1 cannot be hit (K
- * is 0, or 1 and nothing is asked for), so while messages wait, or a
- * fetch that ended unfilled may still have answers on the way, one is
- * asked for at a time.  Those waiting cost no round trip.
+ * from K, never meets it, and each further message (from a request still
+ * open) lands past the end.  So with W messages waiting (K of them, or
+ * fewer: the rest are status messages) a fetch of N is safe if 2W + 1 <=
+ * N, and a fetch of 1 always is (K is 0, or 1 and nothing is asked for);
+ * those waiting cost no round trip.  What this leaves open: messages that
+ * arrive between the look and the fetch, then more for an open request.
+ * Closing that too (a fetch of 1 for a while after every fetch that timed
+ * out) made a NATS reader as slow as one message a round trip.
  */
-static int fetch_size(struct enats *q)
+static int fetch_size(const struct enats *q)
 {
+	static int fixed = -1;	/* the libnats in use counts right */
 	int waiting = 0;
 
+	if (fixed < 0)
+		fixed = nats_GetVersionNumber() >= 0x030803;
+	if (fixed || q->prefetch == 1)
+		return q->prefetch;
 	if (natsSubscription_GetPending(q->sub, &waiting, NULL) != NATS_OK ||
-	    waiting > 0 || (q->short_at && mono_ns() - q->short_at < LATE_ANSWERS_NS))
+	    2 * waiting + 1 > q->prefetch)
 		return 1;
 	return q->prefetch;
 }
@@ -924,8 +929,6 @@ static int fetch(struct endpoint *ep, int64_t ms)
 	q->batch = (natsMsgList){ 0 };
 	q->next = 0;
 	s = natsSubscription_Fetch(&q->batch, q->sub, n, ms, &jerr);
-	if (s != NATS_OK || q->batch.Count < n)
-		q->short_at = mono_ns();
 	if (s == NATS_OK) {
 		q->lost_since = 0;
 		return 1;

@@ -256,6 +256,12 @@ static int setup(struct op *op)
 
 	op->queue_in = endpoint_is_queue(&op->in);
 	op->looks_wait = endpoint_looks_wait(&op->in);
+	/* A slot with room makes the loop look at the input.  A look at a
+	 * NATS queue blocks for a few ms (libnats has no asynchronous
+	 * fetch), holding back the children's output: there a child is sent
+	 * only two atoms ahead, so that the loop looks less. */
+	op->warm_depth = op->queue_in && !op->looks_wait ? WARM_DEPTH_MIN
+							 : WARM_DEPTH;
 	op->ntasks = (size_t)op->jobs * (size_t)depth * (op->ordered ? 2 : 1);
 	op->tasks = calloc(op->ntasks, sizeof *op->tasks);
 	op->slots = calloc((size_t)op->jobs, sizeof *op->slots);
