@@ -69,6 +69,8 @@ leader() {
 	# Readers fetch while late answers to their timed-out fetches still
 	# come in: the case where libnats 3.4 wrote past its message list.
 	seq -f '%099.0f' 1 1000000 >in.txt
+	spsc-coord create q1
+	spsc-coord create q2
 	background spsc-op -q --warm -i q1 -o q2 -- cat 2>op.log
 	OP=$LAST_PID
 	background spsc-sink -i q2 >out.txt 2>sink.log
