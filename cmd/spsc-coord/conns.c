@@ -249,22 +249,33 @@ static int write_out(struct conns *cs, size_t i)
 	return 0;
 }
 
+static size_t tag_index(uint64_t t)
+{
+	return (size_t)(t >> 32 & 0x3fffffff);
+}
+
+/* Connection number id, or NULL if it is gone. */
+static struct conn *find_id(struct conns *cs, uint32_t id, size_t *at)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		if (cs->v[i].id == id) {
+			*at = i;
+			return &cs->v[i];
+		}
+	return NULL;
+}
+
 /* The connection an event is about, or NULL if it was dropped since. */
 static struct conn *event_conn(struct conns *cs, uint64_t t, size_t *at)
 {
-	size_t i = (size_t)(t >> 32 & 0x3fffffff);
+	size_t i = tag_index(t);
 	uint32_t id = (uint32_t)t;
 
 	if (i < cs->n && cs->v[i].id == id) {
 		*at = i;
 		return &cs->v[i];
 	}
-	for (i = 0; i < cs->n; i++)
-		if (cs->v[i].id == id) {
-			*at = i;
-			return &cs->v[i];
-		}
-	return NULL;
+	return find_id(cs, id, at);
 }
 
 static void handle_event(struct conns *cs, const struct epoll_event *e)
@@ -274,7 +285,7 @@ static void handle_event(struct conns *cs, const struct epoll_event *e)
 
 	switch (e->data.u64 >> 62) {
 	case EV_LISTENER:
-		accept_all(cs, &cs->l[e->data.u64 >> 32 & 0x3fffffff]);
+		accept_all(cs, &cs->l[tag_index(e->data.u64)]);
 		break;
 	case EV_CONN:
 		if ((k = event_conn(cs, e->data.u64, &i)) == NULL)
@@ -350,12 +361,7 @@ static struct conn *find(struct conns *cs, const zmq_msg_t *identity, size_t *at
 {
 	uint32_t id = le_get32((const uint8_t *)zmq_msg_data((zmq_msg_t *)identity) + 2);
 
-	for (size_t i = 0; i < cs->n; i++)
-		if (cs->v[i].id == id) {
-			*at = i;
-			return &cs->v[i];
-		}
-	return NULL;
+	return find_id(cs, id, at);
 }
 
 int conns_owns(const zmq_msg_t *identity)
