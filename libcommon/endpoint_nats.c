@@ -10,20 +10,21 @@
  *           unanswered: the server drops a copy it had as a duplicate.
  *           A full stream (max depth, discard new) is back-pressure: wait
  *           and retry, never drop.
- *   read    natsSubscription_Fetch of up to 'prefetch' messages; the
- *           delivery count is the message's NumDelivered.  An atom
+ *   read    a pull request of our own (natspull.h) for up to 'prefetch'
+ *           messages, open in the background for a second, its arrivals
+ *           signalled on an fd that spsc-op polls with its children's;
+ *           the delivery count is the message's NumDelivered.  An atom
  *           delivered more than max-receives times is not handed out:
  *           it is published to NAME.dlq under the same id and only then
  *           acknowledged, so a consumer that dies in between leaves it
  *           in the queue, and the next one's publish is a duplicate.
- *   ack     gathered, and sent at the next flush (before a fetch waits,
+ *   ack     gathered, and sent at the next flush (before a read waits,
  *           endpoints_flush, endpoints_progress, close, or 256 of them):
- *           all but the last with natsMsg_Ack, the last confirmed with
- *           natsMsg_AckSync, and only once every output of the process
- *           is stored, on NATS and on coordinator queues (chain
- *           acknowledgement); NACK is
- *           natsMsg_NakWithDelay, TOUCH natsMsg_InProgress (the lease
- *           starts again at the queue's AckWait).
+ *           all but the last as +ACK, the last confirmed by the server,
+ *           and only once every output of the process is stored, on NATS
+ *           and on coordinator queues (chain acknowledgement); NACK is
+ *           -NAK with its delay, TOUCH +WPI (the lease starts again at
+ *           the queue's AckWait).
  *   wm      a producer that writes atoms with event times puts its
  *           watermark entry (natswm.h) at most every 100 ms once its
  *           publishes are stored, and a reader whose atoms carry times
@@ -40,6 +41,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,7 @@
 #include "hash.h"
 #include "log.h"
 #include "natsflow.h"
+#include "natspull.h"
 #include "natsq.h"
 #include "natswm.h"
 #include "proto.h"
@@ -59,8 +62,9 @@
 #include "stop.h"
 #include "units.h"
 
+/* How long a pull request stays open: the longest a reader that waits
+ * goes without a look at whether its input is complete. */
 #define LONG_POLL_MS 1000
-#define FETCH_MIN_MS 5		/* a shorter fetch may end before its reply */
 /* Room left in a message for its headers (Nats-Msg-Id, Spsc-Chunks). */
 #define HEADER_ROOM 4096
 #define FULL_BACKOFF_MAX_MS 2000
@@ -103,9 +107,8 @@ struct enats {
 	int64_t stuck_since;	/* reading: mono ns the queue was first seen
 				 * idle but not empty; 0: it is not */
 	/* reading */
-	natsSubscription *sub;
-	natsMsgList batch;
-	int next;		/* the next message of batch to hand out */
+	struct natspull pull;
+	int pulling;		/* pull is open */
 	int prefetch;
 	int drain;
 	int64_t lost_since;	/* mono ns the connection went; 0: up */
@@ -155,21 +158,14 @@ static int enats_close(struct endpoint *ep);
 static int subscribe(struct endpoint *ep)
 {
 	struct enats *q = EN(ep);
-	jsSubOptions so;
-	jsErrCode jerr = 0;
-	natsStatus s;
 	char why[300];
 
-	jsSubOptions_Init(&so);
-	so.Stream = q->names.stream;
-	so.Consumer = NATSQ_CONSUMER;
-	s = js_PullSubscribe(&q->sub, q->nq.js, q->names.subject, NATSQ_CONSUMER,
-			     NULL, &so, &jerr);
-	if (s == NATS_OK)
+	if (natspull_open(&q->pull, q->nq.nc, q->names.stream, NATSQ_CONSUMER,
+			  why, sizeof why) == 0) {
+		q->pulling = 1;
 		return 0;
-	q->sub = NULL;
-	snprintf(ep->err, sizeof ep->err, "%.200s: %s: subscribe: %s", ep->name,
-		 q->nq.url, natsq_error(s, jerr, why, sizeof why));
+	}
+	snprintf(ep->err, sizeof ep->err, "%.200s: %.100s: %.280s", ep->name, q->nq.url, why);
 	return -1;
 }
 
@@ -652,8 +648,8 @@ static void drop_chunks(struct endpoint *ep, const char *ref)
 
 static natsStatus ack_msg(struct natsq *nq, void *arg, jsErrCode *jerr)
 {
-	(void)nq;
-	return natsMsg_AckSync(arg, NULL, jerr);
+	(void)jerr;
+	return natspull_reply_sync(nq->nc, arg, NATSPULL_ACK, nq->jo.Wait);
 }
 
 /* An ack the server confirms, asked again while it is away or a leader
@@ -814,7 +810,7 @@ static int drained(struct endpoint *ep)
 }
 
 /*
- * After a fetch that brought nothing: has the queue's every producer
+ * After a pull request that brought nothing: has the queue's every producer
  * finished (ep->closed), and does it then hold nothing (complete: 1, the
  * end of input)?  As spsc-coord's GET replies say closed=1 and
  * complete=1 (spsc(7), Completion).
@@ -868,9 +864,10 @@ static int watch_watermark(struct endpoint *ep)
 	return 0;
 }
 
-/* A fetch that failed for want of a server: retried until the give-up
- * time; -1 then. */
-static int connection_lost(struct endpoint *ep, natsStatus s, jsErrCode jerr)
+/* A request that could not be made, or was not served, for want of a
+ * server (or of the queue's consumer, during an election): tried again
+ * until the give-up time; -1 then. */
+static int connection_lost(struct endpoint *ep, natsStatus s)
 {
 	struct enats *q = EN(ep);
 	char why[300];
@@ -883,66 +880,50 @@ static int connection_lost(struct endpoint *ep, natsStatus s, jsErrCode jerr)
 	}
 	snprintf(ep->err, sizeof ep->err, "%.200s: %s: no NATS server for %llds: %s",
 		 ep->name, q->nq.url, (long long)(q->nq.give_up_ns / NS_PER_SEC),
-		 natsq_error(s, jerr, why, sizeof why));
+		 natsq_error(s, 0, why, sizeof why));
 	return -1;
 }
 
 /*
- * How many messages to fetch.  libnats before 3.8.3 (Debian 12 has 3.4)
- * writes past the list it makes when a fetch of N finds K messages
- * already waiting (late answers to an earlier fetch that timed out) with
- * 2K + 1 > N: it asks the server for N - K more, then counts up to N - K
- * from K, never meets it, and each further message (from a request still
- * open) lands past the end.  So with W messages waiting (K of them, or
- * fewer: the rest are status messages) a fetch of N is safe if 2W + 1 <=
- * N, and a fetch of 1 always is (K is 0, or 1 and nothing is asked for);
- * those waiting cost no round trip.  What this leaves open: messages that
- * arrive between the look and the fetch, then more for an open request.
- * Closing that too (a fetch of 1 for a while after every fetch that timed
- * out) made a NATS reader as slow as one message a round trip.
+ * Nothing to take: is the input over?  That is asked when a pull request
+ * ended without bringing anything, as after a GET that found the queue
+ * empty.  1: the end, 0: go on, -1: an error.
  */
-static int fetch_size(const struct enats *q)
-{
-	static int fixed = -1;	/* the libnats in use counts right */
-	int waiting = 0;
-
-	if (fixed < 0)
-		fixed = nats_GetVersionNumber() >= 0x030803;
-	if (fixed || q->prefetch == 1)
-		return q->prefetch;
-	if (natsSubscription_GetPending(q->sub, &waiting, NULL) != NATS_OK ||
-	    2 * waiting + 1 > q->prefetch)
-		return 1;
-	return q->prefetch;
-}
-
-/* 1: messages in q->batch; 0: none came; -1: an error. */
-static int fetch(struct endpoint *ep, int64_t ms)
+static int idle(struct endpoint *ep)
 {
 	struct enats *q = EN(ep);
-	jsErrCode jerr = 0;
-	natsStatus s;
-	char why[300];
-	int n = fetch_size(q);
+	struct natspull_state st;
+	int rc;
 
-	natsMsgList_Destroy(&q->batch);
-	q->batch = (natsMsgList){ 0 };
-	q->next = 0;
-	s = natsSubscription_Fetch(&q->batch, q->sub, n, ms, &jerr);
-	if (s == NATS_OK) {
-		q->lost_since = 0;
+	if (natsConnection_Status(q->nq.nc) != NATS_CONN_STATUS_CONNECTED)
+		return connection_lost(ep, NATS_CONNECTION_DISCONNECTED);
+	natspull_state(&q->pull, &st);
+	if (st.ended_empty && st.no_consumer)
+		return connection_lost(ep, NATS_NO_RESPONDERS);
+	q->lost_since = 0;
+	if (st.ended_empty) {
+		if ((rc = completion(ep)) != 0)
+			return rc;
+		if (!ep->closed && q->drain && (rc = drained(ep)) != 0)
+			return rc;
+	}
+	return watch_watermark(ep);
+}
+
+/* A pull request open, if none is: 1 there is one, 0 not (the server is
+ * away: try again), -1 an error. */
+static int ask(struct endpoint *ep)
+{
+	struct enats *q = EN(ep);
+	natsStatus s = natspull_ask(&q->pull, q->prefetch, LONG_POLL_MS * NS_PER_MS);
+	char why[300];
+
+	if (s == NATS_OK)
 		return 1;
-	}
-	if (s == NATS_TIMEOUT && natsConnection_Status(q->nq.nc) == NATS_CONN_STATUS_CONNECTED) {
-		q->lost_since = 0;
-		return 0;
-	}
-	/* a fetch cut short by a leader change (or a reconnect) is issued
-	 * again, for as long as a server may take to come back */
-	if (natsq_retryable(s, jerr) || s == NATS_ERR)
-		return connection_lost(ep, s, jerr);
-	snprintf(ep->err, sizeof ep->err, "%.200s: %s: fetch: %s", ep->name, q->nq.url,
-		 natsq_error(s, jerr, why, sizeof why));
+	if (natsq_retryable(s, 0))
+		return connection_lost(ep, s);
+	snprintf(ep->err, sizeof ep->err, "%.200s: %s: pull request: %s", ep->name,
+		 q->nq.url, natsq_error(s, 0, why, sizeof why));
 	return -1;
 }
 
@@ -953,36 +934,33 @@ static int enats_read(struct endpoint *ep, struct atom *a, int64_t wait_ns)
 	int64_t until = wait_ns < 0 ? INT64_MAX : mono_ns() + wait_ns;
 
 	for (;;) {
-		int64_t left, ms;
+		int64_t left;
+		natsMsg *m;
 		int rc;
 		if (stop_requested)
 			return 0;
-		while (q->next < q->batch.Count) {
-			natsMsg *m = q->batch.Msgs[q->next];
-			q->batch.Msgs[q->next++] = NULL;
+		while ((m = natspull_take(&q->pull)) != NULL)
 			if ((rc = take(ep, m, a)) != 0)
 				return rc < 0 || watch_watermark(ep) < 0 ? -1 : rc;
-		}
 		/* about to wait for input: nothing may wait with us */
 		if (enats_flush_all(ep->err, sizeof ep->err) < 0)
 			return -1;
-		left = until - mono_ns();
-		ms = left <= 0 ? 0 : left / NS_PER_MS;
-		ms = ms > LONG_POLL_MS ? LONG_POLL_MS : ms < FETCH_MIN_MS ? FETCH_MIN_MS : ms;
-		if ((rc = fetch(ep, ms)) < 0)
-			return -1;
-		if (rc > 0)
-			continue;
-		if ((rc = completion(ep)) != 0)
+		if ((rc = idle(ep)) != 0)
 			return rc < 0 ? -1 : 0;
-		if (watch_watermark(ep) < 0)
+		if ((rc = ask(ep)) < 0)
 			return -1;
-		if (!ep->closed && q->drain && (rc = drained(ep)) != 0)
-			return rc < 0 ? -1 : 0;
 		/* A bounded wait also ends when the input closes: a reader
 		 * holding atoms back learns it has all it will get. */
-		if (mono_ns() >= until || (wait_ns >= 0 && ep->closed))
+		left = until - mono_ns();
+		if (left <= 0 || (wait_ns >= 0 && ep->closed))
 			return ENDPOINT_AGAIN;
+		/* the request's end wakes us; this is for one lost with a server */
+		left = left < 2 * LONG_POLL_MS * NS_PER_MS ? left : 2 * LONG_POLL_MS * NS_PER_MS;
+		if (rc > 0 && natspull_wait(&q->pull, (left + NS_PER_MS - 1) / NS_PER_MS) < 0) {
+			snprintf(ep->err, sizeof ep->err, "%.200s: poll: %s", ep->name,
+				 strerror(errno));
+			return -1;
+		}
 	}
 }
 
@@ -1027,7 +1005,7 @@ static int send_acks(struct endpoint *ep)
 		} else if (i + 1 == q->nacks) {
 			rc = ack_sync(ep, h->msg);
 		} else {
-			(void)natsMsg_Ack(h->msg, NULL);
+			(void)natspull_reply(q->nq.nc, h->msg, NATSPULL_ACK);
 		}
 	}
 	for (size_t i = 0; i < q->nacks; i++) {
@@ -1072,15 +1050,16 @@ static int enats_settle(struct endpoint *ep, const struct atom *a, int op,
 			int64_t ms)
 {
 	struct held *h = held_find(ep, a);
+	natsConnection *nc = EN(ep)->nq.nc;
 	natsStatus s = NATS_OK;
 	int rc = 0;
 
 	if (h == NULL)
 		return -1;
 	if (op == OP_TOUCH)
-		s = natsMsg_InProgress(h->msg, NULL);
+		s = natspull_reply(nc, h->msg, NATSPULL_IN_PROGRESS);
 	else if (op == OP_NACK)
-		s = ms > 0 ? natsMsg_NakWithDelay(h->msg, ms, NULL) : natsMsg_Nak(h->msg, NULL);
+		s = natspull_nak(nc, h->msg, ms);
 	else
 		rc = acked(ep, h);
 	if (s != NATS_OK) {
@@ -1129,19 +1108,6 @@ static int64_t enats_lease_ns(const struct endpoint *ep)
 	return EN(ep) ? EN(ep)->conf.vis_ns : 0;
 }
 
-/* Fetched and not handed out: back at once, for anyone. */
-static void give_back(struct enats *q)
-{
-	while (q->next < q->batch.Count) {
-		natsMsg *m = q->batch.Msgs[q->next];
-		q->batch.Msgs[q->next++] = NULL;
-		(void)natsMsg_Nak(m, NULL);
-		natsMsg_Destroy(m);
-	}
-	natsMsgList_Destroy(&q->batch);
-	q->batch = (natsMsgList){ 0 };
-}
-
 static int enats_close(struct endpoint *ep)
 {
 	struct enats *q = EN(ep);
@@ -1156,11 +1122,10 @@ static int enats_close(struct endpoint *ep)
 		if (open_eps[i] == ep)
 			open_eps[i] = open_eps[--nopen];
 	q->nacks = 0;
-	give_back(q);
 	while (q->nheld > 0)	/* unsettled: back when their lease ends */
 		held_drop(ep, &q->held[q->nheld - 1]);
-	if (q->sub)
-		natsSubscription_Destroy(q->sub);
+	if (q->pulling)		/* what came and was not handed out: back */
+		natspull_close(&q->pull);
 	natsq_close(&q->nq);
 	free(q->held);
 	free(q->acks);
@@ -1171,21 +1136,78 @@ static int enats_close(struct endpoint *ep)
 	return rc;
 }
 
+/* A reader's pull request is open, and nothing it brought waits. */
+static int pull_on_way(const struct endpoint *ep)
+{
+	struct natspull_state st;
+
+	if (ep->writing || !EN(ep)->pulling)
+		return 0;
+	natspull_state(&EN(ep)->pull, &st);
+	return st.open && st.waiting == 0;
+}
+
 /*
  * With no NATS endpoint open there is nothing of ours to progress, and the
  * flush must not run: its wait for the coordinator queues' PUTs (chain
  * acknowledgement for our acks) would make every endpoints_progress of a
  * program using only spsc-coord a blocking round trip.  With one open, a
- * flush it is: our publishes and acks have no way to wait half-done.
+ * flush it is: our publishes and acks have no way to wait half-done.  A
+ * reader's open pull request is what is still on its way.
  */
 static int enats_progress_all(char *err, size_t errlen)
 {
-	return nopen > 0 ? enats_flush_all(err, errlen) : 0;
+	int on_way = 0;
+
+	if (nopen > 0 && enats_flush_all(err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < nopen; i++)
+		on_way |= pull_on_way(open_eps[i]);
+	return on_way;
+}
+
+/* The fd of each reader whose pull request may still bring something:
+ * it wakes the poll when it does, or ends. */
+static int enats_pollfds_all(struct pollfd *p, size_t max, int *now)
+{
+	size_t n = 0;
+
+	*now = 0;
+	for (size_t i = 0; i < nopen; i++) {
+		if (!pull_on_way(open_eps[i]))
+			continue;
+		if (n == max)
+			return -1;
+		p[n++] = (struct pollfd){ .fd = natspull_fd(&EN(open_eps[i])->pull),
+					  .events = POLLIN };
+	}
+	return (int)n;
+}
+
+/* Messages came and wait to be handed out. */
+static int enats_pending(const struct endpoint *ep)
+{
+	struct natspull_state st;
+
+	natspull_state(&EN(ep)->pull, &st);
+	return st.waiting > 0;
+}
+
+/* A look that finds nothing leaves its pull request open, and the
+ * request's fd (enats_pollfds_all) wakes the reader when it brings
+ * something. */
+static int enats_looks_wait(const struct endpoint *ep)
+{
+	(void)ep;
+	return 1;
 }
 
 const struct queue_backend queue_nats = {
 	.flush_all = enats_flush_all,
 	.progress_all = enats_progress_all,
+	.pollfds_all = enats_pollfds_all,
+	.pending = enats_pending,
+	.looks_wait = enats_looks_wait,
 	.open = enats_open,
 	.read = enats_read,
 	.write = enats_write,

@@ -26,6 +26,7 @@ libcommon_libcommon_a_SOURCES = \
 	libcommon/msgwire.c libcommon/msgwire.h \
 	libcommon/natsflow.c libcommon/natsflow.h \
 	libcommon/natswm.c libcommon/natswm.h \
+	libcommon/natspull.c libcommon/natspull.h \
 	libcommon/natsq.c libcommon/natsq.h \
 	libcommon/opt.c libcommon/opt.h \
 	libcommon/partition.c libcommon/partition.h \

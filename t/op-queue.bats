@@ -64,7 +64,6 @@ stop_op() {
 }
 
 @test "op/queue: a per-atom op leases only the atoms its slots start on" {
-	on_nats && skip "spsc-coord's GETs sent ahead"
 	start_backend
 	numbers 100 n
 	background spsc-op -j 2 -i raw -o done --shell -- 'sleep 2; cat'
@@ -127,7 +126,6 @@ stop_op() {
 }
 
 @test "op/queue: an atom that comes while another is worked on is taken at once; a clean stop leaves no GET waiting" {
-	on_nats && skip "spsc-coord's GETs that wait between looks"
 	start_backend
 	spsc-coord create raw --visibility 60s
 	echo slow | spsc-source --name a -o raw
@@ -135,8 +133,9 @@ stop_op() {
 		'read -r x; [ "$x" = slow ] && sleep 3; echo "$x"'
 	op=$LAST_PID
 	wait_for '[ "$(qstat raw inflight)" -eq 1 ]'
-	# the free slot's look left a GET waiting in the coordinator: the
-	# next atom goes straight to it, while the first still runs
+	# the free slot's look left a GET waiting in the coordinator (on
+	# NATS, a pull request open): the next atom goes straight to it,
+	# while the first still runs
 	echo fast | spsc-source --name b -o raw
 	wait_for '[ "$(qstat done ready)" -eq 1 ]'
 	[ "$(qstat raw inflight)" -eq 1 ]

@@ -29,7 +29,7 @@
  * would queue up behind a child that could take far more.
  */
 #define WARM_DEPTH_MIN 2
-#define WARM_DEPTH 16		/* at most; see run.c, setup */
+#define WARM_DEPTH 16		/* at most */
 #define WARM_FILL ((size_t)1 << 20)
 #define WARM_PREFETCH_ROUNDS 4
 /* With atoms in hand, a look at the input queue that finds nothing leaves
@@ -123,7 +123,6 @@ struct op {
 	int draining;		/* SIGTERM or SIGINT: finish, then exit */
 	int queue_in;		/* input is a queue: ack, nack, touch */
 	int looks_wait;		/* its empty looks leave a GET waiting */
-	int warm_depth;		/* atoms a warm child may be sent ahead */
 	int64_t queue_empty_at;	/* mono ns of the last GET that found
 					 * nothing, with atoms in hand */
 	int fatal;		/* output or dead-letter failure: stop */

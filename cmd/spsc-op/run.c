@@ -29,13 +29,13 @@
  * main.c), whose answer wakes the poll below with the rest of the
  * coordinator's answers (endpoints_pollfds), so an atom that arrives
  * while others are worked on waits for nothing.  Looks go at most every
- * QUEUE_RECHECK_NS, unless an answer is in; a backend whose looks leave
- * no GET waiting (NATS) is looked at again that often.
+ * QUEUE_RECHECK_NS, unless an answer is in.  (On NATS the look leaves
+ * a pull request open, whose fd wakes the poll the same way.)
  */
 #define QUEUE_LONG_POLL_NS (1000 * NS_PER_MS)
 #define QUEUE_RECHECK_NS (1 * NS_PER_MS)
 /* How soon to look again at answers still to come that have no fd to
- * wait on (NATS) */
+ * wait on */
 #define QUEUE_SETTLE_MS 1
 /* the coordinator's connections in the poll: one per queue endpoint */
 #define QUEUE_POLLFDS 8
@@ -256,12 +256,6 @@ static int setup(struct op *op)
 
 	op->queue_in = endpoint_is_queue(&op->in);
 	op->looks_wait = endpoint_looks_wait(&op->in);
-	/* A slot with room makes the loop look at the input.  A look at a
-	 * NATS queue blocks for a few ms (libnats has no asynchronous
-	 * fetch), holding back the children's output: there a child is sent
-	 * only two atoms ahead, so that the loop looks less. */
-	op->warm_depth = op->queue_in && !op->looks_wait ? WARM_DEPTH_MIN
-							 : WARM_DEPTH;
 	op->ntasks = (size_t)op->jobs * (size_t)depth * (op->ordered ? 2 : 1);
 	op->tasks = calloc(op->ntasks, sizeof *op->tasks);
 	op->slots = calloc((size_t)op->jobs, sizeof *op->slots);

@@ -48,7 +48,7 @@ int slot_accepts(const struct op *op, const struct slot *s)
 		return !s->live && s->count == 0;
 	if (s->count < WARM_DEPTH_MIN)
 		return 1;
-	return s->count < op->warm_depth && fifo_bytes(s) < WARM_FILL;
+	return s->count < WARM_DEPTH && fifo_bytes(s) < WARM_FILL;
 }
 
 /* Warm atoms go to an idle child before a busy one. */
