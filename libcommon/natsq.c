@@ -9,6 +9,8 @@
 #include "units.h"
 
 #define DEFAULT_VIS_NS (30 * NS_PER_SEC)
+/* How long a stream just made elsewhere may take to be known cluster-wide */
+#define STREAM_SETTLE_NS (5 * NS_PER_SEC)
 #define DEFAULT_MAX_RECEIVES 5
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
@@ -465,8 +467,17 @@ static int put_consumer(struct natsq *q, const char *stream,
 	cc.AckWait = conf->vis_ns;
 	cc.MaxDeliver = -1;
 	cc.MaxAckPending = MAX_ACK_PENDING;
-	rc = natsq_call(q, "add consumer", add_consumer, &c, &jerr);
-	call_free(&c);
+	for (int64_t since = mono_ns();;) {
+		rc = natsq_call(q, "add consumer", add_consumer, &c, &jerr);
+		call_free(&c);
+		/* A stream another client is making at the same time (ours
+		 * said it exists) may not be known yet where consumers are
+		 * added, in a cluster: the answer is "stream not found". */
+		if (!(rc < 0 && jerr == JSStreamNotFoundErr) ||
+		    mono_ns() - since > STREAM_SETTLE_NS)
+			break;
+		natsq_nap(50);
+	}
 	if (rc < 0 && (jerr == JSConsumerNameExistErr || jerr == JSConsumerExistingActiveErr)) {
 		rc = replace ? natsq_call(q, "update consumer", update_consumer, &c, NULL) : 0;
 		call_free(&c);

@@ -66,8 +66,9 @@ leader() {
 }
 
 @test "nats cluster: source, warm op and sink at full speed over replicated queues: each event once" {
-	# Readers fetch while late answers to their timed-out fetches still
-	# come in: the case where libnats 3.4 wrote past its message list.
+	# Readers' pull requests bring messages while the readers work: the
+	# case where libnats 3.4's fetch, which they used, wrote past its
+	# message list.
 	seq -f '%099.0f' 1 1000000 >in.txt
 	spsc-coord create q1
 	spsc-coord create q2
