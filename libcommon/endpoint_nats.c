@@ -878,9 +878,14 @@ static int connection_lost(struct endpoint *ep, natsStatus s)
 		natsq_nap(50);
 		return 0;
 	}
-	snprintf(ep->err, sizeof ep->err, "%.200s: %s: no NATS server for %llds: %s",
-		 ep->name, q->nq.url, (long long)(q->nq.give_up_ns / NS_PER_SEC),
-		 natsq_error(s, 0, why, sizeof why));
+	if (s == NATS_NO_RESPONDERS)
+		snprintf(ep->err, sizeof ep->err,
+			 "%.200s: %s: the queue's consumer did not answer for %llds (was the queue deleted?)",
+			 ep->name, q->nq.url, (long long)(q->nq.give_up_ns / NS_PER_SEC));
+	else
+		snprintf(ep->err, sizeof ep->err, "%.200s: %s: no NATS server for %llds: %s",
+			 ep->name, q->nq.url, (long long)(q->nq.give_up_ns / NS_PER_SEC),
+			 natsq_error(s, 0, why, sizeof why));
 	return -1;
 }
 
@@ -893,6 +898,7 @@ static int idle(struct endpoint *ep)
 {
 	struct enats *q = EN(ep);
 	struct natspull_state st;
+	struct natsq_info info;
 	int rc;
 
 	if (natsConnection_Status(q->nq.nc) != NATS_CONN_STATUS_CONNECTED)
@@ -901,6 +907,9 @@ static int idle(struct endpoint *ep)
 	if (st.ended_empty && st.no_consumer)
 		return connection_lost(ep, NATS_NO_RESPONDERS);
 	q->lost_since = 0;
+	/* a request that nobody ended: is the queue still there? */
+	if (st.lost && natsq_info(&q->nq, q->queue, &info) < 0)
+		return failed(ep);
 	if (st.ended_empty) {
 		if ((rc = completion(ep)) != 0)
 			return rc;

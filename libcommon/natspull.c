@@ -45,6 +45,7 @@ struct natspull_box {
 	int short_end;		/* ... before it was filled: the queue had
 				 * nothing more for it */
 	int no_consumer;	/* it ended in "no responders" */
+	int lost;		/* its end never came */
 };
 
 static void box_unref(struct natspull_box *b)
@@ -228,16 +229,25 @@ void natspull_close(struct natspull *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* What the reader has to go on.  An end it reports is one natspull_ask
+ * may now follow with the next request. */
 void natspull_state(struct natspull *p, struct natspull_state *st)
 {
 	struct natspull_box *b = p->box;
 
 	pthread_mutex_lock(&b->lock);
+	/* one whose end never came (the server went, or the queue's
+	 * consumer: nobody says so then) ended short all the same */
+	if (b->open > 0 && mono_ns() >= b->open_until) {
+		b->open = 0;
+		b->ended = b->short_end = b->lost = 1;
+	}
 	st->waiting = (int)(b->n - b->head);
-	st->open = b->open > 0 && mono_ns() < b->open_until;
+	st->open = b->open > 0;
 	st->ended_empty = b->ended && b->short_end;
 	b->end_seen = b->ended;
 	st->no_consumer = b->no_consumer;
+	st->lost = b->ended && b->lost;
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -254,14 +264,13 @@ natsStatus natspull_ask(struct natspull *p, int batch, int64_t expires_ns)
 	natsStatus s;
 
 	pthread_mutex_lock(&b->lock);
-	if ((b->open > 0 && mono_ns() < b->open_until) || b->n > b->head ||
-	    (b->ended && !b->end_seen)) {
+	if (b->open > 0 || b->n > b->head || (b->ended && !b->end_seen)) {
 		pthread_mutex_unlock(&b->lock);
 		return NATS_OK;
 	}
 	b->open = batch;
 	b->open_until = mono_ns() + expires_ns + END_GRACE_NS;
-	b->ended = b->end_seen = b->short_end = b->no_consumer = 0;
+	b->ended = b->end_seen = b->short_end = b->no_consumer = b->lost = 0;
 	settle_fd(b);
 	pthread_mutex_unlock(&b->lock);
 	snprintf(req, sizeof req, "{\"batch\":%d,\"expires\":%" PRId64 "}", batch,

@@ -44,6 +44,7 @@ struct natspull_state {
 	int ended_empty;	/* the last request ended before it was
 				 * filled: the queue had nothing more */
 	int no_consumer;	/* ... because nobody served it (503) */
+	int lost;		/* ... or its end never came */
 };
 void natspull_state(struct natspull *p, struct natspull_state *st);
 

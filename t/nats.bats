@@ -139,6 +139,24 @@ sys.stdout.buffer.write(line * (64 * 1024))' >big.txt
 	[[ "$output" == *"q: $NATS_URL: no NATS server answered"* ]]
 }
 
+@test "nats: a reader whose queue is deleted under it fails, naming the queue" {
+	spsc-coord create q
+	run_bounded 20 spsc-sink -i q >out.txt 2>sink.err &
+	SINK=$!
+	wait_for '[ "$(qstat q consumers)" -eq 1 ]'
+	# as the nats CLI's "stream rm" does: the JetStream API's request, in
+	# NATS's own text protocol
+	exec 5<>"/dev/tcp/127.0.0.1/$NATS_PORT"
+	printf 'CONNECT {"verbose":false}\r\nPUB $JS.API.STREAM.DELETE.SPSC_q _INBOX.rm 0\r\n\r\nPING\r\n' >&5
+	# (INFO comes first; PONG once the request has been read)
+	for _ in 1 2 3 4; do read -r -t 5 line <&5 && [[ $line == PONG* ]] && break; done
+	exec 5<&-
+	rc=0
+	wait "$SINK" || rc=$?
+	[ "$rc" -eq 1 ]
+	grep -q "error: q: $NATS_URL: stream info: .*10059" sink.err
+}
+
 @test "nats: spsc-coord status shows NATS queues in the same columns" {
 	lines_of 300 >in.txt
 	spsc-source --no-progress -n 100 -o q in.txt
