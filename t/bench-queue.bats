@@ -68,9 +68,12 @@ load helpers
 	echo "$output" | grep -Eq '^    2000 events/s offered( +[0-9]+\.[0-9]{2} / [0-9]+\.[0-9]{2}){3,5}$'
 	[[ $output == *"  { sleep 0.5; latprobe send RATE EVENTS; } | cat | cat | cat | latprobe recv"* ]]
 	[[ $output == *"  spsc-op -q --warm -i q1 -o q2 -- cat &"* ]]
-	# a latency run's input waits for the programs to start
-	[[ $output == *"# for latency: { sleep 0.5; cat DATA; } | spsc-source --no-progress --rate RATE -n 100 -l 0 -o q1 - &"* ]]
-	[[ $output == *"the input held back 0.5 s so that the programs have started;"* ]]
+	# a latency run's input waits for the programs to start, and over
+	# queues for the readers to wait on them; the queues are made first
+	[[ $output == *"  spsc-coord create q1; spsc-coord create q2"* ]]
+	[[ $output == *"# for latency: { sleep 0.5; READERS_READY; cat DATA; } | spsc-source --no-progress --rate RATE -n 100 -l 0 -o q1 - &"* ]]
+	[[ $output == *"# READERS_READY: until spsc-coord status shows a consumer on q1 and on q2 (30 s at most)"* ]]
+	[[ $output == *"the input held back 0.5 s (and over queues until the op and the"* ]]
 	[[ $output == *"  spsc-source --no-progress -n 1000 DATA | spsc-op -q --warm -- cat | spsc-sink --stats=json >/dev/null"* ]]
 	[[ $output != *"raw PUT"* ]]
 	[ -z "$(ls -A "$TMP")" ]
