@@ -7,7 +7,8 @@
  *          and a durable pull consumer "workers" with explicit acks
  *   put:   n x js_PublishAsync, then js_PublishAsyncComplete: every
  *          message's PubAck is back before the batch counts as stored
- *   take:  natsSubscription_Fetch(n, wait_ms); each message checked, all
+ *   take:  natsSubscription_Fetch(n, wait_ms) (of 1 when libnats 3.4's
+ *          overflow threatens: fetch_size); each message checked, all
  *          but the last acknowledged with natsMsg_Ack and the last with
  *          natsMsg_AckSync, whose reply follows the earlier acks on the
  *          same connection: one round trip a batch
@@ -206,6 +207,26 @@ static int n_put_flush(void *conn)
 	return atomic_load(&publish_failed) ? -1 : 0;
 }
 
+/*
+ * libnats before 3.8.3 (Debian 12 has 3.4) writes past a fetch's list
+ * when the fetch finds W messages of an earlier, timed-out fetch already
+ * waiting and 2W + 1 > MAX: the run then dies of heap corruption.  A
+ * user of that libnats must fetch one then (those waiting cost no round
+ * trip), as here.  (A window remains: messages arriving between the look
+ * and the fetch.)
+ */
+static int fetch_size(natsSubscription *sub, int max)
+{
+	int waiting = 0;
+
+	if (max == 1 || nats_GetVersionNumber() >= 0x030803)
+		return max;
+	if (natsSubscription_GetPending(sub, &waiting, NULL) != NATS_OK ||
+	    2 * waiting + 1 > max)
+		return 1;
+	return max;
+}
+
 static int n_take(void *conn, int max, int wait_ms, qb_check_fn check,
 		  void *ctx)
 {
@@ -215,7 +236,7 @@ static int n_take(void *conn, int max, int wait_ms, qb_check_fn check,
 	natsStatus s;
 	int n, rc = 0;
 
-	s = natsSubscription_Fetch(&list, c->sub, max, wait_ms, &jerr);
+	s = natsSubscription_Fetch(&list, c->sub, fetch_size(c->sub, max), wait_ms, &jerr);
 	if (s == NATS_TIMEOUT)
 		return 0;
 	if (s != NATS_OK)
