@@ -107,8 +107,7 @@ struct enats {
 	int64_t stuck_since;	/* reading: mono ns the queue was first seen
 				 * idle but not empty; 0: it is not */
 	/* reading */
-	struct natspull pull;
-	int pulling;		/* pull is open */
+	struct natspull pull;	/* open while reading */
 	int prefetch;
 	int drain;
 	int64_t lost_since;	/* mono ns the connection went; 0: up */
@@ -161,10 +160,8 @@ static int subscribe(struct endpoint *ep)
 	char why[300];
 
 	if (natspull_open(&q->pull, q->nq.nc, q->names.stream, NATSQ_CONSUMER,
-			  why, sizeof why) == 0) {
-		q->pulling = 1;
+			  why, sizeof why) == 0)
 		return 0;
-	}
 	snprintf(ep->err, sizeof ep->err, "%.200s: %.100s: %.280s", ep->name, q->nq.url, why);
 	return -1;
 }
@@ -1133,8 +1130,7 @@ static int enats_close(struct endpoint *ep)
 	q->nacks = 0;
 	while (q->nheld > 0)	/* unsettled: back when their lease ends */
 		held_drop(ep, &q->held[q->nheld - 1]);
-	if (q->pulling)		/* what came and was not handed out: back */
-		natspull_close(&q->pull);
+	natspull_close(&q->pull);	/* what came, not handed out: back */
 	natsq_close(&q->nq);
 	free(q->held);
 	free(q->acks);
@@ -1150,7 +1146,7 @@ static int pull_on_way(const struct endpoint *ep)
 {
 	struct natspull_state st;
 
-	if (ep->writing || !EN(ep)->pulling)
+	if (ep->writing)
 		return 0;
 	natspull_state(&EN(ep)->pull, &st);
 	return st.open && st.waiting == 0;
