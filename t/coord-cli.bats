@@ -162,8 +162,8 @@ present() {
 	grep -q '^#define SEGMENT_MAGIC "SPSCLOG3"$' "$src/segment.h"
 	grep -q '^#define SEGMENT_MAGIC_V2 "SPSCLOG2"$' "$src/segment.h"
 	grep -q '^#define SEGMENT_MAGIC_V1 "SPSCLOG1"$' "$src/segment.h"
-	grep -q '"%s/%020" PRIu64 ".seg"' "$src/store.c"
-	grep -q '"%s/reuse"' "$src/store.c"
+	grep -q '"%s/%020" PRIu64 ".seg"' "$src/segfile.c"
+	grep -q '"%s/reuse"' "$src/segfile.c"
 	present "$PROTO" "type: $types" 'magic: "SPSCLOG3" (or "SPSCLOG2", "SPSCLOG1")' \
 		'record mark: 0xA75C, the bytes 5C A7' 'these 16 bytes included' \
 		'16-byte header' 'sequence number in 20' '00000000000000000001.seg'

@@ -187,8 +187,9 @@ load coord_helpers
 	spsc-sink -i raw --drain > out.txt
 	[ "$(wc -l < out.txt)" -eq 6000 ]
 	[ "$(ls "$SPSC_HOME"/log/*.seg | wc -l)" -le 2 ]
-	# One reclaimed file is kept to be the next segment.
-	[ "$(ls "$SPSC_HOME"/log | grep -vc '\.seg$')" -eq 1 ]
+	# One reclaimed file is kept to be the next segment (beside, for a
+	# moment, one the spare is being made of).
+	wait_for '[ "$(ls "$SPSC_HOME"/log | grep -vc "\.seg$")" -eq 1 ]' 100
 	[ -f "$SPSC_HOME/log/reuse" ]
 }
 

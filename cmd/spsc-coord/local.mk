@@ -24,9 +24,11 @@ spsc_coord_SOURCES = \
 	cmd/spsc-coord/queue.c cmd/spsc-coord/queue.h \
 	cmd/spsc-coord/replay.c \
 	cmd/spsc-coord/reply.c cmd/spsc-coord/reply.h \
+	cmd/spsc-coord/segfile.c cmd/spsc-coord/segfile.h \
 	cmd/spsc-coord/segment.c cmd/spsc-coord/segment.h \
 	cmd/spsc-coord/segview.c cmd/spsc-coord/segview.h \
 	cmd/spsc-coord/server.c \
+	cmd/spsc-coord/spare.c cmd/spsc-coord/spare.h \
 	cmd/spsc-coord/store.c cmd/spsc-coord/store.h \
 	cmd/spsc-coord/syncer.c cmd/spsc-coord/syncer.h \
 	cmd/spsc-coord/table.c \
@@ -39,3 +41,10 @@ UNIT_TESTS += t/unit/test-qtable
 t_unit_test_qtable_SOURCES = t/unit/test-qtable.c t/unit/tap.h \
 	cmd/spsc-coord/qtable.c cmd/spsc-coord/qtable.h
 t_unit_test_qtable_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cmd/spsc-coord
+
+UNIT_TESTS += t/unit/test-spare
+t_unit_test_spare_SOURCES = t/unit/test-spare.c t/unit/tap.h \
+	cmd/spsc-coord/spare.c cmd/spsc-coord/spare.h \
+	cmd/spsc-coord/segfile.c cmd/spsc-coord/segfile.h \
+	cmd/spsc-coord/segment.c cmd/spsc-coord/segment.h
+t_unit_test_spare_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cmd/spsc-coord

@@ -24,7 +24,7 @@
 static void segment_path(const struct store *s, uint64_t seq, char *buf,
 			 size_t len)
 {
-	snprintf(buf, len, "%s/%020" PRIu64 ".seg", s->dir, seq);
+	segfile_path(&s->files, seq, buf, len);
 }
 
 static int fail(struct store *s, const char *what, const char *path)
@@ -32,18 +32,6 @@ static int fail(struct store *s, const char *what, const char *path)
 	snprintf(s->err, sizeof s->err, "%s: %s: %s", path, what,
 		 strerror(errno));
 	return -1;
-}
-
-static int sync_dir(struct store *s)
-{
-	int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return fail(s, "open", s->dir);
-	rc = fsync(fd);
-	close(fd);
-	return rc < 0 ? fail(s, "fsync", s->dir) : 0;
 }
 
 static struct segment *segment_push(struct store *s, struct segment seg)
@@ -59,117 +47,26 @@ static struct segment *current(struct store *s)
 	return &s->segs[s->nsegs - 1];
 }
 
-/*
- * Allocates a segment's blocks ahead of the writes (KEEP_SIZE: the file's
- * length stays that of its records).  ENOSPC is the answer that matters;
- * a filesystem that cannot allocate ahead is remembered, and writes on it
- * can still fail for want of space (see spsc-coord(1), DISK SPACE).
- */
-static int reserve(struct store *s, struct segment *seg, uint64_t bytes)
-{
-	if (!s->prealloc || bytes <= seg->reserved)
-		return 0;
-	if (fallocate(seg->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)bytes) == 0) {
-		seg->reserved = bytes;
-		return 0;
-	}
-	if (errno == EOPNOTSUPP || errno == ENOSYS) {
-		log_warn("%s: the filesystem cannot allocate ahead; a full disk will stop the coordinator",
-			 s->dir);
-		s->prealloc = 0;
-		return 0;
-	}
-	return -1;
-}
-
-/* A new segment's name is made durable with the directory; if that
- * fails the segment is given up, so that no file is left to stand in the
- * way of the next try. */
-static int settle(struct store *s, struct segment *seg, const char *path)
-{
-	if (s->fsync == FSYNC_NEVER || sync_dir(s) == 0)
-		return 0;
-	close(seg->fd);
-	(void)unlink(path);
-	seg->fd = -1;
-	return -1;
-}
-
-/* Makes segment seq with room for bytes; ENOSPC leaves no file behind. */
+/* Makes a segment in the loop, where the spare does not serve. */
 static int segment_make(struct store *s, uint64_t seq, uint64_t bytes,
 			struct segment *out)
 {
-	uint8_t head[SEGMENT_HEAD];
-	char path[4200];
-	int fd;
-
-	segment_path(s, seq, path, sizeof path);
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fail(s, "create", path);
-	*out = (struct segment){ .seq = seq, .fd = fd, .size = SEGMENT_HEAD };
-	segment_header(head, seq);
-	if (reserve(s, out, bytes) < 0 || fd_write_all(fd, head, sizeof head) < 0) {
-		int saved = errno;
-		close(fd);
-		(void)unlink(path);
-		errno = saved;
-		out->fd = -1;
-		return fail(s, "create", path);
-	}
-	if (!s->prealloc)
-		out->reserved = UINT64_MAX;
-	return settle(s, out, path);
+	if (segfile_make(&s->files, seq, bytes, out) == 0)
+		return 0;
+	snprintf(s->err, sizeof s->err, "%s", s->files.err);
+	return -1;
 }
 
-static void reuse_path(const struct store *s, char *buf, size_t len)
+/* The spare's outcome, once it is known: waiting for it if wait is set.
+ * Failing to make it is how a full disk is first noticed. */
+static void take_spare(struct store *s, int wait)
 {
-	snprintf(buf, len, "%s/reuse", s->dir);
-}
+	char why[sizeof s->err];
+	int rc;
 
-/*
- * Makes segment seq from the reclaimed file kept for it: the new header
- * is written (and synced) before the rename, so that a segment file never
- * bears a number its header does not.  Its old records stay, told apart
- * by the number each carries.  -1: make a new file instead.
- */
-static int segment_reuse(struct store *s, uint64_t seq, struct segment *out)
-{
-	uint8_t head[SEGMENT_HEAD];
-	char from[4200], to[4200];
-	int fd = s->reuse_fd;
-
-	if (fd < 0)
-		return -1;
-	s->reuse_fd = -1;
-	reuse_path(s, from, sizeof from);
-	segment_path(s, seq, to, sizeof to);
-	*out = (struct segment){ .seq = seq, .fd = fd, .size = SEGMENT_HEAD };
-	segment_header(head, seq);
-	if (pwrite(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
-	    (s->fsync != FSYNC_NEVER && fdatasync(fd) < 0) ||
-	    reserve(s, out, s->segment_max) < 0 || rename(from, to) < 0) {
-		log_warn("%s: cannot use again (%s); making a new segment",
-			 from, strerror(errno));
-		close(fd);
-		(void)unlink(from);
-		out->fd = -1;
-		return -1;
-	}
-	if (!s->prealloc)
-		out->reserved = UINT64_MAX;
-	return settle(s, out, to);
-}
-
-/* Keeps one empty segment ready, so that the next switch needs no new
- * space.  Failing to make it is how a full disk is first noticed. */
-static void make_spare(struct store *s)
-{
-	if (s->spare.fd >= 0)
+	if (s->spare.fd >= 0 || (rc = spare_take(&s->maker, wait, &s->spare, why, sizeof why)) == 0)
 		return;
-	s->space_tried = mono_ns();
-	if (segment_reuse(s, current(s)->seq + 1, &s->spare) == 0 ||
-	    segment_make(s, current(s)->seq + 1, s->segment_max, &s->spare) == 0) {
+	if (rc > 0) {
 		if (s->nospace)
 			log_info("%s: disk space is back; taking PUTs again", s->dir);
 		s->nospace = 0;
@@ -177,9 +74,39 @@ static void make_spare(struct store *s)
 	}
 	s->spare.fd = -1;
 	if (!s->nospace)
-		log_warn("%s; refusing PUTs until consumers free space", s->err);
+		log_warn("%s; refusing PUTs until consumers free space", why);
 	s->nospace = 1;
-	s->err[0] = '\0';
+}
+
+/* Hands the kept file over to be the next spare: -1 if there is none,
+ * or it cannot be (it is closed then, and left to the next start). */
+static int lend_reuse(struct store *s)
+{
+	char from[4200], to[4200];
+	int fd = s->reuse_fd;
+
+	s->reuse_fd = -1;
+	if (fd < 0)
+		return -1;
+	segfile_reuse_path(&s->files, from, sizeof from);
+	segfile_lent_path(&s->files, to, sizeof to);
+	if (rename(from, to) == 0)
+		return fd;
+	log_warn("%s: cannot use again (%s); making a new segment", from, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* Asks for the next spare (spare.h), from the reclaimed file if one is
+ * kept; it is taken at the next switch, or sooner if made by then. */
+static void make_spare(struct store *s)
+{
+	if (s->spare.fd >= 0 || spare_asked(&s->maker))
+		return;
+	s->space_tried = mono_ns();
+	spare_ask(&s->maker, current(s)->seq + 1, lend_reuse(s));
+	if (!s->maker.running)
+		take_spare(s, 0);
 }
 
 static int sync_current(struct store *s)
@@ -227,6 +154,7 @@ static int next_segment(struct store *s, uint64_t bytes)
 	if (s->fsync != FSYNC_NEVER && s->dirty &&
 	    (s->fsync == FSYNC_ALWAYS || hand_over(s) != 1) && sync_current(s) < 0)
 		return -1;
+	take_spare(s, 1);
 	if (s->spare.fd >= 0 && bytes <= s->spare.reserved) {
 		seg = s->spare;
 		s->spare.fd = -1;
@@ -265,18 +193,22 @@ int store_room(struct store *s, uint64_t bytes, int is_put)
 {
 	struct segment *cur = current(s);
 	uint64_t used = cur->size + s->pending;
-	uint64_t keep = is_put && s->spare.fd < 0 ? s->segment_max / 4 : 0;
 	uint64_t limit = s->segment_max < cur->reserved ? s->segment_max : cur->reserved;
+	uint64_t quarter = s->segment_max / 4, keep;
 
+	/* A PUT goes into the reserve only once the spare is made. */
+	take_spare(s, is_put && used + bytes + quarter > limit);
+	keep = is_put && s->spare.fd < 0 ? quarter : 0;
 	if (used + bytes + keep <= limit || (used == SEGMENT_HEAD && !keep &&
 					     used + bytes <= cur->reserved))
 		return 0;
 	if (used == SEGMENT_HEAD && !keep) {
 		/* A record larger than a segment gets a segment of its own. */
-		if (reserve(s, cur, used + bytes) == 0)
+		if (segfile_reserve(&s->files, cur, used + bytes) == 0)
 			return 0;
 		return fail(s, "allocate", s->dir);
 	}
+	take_spare(s, 1);	/* a full disk shows here first */
 	if (is_put && s->nospace) {
 		errno = ENOSPC;
 		return fail(s, "no spare segment", s->dir);
@@ -526,12 +458,15 @@ static void drop_unborn(struct store *s)
 }
 
 /* A file kept for reuse when the coordinator last stopped is used as
- * such now; it is not part of the log. */
+ * such now; it is not part of the log.  One it was making a segment of
+ * when it stopped is not either, and goes. */
 static void adopt_reuse(struct store *s)
 {
 	char path[4200];
 
-	reuse_path(s, path, sizeof path);
+	segfile_lent_path(&s->files, path, sizeof path);
+	(void)unlink(path);
+	segfile_reuse_path(&s->files, path, sizeof path);
 	s->reuse_fd = open(path, O_RDWR | O_CLOEXEC);
 }
 
@@ -547,7 +482,7 @@ int store_open(struct store *s, const char *dir, uint64_t segment_max,
 	s->fsync = fsync;
 	s->fsync_interval_ns = interval_ns;
 	s->last_sync_ns = mono_ns();
-	s->prealloc = 1;
+	segfiles_init(&s->files, dir, segment_max, fsync);
 	s->spare.fd = -1;
 	s->reuse_fd = -1;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -568,6 +503,7 @@ int store_open(struct store *s, const char *dir, uint64_t segment_max,
 		errno = ENOMEM;
 		return fail(s, "segment table", dir);
 	}
+	spare_start(&s->maker, &s->files);
 	make_spare(s);
 	return 0;
 }
@@ -721,6 +657,7 @@ int store_sync_due(struct store *s, int64_t now)
 /* While the disk is full, tries once a second to make the spare again. */
 void store_retry_space(struct store *s, int64_t now)
 {
+	take_spare(s, 0);
 	if (s->nospace && now - s->space_tried >= SPACE_RETRY_NS)
 		make_spare(s);
 }
@@ -843,7 +780,7 @@ static int keep_for_reuse(struct store *s, const struct segment *seg,
 	    seg->size > s->segment_max ||
 	    (seg->view && atomic_load(&seg->view->refs) > 1))
 		return -1;
-	reuse_path(s, to, sizeof to);
+	segfile_reuse_path(&s->files, to, sizeof to);
 	if (rename(path, to) < 0)
 		return -1;
 	s->reuse_fd = seg->fd;
@@ -913,7 +850,12 @@ void store_end(const struct store *s, struct record_pos *end)
 
 void store_close(struct store *s)
 {
+	struct segment left;
+
 	syncer_stop(&s->syncer);
+	spare_stop(&s->maker, &left);
+	if (left.fd >= 0 && s->spare.fd < 0)
+		s->spare = left;
 	if (s->nsegs && s->fsync != FSYNC_NEVER)
 		(void)fdatasync(current(s)->fd);
 	for (size_t i = 0; i < s->nsegs; i++) {

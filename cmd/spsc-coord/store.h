@@ -41,9 +41,9 @@
 
 #include "segment.h"
 #include "segview.h"
+#include "segfile.h"
+#include "spare.h"
 #include "syncer.h"
-
-enum fsync_policy { FSYNC_NEVER, FSYNC_INTERVAL, FSYNC_ALWAYS };
 
 /* Exit status of `spsc-coord serve` when the log is damaged. */
 #define EXIT_LOG_DAMAGED 3
@@ -52,16 +52,6 @@ struct piece {
 	const void *ptr;	/* NULL: the bytes are in hbuf at off */
 	size_t off;
 	size_t len;
-};
-
-struct segment {
-	uint64_t seq;
-	int fd;
-	uint64_t size;		/* bytes written (and flushed) */
-	uint64_t reserved;	/* bytes allocated on disk for it */
-	uint64_t live;		/* PUTs in it whose atoms are still queued */
-	uint64_t live_bytes;	/* their frames' bytes */
-	struct segview *view;	/* mapped on the first delivery from it */
 };
 
 /* Where a record's body landed: segment number and offset within it. */
@@ -79,7 +69,6 @@ struct store {
 	int dirty;
 	struct syncer syncer;	/* --fsync interval: syncs off the loop */
 	int replaying;		/* no deletions until the replay is whole */
-	int prealloc;		/* the filesystem can allocate ahead */
 	int nospace;		/* no spare segment: the disk is full */
 	int64_t space_tried;	/* mono ns of the last try for a spare */
 	int failed;		/* a record could not be buffered: stop */
@@ -88,6 +77,8 @@ struct store {
 	size_t nsegs, segs_cap;
 	struct segment spare;	/* fd < 0: none */
 	int reuse_fd;		/* a reclaimed file for the next spare, or -1 */
+	struct spare maker;	/* makes the spare off the loop */
+	struct segfiles files;	/* the loop's, for segments it makes itself */
 	/* The group-commit buffer: record heads and small bodies are copied
 	 * into hbuf; large bodies (atom frames) are referenced in place and
 	 * must stay valid until store_flush. */
