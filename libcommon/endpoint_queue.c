@@ -301,14 +301,18 @@ static int fetch(struct endpoint *ep, int64_t wait_ms)
 {
 	struct equeue *q = EQ(ep);
 	struct qreply *rep;
-	int ahead = q->ahead;
+	int ahead = q->ahead, in;
 
 	if (!ahead && send_get(ep, wait_ms) < 0)
 		return -1;
 	q->ahead = 0;
-	/* about to wait for input: nothing may wait with us */
-	if (q->link->get_reqid ? flush_for(ep) < 0
-			       : equeue_progress_all(ep->err, sizeof ep->err) < 0)
+	/* About to wait for input: nothing may wait with us.  A reply that
+	 * came while we worked (one sent ahead) needs no wait, and so no
+	 * wait for the PUTs' answers either. */
+	if ((in = qlink_get_poll(q->link)) < 0)
+		return failed(ep);
+	if (in == 0 ? flush_for(ep) < 0
+		    : equeue_progress_all(ep->err, sizeof ep->err) < 0)
 		return -1;
 	if (qlink_get_wait(q->link) < 0)
 		return failed(ep);
