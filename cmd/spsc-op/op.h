@@ -31,7 +31,13 @@
 #define WARM_DEPTH_MIN 2
 #define WARM_DEPTH 16		/* at most */
 #define WARM_FILL ((size_t)1 << 20)
-#define WARM_PREFETCH_ROUNDS 4
+/* A warm stage's GET brings this many rounds (WARM_DEPTH_MIN atoms per
+ * slot): the next one goes when half are handed out, and its answer has
+ * to come back before the other half are through the children.  With
+ * 100 KiB atoms at full speed, four rounds were through in about 3 ms, a
+ * busy coordinator's turn took longer, and the stage waited for input a
+ * third of its time. */
+#define WARM_PREFETCH_ROUNDS 16
 /* With atoms in hand, a look at the input queue that finds nothing leaves
  * a GET waiting this long (run.c); a clean stop waits for it at most. */
 #define OP_LOOK_WAIT_NS (100 * NS_PER_MS)
