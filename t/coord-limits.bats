@@ -152,6 +152,30 @@ EOF
 	[ "$(printf '%s ' $(queue_names))" = "fresh slow " ]
 }
 
+@test "the queue table is swapped into place: the old one is written over, not freed" {
+	start_coord
+	spsc-coord create a	# the first save has nothing to swap with
+	[ ! -e "$SPSC_HOME/queues.json.tmp" ]
+	spsc-coord create b --visibility 9s
+	first=$(stat -c %i "$SPSC_HOME/queues.json")
+	spare=$(stat -c %i "$SPSC_HOME/queues.json.tmp")
+	[ "$first" != "$spare" ]
+	spsc-coord create c
+	# the two names traded inodes, and each file is a whole table
+	[ "$(stat -c %i "$SPSC_HOME/queues.json")" = "$spare" ]
+	[ "$(stat -c %i "$SPSC_HOME/queues.json.tmp")" = "$first" ]
+	/usr/bin/python3 -c 'import json,sys; print(*[q["name"] for q in json.load(open(sys.argv[1]))["queues"]])' \
+		"$SPSC_HOME/queues.json" > now
+	/usr/bin/python3 -c 'import json,sys; print(*[q["name"] for q in json.load(open(sys.argv[1]))["queues"]])' \
+		"$SPSC_HOME/queues.json.tmp" > before
+	[ "$(cat now)" = "a b c" ]
+	[ "$(cat before)" = "a b" ]
+	crash_coord
+	start_coord
+	run spsc-coord status --json b
+	[[ "$output" == *'"visibility_ms":9000'* ]]
+}
+
 @test "--max-waiters refuses a GET that would wait past the limit, and serves the others" {
 	start_coord --max-waiters 2
 	QT get w 1 30000 5000 > got1 &
