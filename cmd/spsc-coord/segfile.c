@@ -119,12 +119,41 @@ int segfile_make(struct segfiles *f, uint64_t seq, uint64_t bytes,
 	return settle(f, out, path);
 }
 
+/* The kept file at path cannot be a segment: it is given up, and the
+ * caller makes a new file. */
+static int give_up_reuse(int fd, const char *path)
+{
+	log_warn("%s: cannot use again (%s); making a new segment", path,
+		 strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/*
+ * Renames the kept reclaimed file (fd; -1: none) to its lent name, so
+ * that a segment reclaimed while the spare is made of it can be kept in
+ * its place.  fd, or -1 if it cannot be (it is closed then, and its file
+ * left to the next start).
+ */
+int segfile_lend(struct segfiles *f, int fd)
+{
+	char from[4200], to[4200];
+
+	if (fd < 0)
+		return -1;
+	segfile_reuse_path(f, from, sizeof from);
+	segfile_lent_path(f, to, sizeof to);
+	if (rename(from, to) < 0)
+		return give_up_reuse(fd, from);
+	return fd;
+}
+
 /*
  * Makes segment seq from fd, the reclaimed file kept for it, now named
- * as lent (closed here on failure): the new header is written (and synced) before the rename, so
- * that a segment file never bears a number its header does not.  Its old
- * records stay, told apart by the number each carries.  -1: make a new
- * file instead.
+ * as lent (closed here on failure): the new header is written (and
+ * synced) before the rename, so that a segment file never bears a number
+ * its header does not.  Its old records stay, told apart by the number
+ * each carries.  -1: make a new file instead.
  */
 int segfile_reuse(struct segfiles *f, int fd, uint64_t seq, struct segment *out)
 {
@@ -138,11 +167,9 @@ int segfile_reuse(struct segfiles *f, int fd, uint64_t seq, struct segment *out)
 	if (pwrite(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
 	    (f->fsync != FSYNC_NEVER && fdatasync(fd) < 0) ||
 	    segfile_reserve(f, out, f->segment_max) < 0 || rename(from, to) < 0) {
-		log_warn("%s: cannot use again (%s); making a new segment",
-			 from, strerror(errno));
-		close(fd);
-		(void)unlink(from);
 		out->fd = -1;
+		give_up_reuse(fd, from);
+		(void)unlink(from);
 		return -1;
 	}
 	return settle(f, out, to);

@@ -46,6 +46,7 @@ int segfile_sync_dir(struct segfiles *f);
 int segfile_reserve(struct segfiles *f, struct segment *seg, uint64_t bytes);
 int segfile_make(struct segfiles *f, uint64_t seq, uint64_t bytes,
 		 struct segment *out);
+int segfile_lend(struct segfiles *f, int fd);
 int segfile_reuse(struct segfiles *f, int fd, uint64_t seq, struct segment *out);
 
 #endif

@@ -78,23 +78,13 @@ static void take_spare(struct store *s, int wait)
 	s->nospace = 1;
 }
 
-/* Hands the kept file over to be the next spare: -1 if there is none,
- * or it cannot be (it is closed then, and left to the next start). */
+/* Hands the kept file over to be the next spare (segfile_lend). */
 static int lend_reuse(struct store *s)
 {
-	char from[4200], to[4200];
 	int fd = s->reuse_fd;
 
 	s->reuse_fd = -1;
-	if (fd < 0)
-		return -1;
-	segfile_reuse_path(&s->files, from, sizeof from);
-	segfile_lent_path(&s->files, to, sizeof to);
-	if (rename(from, to) == 0)
-		return fd;
-	log_warn("%s: cannot use again (%s); making a new segment", from, strerror(errno));
-	close(fd);
-	return -1;
+	return segfile_lend(&s->files, fd);
 }
 
 /* Asks for the next spare (spare.h), from the reclaimed file if one is
