@@ -26,7 +26,11 @@
 
 #define MSGWIRE_MORE 0x80000000u
 #define MSGWIRE_PART_MAX 0x7fffffffu
-#define MSGWIRE_BUF (64 * 1024)
+/* The read-ahead buffer: room for a hundred small messages a read(2).  A
+ * large part's first bytes arrive in it and are copied out, the rest is
+ * read in place (msgwire.c), so a larger buffer copies more: at 64 KiB,
+ * copying from it was about 1.4% of all CPU samples end to end. */
+#define MSGWIRE_BUF (16 * 1024)
 
 /* The reading side of one connection: bytes read ahead, and the message
  * being put together in the caller's parts array. */

@@ -26,7 +26,8 @@ static unsigned char pattern(size_t msg, size_t part, size_t i)
 static size_t part_len(size_t msg, size_t part)
 {
 	static const size_t sizes[] = { 0, 1, 3, 4, 5, 100, 65535, 65536, 65540,
-					16383, 16384, 300000 };
+					MSGWIRE_BUF - 1, MSGWIRE_BUF,
+					MSGWIRE_BUF + 4, 300000 };
 	return sizes[(msg * 5 + part * 3) % (sizeof sizes / sizeof sizes[0])];
 }
 
