@@ -126,6 +126,23 @@ int fd_set_cloexec(int fd)
 	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 }
 
+/* Syncs a directory, so that the names made, renamed or removed in it
+ * outlive a crash, not only the files' contents.  -1 with errno. */
+int fd_sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc, saved;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	saved = errno;
+	if (close(fd) < 0 && rc == 0)
+		return -1;
+	errno = saved;
+	return rc;
+}
+
 /* Best effort: not every fd is a pipe, and the limit may be lower. */
 void fd_grow_pipe(int fd)
 {

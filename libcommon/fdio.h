@@ -19,6 +19,7 @@ int fd_writev_all(int fd, struct iovec *iov, int iovcnt);
 int fd_pwritev_all(int fd, struct iovec *iov, int iovcnt, off_t off);
 int fd_set_nonblock(int fd, int on);
 int fd_set_cloexec(int fd);
+int fd_sync_dir(const char *dir);
 void fd_grow_pipe(int fd);
 void fd_ignore_sigpipe(void);
 

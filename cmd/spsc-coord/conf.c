@@ -194,25 +194,6 @@ static cJSON *queue_entry(const struct queue *q)
 	return o;
 }
 
-/* Writes the queue table whole to a temporary file and renames it into
- * place, so it is never torn; sync for settings a client was told of.
- * A failure is logged once until a write succeeds again: on a full disk
- * the totals are retried every turn. */
-/* Makes a rename in home last: a setting a client was told of survives a
- * crash, not only its file's contents. */
-static int sync_home(const char *home)
-{
-	int fd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	if (close(fd) < 0)
-		rc = -1;
-	return rc;
-}
-
 /*
  * Puts tmp in path's place.  The two names swap rather than tmp replacing
  * path, so the old table's inode lives on as the next save's tmp, and is
@@ -251,6 +232,11 @@ static int write_over(const char *tmp, const char *text, int sync)
 	return rc;
 }
 
+/* Writes the queue table whole over the second file and swaps it into
+ * place, so it is never torn; sync (the file, then the directory: a
+ * setting a client was told of survives a crash by name) for settings.
+ * A failure is logged once until a write succeeds again: on a full disk
+ * the totals are retried every turn. */
 int conf_write(const char *home, const cJSON *root, int sync)
 {
 	static int failing;
@@ -269,7 +255,7 @@ int conf_write(const char *home, const cJSON *root, int sync)
 	if (rc == 0)
 		rc = put_in_place(tmp, path);
 	if (rc == 0 && sync)
-		rc = sync_home(home);
+		rc = fd_sync_dir(home);
 	if (rc < 0 && !failing)
 		log_error("%s: %s", tmp, strerror(errno));
 	if (rc < 0)

@@ -326,18 +326,6 @@ static int rewrite(const char *path, const struct mapped *mp, uint64_t seq)
 	return 0;
 }
 
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 static int check_segment(struct fsck *f, uint64_t seq)
 {
 	char path[4200];
@@ -451,7 +439,7 @@ int fsck_main(const char *home, int repair)
 		qsort(f.seen, f.nseen, sizeof *f.seen, by_atom);
 	for (size_t i = 0; i < f.nsus && rc == 0; i++)
 		judge(&f, &f.sus[i]);
-	if (rc == 0 && repair && f.runs && sync_dir(f.dir) < 0)
+	if (rc == 0 && repair && f.runs && fd_sync_dir(f.dir) < 0)
 		rc = -1;
 	printf("%" PRIu64 " segments, %" PRIu64 " intact records, %" PRIu64 " damaged runs; %" PRIu64
 	       " atoms lost, %" PRIu64 " may come back, %" PRIu64 " bytes unreadable%s\n",

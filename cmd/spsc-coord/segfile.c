@@ -46,14 +46,7 @@ static int fail(struct segfiles *f, const char *what, const char *path)
 
 int segfile_sync_dir(struct segfiles *f)
 {
-	int fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return fail(f, "open", f->dir);
-	rc = fsync(fd);
-	close(fd);
-	return rc < 0 ? fail(f, "fsync", f->dir) : 0;
+	return fd_sync_dir(f->dir) < 0 ? fail(f, "fsync", f->dir) : 0;
 }
 
 /*

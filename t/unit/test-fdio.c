@@ -267,6 +267,27 @@ static void test_pwritev(void)
 	unlink(tmpl);
 }
 
+/* A directory is synced by name; what cannot be opened is an error that
+ * says why, not a silent success. */
+static void test_sync_dir(void)
+{
+	char tmpl[] = "/tmp/test-fdio.XXXXXX", file[64];
+	char *dir = mkdtemp(tmpl);
+	int fd;
+
+	ok(dir && fd_sync_dir(dir) == 0, "fd_sync_dir syncs a directory");
+	ok(fd_sync_dir("/nonexistent/test-fdio") < 0 && errno == ENOENT,
+	   "a missing directory is ENOENT");
+	snprintf(file, sizeof file, "%s/f", tmpl);
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ok(fd >= 0 && close(fd) == 0 && fd_sync_dir(file) < 0 &&
+		   errno == ENOTDIR,
+	   "a file is ENOTDIR");
+	unlink(file);
+	if (dir)
+		rmdir(dir);
+}
+
 int main(void)
 {
 	test_short_writes();
@@ -275,5 +296,6 @@ int main(void)
 	test_writev_edges();
 	test_pwritev();
 	test_flags();
+	test_sync_dir();
 	return tap_done();
 }
